@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * INFO's system figures. The proc files it needs (stat, meminfo, loadavg,
+ * uptime) are opened once and re-read with pread() at offset 0 into one reused
+ * buffer, usually one syscall per file. CPU percentages are busy/total jiffies
+ * (busy = everything but idle and iowait) between this call and the previous
+ * one; the first call has no previous sample and reports the average since boot.
+ * A CPU that appears or disappears (hotplug) starts again from its boot
+ * average. "processes" counts the numeric entries of the proc directory (thread
+ * groups, what top calls tasks); on a real procfs that listing costs as much as
+ * the rest of INFO together at a few thousand processes, so it is reused for up
+ * to SYSINFO_PROCESSES_MAX_AGE_USEC. Memory figures are bytes: used = total -
+ * available (MemAvailable, or MemFree + Buffers + Cached on kernels without it),
+ * swap used = SwapTotal - SwapFree. hostname and kernel (the release string)
+ * come from one uname() call. Never logs above debug.
+ */
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sysinfo.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+#define SYSINFO_PROCESSES_MAX_AGE_USEC (1 * USEC_PER_SEC)
+#define SYSINFO_DENTS_BUF (64 * 1024)
+#define SYSINFO_BUF_MAX (64 * 1024 * 1024)
+
+typedef struct CpuSample {
+        long id;                /* -1: the aggregate "cpu" line */
+        uint64_t busy, total;
+} CpuSample;
+
+enum {
+        FILE_STAT,
+        FILE_MEMINFO,
+        FILE_LOADAVG,
+        FILE_UPTIME,
+        _FILE_MAX,
+};
+
+static const char *const file_names[_FILE_MAX] = {
+        [FILE_STAT]    = "stat",
+        [FILE_MEMINFO] = "meminfo",
+        [FILE_LOADAVG] = "loadavg",
+        [FILE_UPTIME]  = "uptime",
+};
+
+struct SysInfo {
+        int proc_fd;
+        bool is_procfs;
+        int fds[_FILE_MAX];
+
+        char *buf;
+        size_t buf_size;
+
+        CpuSample *prev, *cur;  /* [0] aggregate, then one per cpuN line */
+        size_t n_prev, n_cur, n_alloc;
+
+        char *dents;
+        uint64_t processes;
+        usec_t processes_usec;
+        bool have_processes;
+};
+
+int sysinfo_new(int proc_fd, SysInfo **ret) {
+        _cleanup_(sysinfo_freep) SysInfo *s = NULL;
+        _cleanup_close_ int fd = proc_fd;
+        struct statfs sfs;
+
+        if (!ret)
+                return -EINVAL;
+        if (fd < 0) {
+                fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+        } else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                return -errno;
+
+        s = calloc(1, sizeof(SysInfo));
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < _FILE_MAX; i++)
+                s->fds[i] = -EBADF;
+        s->proc_fd = TAKE_FD(fd);
+        s->is_procfs = fstatfs(s->proc_fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+
+        for (size_t i = 0; i < _FILE_MAX; i++) {
+                s->fds[i] = openat(s->proc_fd, file_names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (s->fds[i] < 0)
+                        return -errno;
+        }
+
+        s->buf_size = 16 * 1024;
+        s->buf = malloc(s->buf_size);
+        if (!s->buf)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+SysInfo *sysinfo_free(SysInfo *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < _FILE_MAX; i++)
+                safe_close(s->fds[i]);
+        safe_close(s->proc_fd);
+        free(s->buf);
+        free(s->prev);
+        free(s->cur);
+        free(s->dents);
+        free(s);
+        return NULL;
+}
+
+/* The whole file into s->buf, NUL-terminated. One pread when it fits. */
+static int read_file(SysInfo *s, int which, size_t *ret_len) {
+        size_t len = 0;
+
+        for (;;) {
+                size_t space = s->buf_size - len - 1;
+                ssize_t n;
+
+                n = pread(s->fds[which], s->buf + len, space, (off_t) len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                len += (size_t) n;
+                if ((size_t) n < space)
+                        break;
+                /* Filled the buffer: grow and read on. */
+                if (s->buf_size >= SYSINFO_BUF_MAX)
+                        return -EFBIG;
+                char *nb = realloc(s->buf, s->buf_size * 2);
+                if (!nb)
+                        return -ENOMEM;
+                s->buf = nb;
+                s->buf_size *= 2;
+        }
+        s->buf[len] = '\0';
+        *ret_len = len;
+        return 0;
+}
+
+static const char *skip_blanks(const char *p) {
+        while (*p == ' ' || *p == '\t')
+                p++;
+        return p;
+}
+
+static const char *parse_u64(const char *p, uint64_t *ret) {
+        uint64_t v = 0;
+        const char *s;
+
+        p = skip_blanks(p);
+        s = p;
+        for (; *p >= '0' && *p <= '9'; p++)
+                v = v * 10 + (uint64_t) (*p - '0');
+        if (p == s)
+                return NULL;
+        *ret = v;
+        return p;
+}
+
+/* Locale-independent "123.45" → double. */
+static const char *parse_decimal(const char *p, double *ret) {
+        uint64_t ip;
+        double v, scale = 0.1;
+
+        p = parse_u64(p, &ip);
+        if (!p)
+                return NULL;
+        v = (double) ip;
+        if (*p == '.')
+                for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+                        v += (*p - '0') * scale;
+        *ret = v;
+        return p;
+}
+
+static double round1(double v) {
+        if (!isfinite(v) || v < 0)
+                return 0;
+        return round(v * 10.0) / 10.0;
+}
+
+static int grow_samples(SysInfo *s, size_t need) {
+        CpuSample *a, *b;
+        size_t n;
+
+        if (need <= s->n_alloc)
+                return 0;
+        n = MAX(need, s->n_alloc * 2);
+        a = realloc(s->cur, n * sizeof(CpuSample));
+        if (!a)
+                return -ENOMEM;
+        s->cur = a;
+        b = realloc(s->prev, n * sizeof(CpuSample));
+        if (!b)
+                return -ENOMEM;
+        s->prev = b;
+        s->n_alloc = n;
+        return 0;
+}
+
+/* "cpu[N] user nice system idle iowait irq softirq steal …" lines into s->cur. */
+static int parse_proc_stat(SysInfo *s, const char *buf) {
+        s->n_cur = 0;
+
+        for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                uint64_t f[8] = {}, total = 0;
+                CpuSample c = { .id = -1 };
+                const char *q;
+                unsigned k;
+
+                if (strncmp(p, "cpu", 3) != 0)
+                        continue;
+                q = p + 3;
+                if (*q >= '0' && *q <= '9') {
+                        uint64_t id;
+
+                        q = parse_u64(q, &id);
+                        if (!q || id > INT32_MAX)
+                                continue;
+                        c.id = (long) id;
+                } else if (*q != ' ')
+                        continue;
+
+                for (k = 0; k < ELEMENTSOF(f); k++) {
+                        const char *e = parse_u64(q, &f[k]);
+
+                        if (!e)
+                                break;
+                        q = e;
+                }
+                if (k < 4)
+                        continue; /* need at least user nice system idle */
+                for (unsigned i = 0; i < k; i++)
+                        total += f[i];
+                c.total = total;
+                c.busy = total - f[3] - f[4];
+
+                if (c.id < 0 && s->n_cur > 0)
+                        continue; /* a second aggregate line? ignore */
+                if (grow_samples(s, s->n_cur + 2) < 0)
+                        return -ENOMEM;
+                if (c.id < 0 && s->n_cur == 0)
+                        s->cur[s->n_cur++] = c;
+                else {
+                        if (s->n_cur == 0)
+                                s->cur[s->n_cur++] = (CpuSample) { .id = -1 };
+                        s->cur[s->n_cur++] = c;
+                }
+        }
+        if (s->n_cur == 0)
+                return -ENODATA;
+        return 0;
+}
+
+static double cpu_percent(const CpuSample *cur, const CpuSample *prev) {
+        uint64_t busy = cur->busy, total = cur->total;
+
+        /* Counters only grow; if they did not (hotplug reset), fall back to since boot. */
+        if (prev && prev->id == cur->id && cur->total >= prev->total && cur->busy >= prev->busy) {
+                busy -= prev->busy;
+                total -= prev->total;
+        }
+        if (total == 0)
+                return 0.0;
+        return round1((double) busy * 100.0 / (double) total);
+}
+
+static int add_cpu(SysInfo *s, json_t *o, const double load[3]) {
+        json_t *cpu, *per, *l;
+        bool ok;
+
+        cpu = json_object();
+        if (!cpu || json_object_set_new_nocheck(o, "cpu", cpu) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(cpu, "count", json_integer((json_int_t) (s->n_cur - 1))) == 0 &&
+             json_object_set_new_nocheck(cpu, "percent",
+                                         json_real(cpu_percent(&s->cur[0], s->n_prev > 0 ? &s->prev[0] : NULL))) == 0;
+        if (!ok)
+                return -ENOMEM;
+
+        per = json_array();
+        if (!per || json_object_set_new_nocheck(cpu, "per_cpu", per) < 0)
+                return -ENOMEM;
+        for (size_t i = 1; i < s->n_cur; i++) {
+                const CpuSample *p = i < s->n_prev ? &s->prev[i] : NULL;
+
+                if (json_array_append_new(per, json_real(cpu_percent(&s->cur[i], p))) < 0)
+                        return -ENOMEM;
+        }
+
+        l = json_array();
+        if (!l || json_object_set_new_nocheck(cpu, "load", l) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < 3; i++)
+                if (json_array_append_new(l, json_real(load[i])) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+typedef struct MemInfo {
+        uint64_t total, available, free, buffers, cached, swap_total, swap_free;
+        bool have_available;
+} MemInfo;
+
+static void parse_meminfo(const char *buf, MemInfo *ret) {
+        static const struct {
+                const char *key;
+                size_t offset;
+        } keys[] = {
+                { "MemTotal:",     offsetof(MemInfo, total)      },
+                { "MemFree:",      offsetof(MemInfo, free)       },
+                { "MemAvailable:", offsetof(MemInfo, available)  },
+                { "Buffers:",      offsetof(MemInfo, buffers)    },
+                { "Cached:",       offsetof(MemInfo, cached)     },
+                { "SwapTotal:",    offsetof(MemInfo, swap_total) },
+                { "SwapFree:",     offsetof(MemInfo, swap_free)  },
+        };
+        MemInfo m = {};
+
+        for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                        size_t kl = strlen(keys[i].key);
+                        uint64_t v;
+                        const char *e;
+
+                        if (strncmp(p, keys[i].key, kl) != 0)
+                                continue;
+                        e = parse_u64(p + kl, &v);
+                        if (!e)
+                                break;
+                        e = skip_blanks(e);
+                        if (strncmp(e, "kB", 2) == 0)
+                                v *= 1024;
+                        *(uint64_t *) ((char *) &m + keys[i].offset) = v;
+                        if (keys[i].offset == offsetof(MemInfo, available))
+                                m.have_available = true;
+                        break;
+                }
+        if (!m.have_available)
+                m.available = MIN(m.free + m.buffers + m.cached, m.total);
+        *ret = m;
+}
+
+static int count_processes(SysInfo *s, uint64_t *ret) {
+        uint64_t n = 0;
+
+        if (!s->dents) {
+                s->dents = malloc(SYSINFO_DENTS_BUF);
+                if (!s->dents)
+                        return -ENOMEM;
+        }
+        if (lseek(s->proc_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        for (;;) {
+                ssize_t k = getdents64(s->proc_fd, s->dents, SYSINFO_DENTS_BUF);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                for (ssize_t off = 0; off < k;) {
+                        struct dirent64 *d = (struct dirent64 *) (s->dents + off);
+                        const char *c = d->d_name;
+
+                        off += d->d_reclen;
+                        if (*c < '1' || *c > '9' || (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN))
+                                continue;
+                        while (*c >= '0' && *c <= '9')
+                                c++;
+                        if (*c == '\0')
+                                n++;
+                }
+        }
+        *ret = n;
+        return 0;
+}
+
+static int processes_get(SysInfo *s, uint64_t *ret) {
+        struct timespec ts;
+        usec_t now = 0;
+        int r;
+
+        if (s->is_procfs && clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
+                now = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+                if (s->have_processes && now - s->processes_usec < SYSINFO_PROCESSES_MAX_AGE_USEC) {
+                        *ret = s->processes;
+                        return 0;
+                }
+        }
+        r = count_processes(s, &s->processes);
+        if (r < 0)
+                return r;
+        s->processes_usec = now;
+        s->have_processes = s->is_procfs;
+        *ret = s->processes;
+        return 0;
+}
+
+int sysinfo_collect(SysInfo *s, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        double load[3] = {}, uptime = 0;
+        json_t *mem, *swap;
+        struct utsname u;
+        uint64_t processes;
+        MemInfo m;
+        size_t len;
+        bool ok;
+        int r;
+
+        if (!s || !ret)
+                return -EINVAL;
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+
+        /* loadavg and stat first: both feed "cpu" */
+        r = read_file(s, FILE_LOADAVG, &len);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to read loadavg: %m");
+        {
+                const char *p = s->buf;
+
+                for (size_t i = 0; i < 3 && p; i++)
+                        p = parse_decimal(p, &load[i]);
+                if (!p)
+                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse loadavg.");
+        }
+
+        r = read_file(s, FILE_STAT, &len);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to read stat: %m");
+        r = parse_proc_stat(s, s->buf);
+        if (r < 0)
+                return log_debug_errno(r == -ENODATA ? -EBADMSG : r, "Cannot parse stat: %m");
+        r = add_cpu(s, o, load);
+        if (r < 0)
+                return r;
+        /* This sample becomes the baseline of the next call. */
+        {
+                CpuSample *t = s->prev;
+
+                s->prev = s->cur;
+                s->cur = t;
+                s->n_prev = s->n_cur;
+        }
+
+        r = read_file(s, FILE_MEMINFO, &len);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to read meminfo: %m");
+        parse_meminfo(s->buf, &m);
+        if (m.total == 0)
+                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse meminfo.");
+
+        mem = json_object();
+        if (!mem || json_object_set_new_nocheck(o, "memory", mem) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(mem, "total", json_integer((json_int_t) m.total)) == 0 &&
+             json_object_set_new_nocheck(mem, "available", json_integer((json_int_t) m.available)) == 0 &&
+             json_object_set_new_nocheck(mem, "used", json_integer((json_int_t) (m.total - MIN(m.available, m.total)))) == 0 &&
+             json_object_set_new_nocheck(mem, "percent",
+                                         json_real(round1((double) (m.total - MIN(m.available, m.total)) * 100.0 / (double) m.total))) == 0;
+        if (!ok)
+                return -ENOMEM;
+        swap = json_object();
+        if (!swap || json_object_set_new_nocheck(o, "swap", swap) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(swap, "total", json_integer((json_int_t) m.swap_total)) == 0 &&
+             json_object_set_new_nocheck(swap, "used", json_integer((json_int_t) (m.swap_total - MIN(m.swap_free, m.swap_total)))) == 0;
+        if (!ok)
+                return -ENOMEM;
+
+        r = read_file(s, FILE_UPTIME, &len);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to read uptime: %m");
+        if (!parse_decimal(s->buf, &uptime))
+                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse uptime.");
+
+        r = processes_get(s, &processes);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to count processes: %m");
+
+        if (uname(&u) < 0)
+                return log_debug_errno(-errno, "uname() failed: %m");
+
+        /* uname strings come from the kernel; hostnames are ASCII by rule, but do not trust it. */
+        ok = json_object_set_new_nocheck(o, "uptime", json_real(uptime)) == 0 &&
+             json_object_set_new_nocheck(o, "hostname", json_string(u.nodename) ?: json_string("?")) == 0 &&
+             json_object_set_new_nocheck(o, "kernel", json_string(u.release) ?: json_string("?")) == 0 &&
+             json_object_set_new_nocheck(o, "processes", json_integer((json_int_t) processes)) == 0;
+        if (!ok)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
