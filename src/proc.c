@@ -30,7 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
+#include <math.h> /* isfinite() only: a macro, no -lm */
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1138,7 +1138,9 @@ json_t *process_info_to_json(const ProcessInfo *p, bool managed, const char *uni
                 return NULL;
         state[0] = p->state ?: '?';
         state[1] = '\0';
-        cpu = isfinite(p->cpu_percent) && p->cpu_percent > 0 ? round(p->cpu_percent * 10.0) / 10.0 : 0.0;
+        /* one decimal, without libm; NaN, negative and absurd values become 0 */
+        cpu = isfinite(p->cpu_percent) && p->cpu_percent > 0 && p->cpu_percent < 1e12 ?
+                (double) (uint64_t) (p->cpu_percent * 10.0 + 0.5) / 10.0 : 0.0;
         o = json_object();
         if (!o)
                 return NULL;

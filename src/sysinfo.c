@@ -20,7 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
+#include <math.h> /* isfinite() only: a macro, no -lm */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -198,9 +198,10 @@ static const char *parse_decimal(const char *p, double *ret) {
 }
 
 static double round1(double v) {
-        if (!isfinite(v) || v < 0)
+        /* without libm's round(); percentages are small and non-negative */
+        if (!isfinite(v) || v < 0 || v > 1e12)
                 return 0;
-        return round(v * 10.0) / 10.0;
+        return (double) (uint64_t) (v * 10.0 + 0.5) / 10.0;
 }
 
 static int grow_samples(SysInfo *s, size_t need) {
