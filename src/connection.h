@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * One client connection: bytes in → request lines (bounded), replies out in
+ * request order (bounded queue), idle timeout, and who the peer is (TCP
+ * address, or SO_PEERCRED for Unix sockets) and whether it authenticated.
+ * Requests are handed to dispatch as Calls; a Call may finish later (polkit,
+ * STOP, START), and replies are only written once every earlier one is.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+#include "protocol.h"
+
+typedef struct Manager Manager;
+typedef struct Connection Connection;
+typedef struct Call Call;
+
+typedef struct Peer {
+        bool is_unix;
+        bool has_cred;                  /* SO_PEERCRED succeeded */
+        pid_t pid;
+        uid_t uid;
+        gid_t gid;
+        uint64_t start_ticks;           /* of the peer process, for polkit subjects */
+        char description[80];           /* "127.0.0.1:41234" or "uid=1000 pid=77" */
+} Peer;
+
+struct Call {
+        Manager *manager;
+        Connection *connection;         /* NULL once the connection has gone away */
+        Call *next;
+        Request request;
+        const Peer *peer;               /* valid while connection != NULL; see call_peer() */
+        Peer peer_copy;                 /* kept so async work can still name the peer */
+        bool authenticated;             /* TCP: connection or this request carried the token */
+        bool done;
+        json_t *reply;
+        bool close_after;               /* close the connection once this reply is written */
+};
+
+struct Connection {
+        Manager *manager;
+        Connection *prev, *next;
+        int fd;
+        sd_event_source *io;
+        sd_event_source *idle_timer;
+        Peer peer;
+        bool authenticated;
+
+        char *in;
+        size_t in_len, in_alloc;
+
+        char *out;
+        size_t out_len, out_alloc, out_offset;
+
+        Call *calls_head, *calls_tail;
+        unsigned n_calls;
+        bool closing;                   /* no more requests; close once the output drained */
+        bool eof;                       /* peer shut down its side */
+        bool processing;                /* inside connection_process_input(): don't recurse */
+};
+
+int connection_new(Manager *m, int fd, Connection **ret);     /* takes over fd */
+Connection *connection_free(Connection *c);
+/* Refuse politely: one error line, then close (used for the connection limit). */
+void connection_refuse(int fd, ErrorCode e, const char *msg);
+
+/* Finishing calls: each takes over `reply` and writes it when its turn comes. */
+void call_reply(Call *call, json_t *reply);
+void call_reply_error(Call *call, ErrorCode e, const char *format, ...) _printf_(3, 4);
+void call_reply_errno(Call *call, int r, const char *format, ...) _printf_(3, 4);
+/* A fresh ok reply carrying the call's id; NULL on OOM. */
+json_t *call_reply_new(Call *call);
+const Peer *call_peer(const Call *call);

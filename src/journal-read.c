@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * LOGS through the sd-journal API. Records of a started process are matched
+ * by its scope (_SYSTEMD_UNIT=…, which journald attributes to stdout/stderr
+ * streams opened inside the scope) or by pid, plus the daemon's own records
+ * about it (PROCMGR_UNIT= / PROCMGR_PID=). Reading is bounded by `lines`.
+ */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-journal.h>
+
+#include "auth.h"
+#include "backend.h"
+#include "journal-read.h"
+#include "log.h"
+#include "manager.h"
+#include "proc.h"
+
+#define MESSAGE_MAX (16U * 1024U)
+
+static json_t *json_string_lossy(const char *s, size_t n) {
+        json_t *j = json_stringn(s, n);
+        _cleanup_free_ char *copy = NULL;
+
+        if (j)
+                return j;
+        /* Not UTF-8 (binary output): keep ASCII, mark the rest. */
+        copy = malloc(n + 1);
+        if (!copy)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                copy[i] = (unsigned char) s[i] < 0x80 && s[i] != '\0' ? s[i] : '?';
+        return json_stringn(copy, n);
+}
+
+static int add_match(sd_journal *j, const char *field, const char *value) {
+        char buf[256];
+        int n = snprintf(buf, sizeof(buf), "%s=%s", field, value);
+
+        if (n < 0 || (size_t) n >= sizeof(buf))
+                return -EINVAL;
+        return sd_journal_add_match(j, buf, 0);
+}
+
+static int read_entry(sd_journal *j, json_t **ret) {
+        const void *data;
+        size_t len;
+        uint64_t ts;
+        int prio = 6, r;
+        json_t *msg;
+
+        r = sd_journal_get_realtime_usec(j, &ts);
+        if (r < 0)
+                return r;
+        r = sd_journal_get_data(j, "PRIORITY", &data, &len);
+        if (r >= 0 && len == STRLEN("PRIORITY=") + 1)
+                prio = ((const char *) data)[STRLEN("PRIORITY=")] - '0';
+        r = sd_journal_get_data(j, "MESSAGE", &data, &len);
+        if (r < 0)
+                msg = json_string("");
+        else
+                msg = json_string_lossy((const char *) data + STRLEN("MESSAGE="),
+                                        MIN(len - STRLEN("MESSAGE="), (size_t) MESSAGE_MAX));
+        if (!msg)
+                return -ENOMEM;
+        *ret = json_pack("{s:I, s:i, s:o}", "ts", (json_int_t) ts, "priority", prio, "message", msg);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) {
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        _cleanup_(json_decrefp) json_t *arr = NULL, *reply = NULL;
+        Manager *m = call->manager;
+        Managed *mp = NULL;
+        char buf[32];
+        unsigned n = 0;
+        int r;
+
+        if (pid > 0) {
+                mp = backend_find(m->backend, pid);
+                if (mp && mp->unit && !unit)
+                        unit = mp->unit;
+        }
+
+        /* Non-root Unix callers may read the logs of their own processes only. */
+        if (!auth_call_is_privileged(call)) {
+                uid_t owner = (uid_t) -1;
+                if (mp)
+                        owner = mp->uid;
+                else if (pid > 0) {
+                        const ProcessInfo *p;
+                        if (proc_table_read_one(m->procs, pid, &p) >= 0)
+                                owner = p->uid;
+                }
+                if (owner != call_peer(call)->uid) {
+                        call_reply_error(call, ERROR_ACCESS_DENIED, "not your process");
+                        return 0;
+                }
+        }
+        if (unit && (strlen(unit) > 200 || strchr(unit, '/') || strchr(unit, '\n'))) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "invalid unit name");
+                return 0;
+        }
+
+        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        if (r < 0) {
+                call_reply_errno(call, r, "cannot open the journal: %s", strerror(-r));
+                return 0;
+        }
+
+        if (unit) {
+                r = add_match(j, "_SYSTEMD_UNIT", unit);
+                if (r >= 0)
+                        r = sd_journal_add_disjunction(j);
+                if (r >= 0)
+                        r = add_match(j, "PROCMGR_UNIT", unit);
+        } else {
+                (void) snprintf(buf, sizeof(buf), "%i", (int) pid);
+                r = add_match(j, "_PID", buf);
+                if (r >= 0)
+                        r = sd_journal_add_disjunction(j);
+                if (r >= 0)
+                        r = add_match(j, "PROCMGR_PID", buf);
+        }
+        if (r < 0)
+                return r;
+
+        arr = json_array();
+        if (!arr)
+                return -ENOMEM;
+        r = sd_journal_seek_tail(j);
+        if (r < 0)
+                return r;
+        /* Walk backwards, inserting at the front: the reply is oldest first. */
+        while (n < lines) {
+                json_t *e;
+
+                r = sd_journal_previous(j);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = read_entry(j, &e);
+                if (r < 0)
+                        continue;
+                if (json_array_insert_new(arr, 0, e) < 0)
+                        return -ENOMEM;
+                n++;
+        }
+
+        reply = call_reply_new(call);
+        if (!reply || json_object_set_new(reply, "lines", TAKE_PTR(arr)) < 0)
+                return -ENOMEM;
+        if (unit && json_object_set_new(reply, "unit", json_string(unit)) < 0)
+                return -ENOMEM;
+        call_reply(call, TAKE_PTR(reply));
+        return 0;
+}

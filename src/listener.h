@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A listening socket (passed by systemd or bound by us) and its accept loop. */
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+typedef struct Manager Manager;
+
+typedef struct Listener {
+        Manager *manager;
+        int fd;
+        bool is_unix;
+        bool owned_path;        /* we bound it: unlink on exit */
+        char *path;
+        sd_event_source *io;
+} Listener;
+
+int listener_new(Manager *m, int fd, bool owned_path, const char *path, Listener **ret);   /* takes fd */
+Listener *listener_free(Listener *l);

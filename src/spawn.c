@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fork → (hold) → exec for started processes; see spawn.h. The daemon is
+ * single-threaded, so the child may call ordinary libc functions between fork
+ * and exec, but it allocates nothing it needs to free and never returns.
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "spawn.h"
+#include "strv.h"
+
+void spawn_request_done(SpawnRequest *req) {
+        strv_free(req->argv);
+        strv_free(req->envp);
+        free(req->path);
+        free(req->cwd);
+        free(req->name);
+        free(req->user);
+        free(req->description);
+        free(req->groups);
+        *req = (SpawnRequest) {};
+}
+
+typedef struct ChildError {
+        int error;
+        char step[28];
+} ChildError;
+
+_noreturn_ static void child_fail(int error_fd, int error, const char *step) {
+        ChildError e = { .error = error > 0 ? error : EIO };
+
+        strncpy(e.step, step, sizeof(e.step) - 1);
+        (void) !write(error_fd, &e, sizeof(e));
+        _exit(127);
+}
+
+static int close_all_fds_except(const int *keep, size_t n) {
+        /* close_range() on 5.9+; else walk /proc/self/fd would need allocation-free code,
+         * so fall back to a bounded loop over the descriptor limit. */
+        int max = 3;
+
+        for (size_t i = 0; i < n; i++)
+                max = MAX(max, keep[i] + 1);
+        for (int fd = 3; fd < max; fd++) {
+                bool k = false;
+                for (size_t i = 0; i < n; i++)
+                        if (keep[i] == fd)
+                                k = true;
+                if (!k)
+                        (void) close(fd);
+        }
+        if (syscall(SYS_close_range, (unsigned) max, ~0U, 0) >= 0)
+                return 0;
+        long lim = sysconf(_SC_OPEN_MAX);
+        for (long fd = max; fd < MIN(lim, 65536L); fd++)
+                (void) close((int) fd);
+        return 0;
+}
+
+static int child_reset_signals(void) {
+        sigset_t ss;
+
+        for (int sig = 1; sig < _NSIG; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                (void) signal(sig, SIG_DFL);
+        }
+        sigemptyset(&ss);
+        return sigprocmask(SIG_SETMASK, &ss, NULL);
+}
+
+/* Processes we start never hold the daemon's capabilities: a non-root child ends with
+ * empty sets after setresuid (keep-caps is off); we also clear inheritable and ambient
+ * explicitly so nothing can come back on exec. A root child keeps root's ordinary set,
+ * which exec recomputes from the bounding set. */
+static int child_clear_capabilities(uid_t uid) {
+        cap_t caps;
+        int r;
+
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (uid == 0)
+                return 0;
+        caps = cap_init();
+        if (!caps)
+                return -ENOMEM;
+        r = cap_set_proc(caps);
+        cap_free(caps);
+        return r < 0 ? -errno : 0;
+}
+
+int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifier, SpawnedChild *ret) {
+        _cleanup_close_ int hold_r = -EBADF, hold_w = -EBADF, err_r = -EBADF, err_w = -EBADF,
+                            null_fd = -EBADF;
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        err_r = p[0];
+        err_w = p[1];
+        if (hold) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return -errno;
+                hold_r = p[0];
+                hold_w = p[1];
+        }
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (null_fd < 0)
+                return -errno;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int out = -1, keep[3];
+
+                hold_w = safe_close(hold_w);
+                err_r = safe_close(err_r);
+                (void) child_reset_signals();
+                if (setsid() < 0)
+                        child_fail(err_w, errno, "setsid");
+                /* Don't outlive nothing: if the daemon dies before releasing us, give up. */
+                if (hold_r >= 0) {
+                        char c;
+                        ssize_t n;
+                        do
+                                n = read(hold_r, &c, 1);
+                        while (n < 0 && errno == EINTR);
+                        if (n != 0)
+                                _exit(126);   /* aborted by the parent (scope creation failed) */
+                        hold_r = safe_close(hold_r);
+                }
+
+                /* stdout/stderr to the journal, connected now that we are in our scope, so
+                 * journald attributes the stream to it; /dev/null when there is no journal. */
+                if (journal_identifier)
+                        out = sd_journal_stream_fd(journal_identifier, LOG_INFO, 0);
+                if (dup2(null_fd, 0) < 0)
+                        child_fail(err_w, errno, "stdin");
+                if (dup2(out >= 0 ? out : null_fd, 1) < 0 || dup2(out >= 0 ? out : null_fd, 2) < 0)
+                        child_fail(err_w, errno, "stdout");
+
+                keep[0] = err_w;
+                (void) close_all_fds_except(keep, 1);
+
+                if (req->change_identity) {
+                        if (setgroups(req->n_groups, req->groups) < 0)
+                                child_fail(err_w, errno, "setgroups");
+                        if (setresgid(req->gid, req->gid, req->gid) < 0)
+                                child_fail(err_w, errno, "setresgid");
+                        if (setresuid(req->uid, req->uid, req->uid) < 0)
+                                child_fail(err_w, errno, "setresuid");
+                }
+                if (child_clear_capabilities(req->uid) < 0)
+                        child_fail(err_w, errno, "capabilities");
+
+                /* An explicit cwd must exist; the default (the user's home) falls back to
+                 * "/", as for users like nobody whose home does not exist. */
+                if (chdir(req->cwd ?: "/") < 0 && (req->cwd_explicit || chdir("/") < 0))
+                        child_fail(err_w, errno, "chdir");
+
+                execve(req->path, req->argv, req->envp);
+                child_fail(err_w, errno, "execve");
+        }
+
+        *ret = (SpawnedChild) {
+                .pid = pid,
+                .hold_fd = TAKE_FD(hold_w),
+                .error_fd = TAKE_FD(err_r),
+        };
+        return 0;
+}
+
+int spawn_read_result(int error_fd, const char **ret_step) {
+        static char step[sizeof(((ChildError *) NULL)->step) + 1];
+        ChildError e;
+        ssize_t n;
+
+        n = read(error_fd, &e, sizeof(e));
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return 0;
+        if ((size_t) n < sizeof(e))
+                return EIO;
+        memcpy(step, e.step, sizeof(e.step));
+        step[sizeof(e.step)] = '\0';
+        if (ret_step)
+                *ret_step = step;
+        return e.error > 0 ? e.error : EIO;
+}

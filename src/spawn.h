@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The child side of START, shared by both backends. Everything that
+ * allocates or asks NSS (argv, envp, user lookup, PATH search) is prepared in
+ * the parent; after fork the child only: resets signals, setsid, optional
+ * hold-pipe wait (so the parent can move it into a scope first), stdio (the
+ * journal or /dev/null), closes every other descriptor, switches identity,
+ * clears capabilities, and execs. Failures before exec are sent back over a
+ * CLOEXEC pipe, so START can answer SpawnFailed with the real reason.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct SpawnRequest {
+        char **argv;            /* argv[0] as given */
+        char *path;             /* resolved executable */
+        char **envp;            /* complete environment of the child */
+        char *cwd;              /* working directory */
+        bool cwd_explicit;      /* asked for: failing to enter it fails the start */
+        char *name;             /* display name (default: basename of argv[0]) */
+        char *user;             /* user name (or decimal uid) */
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;          /* supplementary groups, resolved in the parent */
+        size_t n_groups;
+        bool change_identity;   /* false when the daemon already runs as uid */
+        uint64_t memory_max;    /* UINT64_MAX = unset */
+        uint64_t cpu_quota;     /* percent of one CPU; 0 = unset */
+        uint64_t tasks_max;     /* UINT64_MAX = unset */
+        char *description;      /* the command line, for logs and the scope Description= */
+} SpawnRequest;
+
+void spawn_request_done(SpawnRequest *req);
+
+typedef struct SpawnedChild {
+        pid_t pid;
+        int hold_fd;            /* write end; close it to let the child continue; -EBADF if not held */
+        int error_fd;           /* read end; EOF = exec'd, 4 bytes = errno of the failure */
+} SpawnedChild;
+
+/* Forks. With hold, the child waits until hold_fd is closed (or written "x" to abort).
+ * Returns 0 and fills ret in the parent; the child never returns. */
+int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifier, SpawnedChild *ret);
+
+/* Read the result of the error pipe (non-blocking; -EAGAIN if nothing yet): 0 = exec
+ * succeeded, > 0 = the child's errno, with the step that failed in *ret_step. */
+int spawn_read_result(int error_fd, const char **ret_step);
