@@ -5,8 +5,8 @@
  * buffer, usually one syscall per file. CPU percentages are busy/total jiffies
  * (busy = everything but idle and iowait) between this call and the previous
  * one; the first call has no previous sample and reports the average since boot.
- * A CPU that appears or disappears (hotplug) starts again from its boot
- * average. "processes" counts the numeric entries of the proc directory (thread
+ * CPUs are matched by number, so hotplug does not mix them up; a CPU that just
+ * came online reports its average since boot. "processes" counts the numeric entries of the proc directory (thread
  * groups, what top calls tasks); on a real procfs that listing costs as much as
  * the rest of INFO together at a few thousand processes, so it is reused for up
  * to SYSINFO_PROCESSES_MAX_AGE_USEC. Memory figures are bytes: used = total -
@@ -307,7 +307,17 @@ static int add_cpu(SysInfo *s, json_t *o, const double load[3]) {
         if (!per || json_object_set_new_nocheck(cpu, "per_cpu", per) < 0)
                 return -ENOMEM;
         for (size_t i = 1; i < s->n_cur; i++) {
-                const CpuSample *p = i < s->n_prev ? &s->prev[i] : NULL;
+                const CpuSample *p = NULL;
+
+                /* Same position normally; search by id after hotplug moved lines. */
+                if (i < s->n_prev && s->prev[i].id == s->cur[i].id)
+                        p = &s->prev[i];
+                else
+                        for (size_t j = 1; j < s->n_prev; j++)
+                                if (s->prev[j].id == s->cur[i].id) {
+                                        p = &s->prev[j];
+                                        break;
+                                }
 
                 if (json_array_append_new(per, json_real(cpu_percent(&s->cur[i], p))) < 0)
                         return -ENOMEM;
