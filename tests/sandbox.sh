@@ -259,8 +259,10 @@ write_run_dir() {
         if [ -n "${SDNS_UNITS:-}" ]; then
                 for f in "$SDNS_UNITS"/*; do keep+="${f##*/} "; done
         fi
-        for u in $STATIC_MASKS $(ls /etc/systemd/system/*.wants /lib/systemd/system/*.wants \
-                                    /usr/lib/systemd/system/*.wants 2>/dev/null | grep -v -e : -e '\.target$'); do
+        for f in $STATIC_MASKS /etc/systemd/system/*.wants/* /lib/systemd/system/*.wants/* \
+                 /usr/lib/systemd/system/*.wants/*; do
+                u=${f##*/}
+                case $u in *\*|*.target) continue ;; esac
                 case $keep in *" $u "*) continue ;; esac
                 ln -sfn /dev/null "$ctl/$u" || return
         done
