@@ -4,15 +4,17 @@
  * uptime) are opened once and re-read with pread() at offset 0 into one reused
  * buffer, usually one syscall per file. CPU percentages are busy/total jiffies
  * (busy = everything but idle and iowait) between this call and the previous
- * one; the first call has no previous sample and reports the average since boot.
- * CPUs are matched by number, so hotplug does not mix them up; a CPU that just
- * came online reports its average since boot. "processes" counts the numeric entries of the proc directory (thread
- * groups, what top calls tasks); on a real procfs that listing costs as much as
- * the rest of INFO together at a few thousand processes, so it is reused for up
- * to SYSINFO_PROCESSES_MAX_AGE_USEC. Memory figures are bytes: used = total -
- * available (MemAvailable, or MemFree + Buffers + Cached on kernels without it),
- * swap used = SwapTotal - SwapFree. hostname and kernel (the release string)
- * come from one uname() call. Never logs above debug.
+ * one; the first call has no previous sample and reports the average since
+ * boot. CPUs are matched by number, so hotplug does not mix them up; a CPU that
+ * just came online reports its average since boot. "processes" counts the
+ * numeric entries of the proc directory (thread groups, what top calls tasks);
+ * on a real procfs that listing costs milliseconds at a few thousand processes,
+ * so between listings (at most SYSINFO_PROCESSES_MAX_AGE_USEC apart) the count
+ * follows the proc root's link count, which procfs keeps at a constant plus the
+ * number of processes. Memory figures are bytes: used = total - available
+ * (MemAvailable, or MemFree + Buffers + Cached on kernels without it), swap
+ * used = SwapTotal - SwapFree. hostname and kernel (the release string) come
+ * from one uname() call. Never logs above debug.
  */
 
 #include "config.h"
@@ -26,6 +28,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -38,7 +41,7 @@
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
 
-#define SYSINFO_PROCESSES_MAX_AGE_USEC (1 * USEC_PER_SEC)
+#define SYSINFO_PROCESSES_MAX_AGE_USEC (30 * USEC_PER_SEC)
 #define SYSINFO_DENTS_BUF (64 * 1024)
 #define SYSINFO_BUF_MAX (64 * 1024 * 1024)
 
@@ -74,7 +77,8 @@ struct SysInfo {
         size_t n_prev, n_cur, n_alloc;
 
         char *dents;
-        uint64_t processes;
+        uint64_t processes;     /* from the last listing */
+        uint64_t nlink_offset;  /* link count of the proc root minus processes, then */
         usec_t processes_usec;
         bool have_processes;
 };
@@ -413,23 +417,54 @@ static int count_processes(SysInfo *s, uint64_t *ret) {
         return 0;
 }
 
+static int proc_nlink(SysInfo *s, uint64_t *ret) {
+        struct stat st;
+
+        if (fstat(s->proc_fd, &st) < 0)
+                return -errno;
+        *ret = (uint64_t) st.st_nlink;
+        return 0;
+}
+
 static int processes_get(SysInfo *s, uint64_t *ret) {
+        uint64_t before = 0, after = 0, nlink = 0;
         struct timespec ts;
-        usec_t now = 0;
+        usec_t now;
         int r;
 
-        if (s->is_procfs && clock_gettime(CLOCK_MONOTONIC, &ts) == 0) {
-                now = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
-                if (s->have_processes && now - s->processes_usec < SYSINFO_PROCESSES_MAX_AGE_USEC) {
-                        *ret = s->processes;
-                        return 0;
-                }
+        if (!s->is_procfs) {
+                r = count_processes(s, &s->processes);
+                if (r < 0)
+                        return r;
+                *ret = s->processes;
+                return 0;
         }
-        r = count_processes(s, &s->processes);
+
+        /* procfs reports its root's link count as a constant plus the number of
+         * processes (thread groups). Between listings, that single fstat() keeps the
+         * count current: exact in the daemon's own pid namespace; in a child pid
+         * namespace the link count sees the host's processes too, so the listing
+         * recalibrates the constant every SYSINFO_PROCESSES_MAX_AGE_USEC. */
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return -errno;
+        now = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+        if (s->have_processes && now - s->processes_usec < SYSINFO_PROCESSES_MAX_AGE_USEC &&
+            proc_nlink(s, &nlink) >= 0 && nlink >= s->nlink_offset) {
+                *ret = nlink - s->nlink_offset;
+                return 0;
+        }
+
+        r = proc_nlink(s, &before);
+        if (r >= 0)
+                r = count_processes(s, &s->processes);
+        if (r >= 0)
+                r = proc_nlink(s, &after);
         if (r < 0)
                 return r;
+        /* Calibrate only from a listing no fork or exit raced with. */
+        s->have_processes = before == after && before >= s->processes;
+        s->nlink_offset = before - s->processes;
         s->processes_usec = now;
-        s->have_processes = s->is_procfs;
         *ret = s->processes;
         return 0;
 }
@@ -439,7 +474,7 @@ int sysinfo_collect(SysInfo *s, json_t **ret) {
         double load[3] = {}, uptime = 0;
         json_t *mem, *swap;
         struct utsname u;
-        uint64_t processes;
+        uint64_t processes = 0;
         MemInfo m;
         size_t len;
         bool ok;
