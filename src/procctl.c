@@ -240,10 +240,11 @@ static int context_get_client(Context *ctx, Client **ret) {
         return 0;
 }
 
-/* Sends the request. Returns 0 with the reply for ok:true (having printed it with --json),
- * EXIT_REPLY_ERROR for an error reply, EXIT_USAGE when no reply could be had; both with the
- * reason printed. */
-static int call(Context *ctx, json_t *request, json_t **ret_reply) {
+/* Sends the request, taking ownership of it (NULL = OOM from json_pack()). Returns 0 with
+ * the reply for ok:true (having printed it with --json), EXIT_REPLY_ERROR for an error reply,
+ * EXIT_USAGE when no reply could be had; both with the reason printed. */
+static int call(Context *ctx, json_t *request_consumed, json_t **ret_reply) {
+        json_auto_t *request = request_consumed;
         _cleanup_free_ char *line = NULL;
         json_auto_t *reply = NULL;
         Client *c;
@@ -428,7 +429,7 @@ static int verb_list(int argc, char **argv, Context *ctx) {
         if (optind < argc)
                 return usage_error("'list' takes no arguments (got '%s')", argv[optind]);
 
-        r = call(ctx, req, &reply);
+        r = call(ctx, TAKE_PTR(req), &reply);
         if (r != 0 || arg_json)
                 return r;
 
@@ -585,7 +586,7 @@ static int verb_start(int argc, char **argv, Context *ctx) {
         if (json_object_size(env) > 0 && json_object_set(req, "env", env) < 0)
                 return oom();
 
-        r = call(ctx, req, &reply);
+        r = call(ctx, TAKE_PTR(req), &reply);
         if (r != 0 || arg_json)
                 return r;
 
@@ -658,7 +659,7 @@ static int verb_stop(int argc, char **argv, Context *ctx) {
         if (json_object_set_new(req, "pid", json_integer(pid)) < 0)
                 return oom();
 
-        r = call(ctx, req, &reply);
+        r = call(ctx, TAKE_PTR(req), &reply);
         if (r != 0 || arg_json)
                 return r;
 
@@ -955,7 +956,7 @@ static int verb_logs(int argc, char **argv, Context *ctx) {
                         return oom();
         }
 
-        r = call(ctx, req, &reply);
+        r = call(ctx, TAKE_PTR(req), &reply);
         if (r != 0 || arg_json)
                 return r;
 
