@@ -262,8 +262,10 @@ static int call(Context *ctx, json_t *request_consumed, json_t **ret_reply) {
                 if (r == -ENOMEM)
                         return oom();
                 if (c->stage == CLIENT_STAGE_CONNECT)
-                        error_message("cannot connect to %s: %s (is procmgrd running?)", c->address_str,
-                                      client_strerror(r));
+                        /* The hint only where a missing daemon is the likely cause. */
+                        error_message("cannot connect to %s: %s%s", c->address_str, client_strerror(r),
+                                      r == -ECONNREFUSED || r == -ENOENT || r == -ETIMEDOUT
+                                              ? " (is procmgrd running?)" : "");
                 else
                         error_message("no reply from %s: %s", c->address_str, client_strerror(r));
                 return EXIT_USAGE;
