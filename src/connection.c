@@ -30,6 +30,7 @@
 #define CONNECTION_CALLS_MAX 128U                        /* requests in flight per connection */
 
 static void connection_update_events(Connection *c);
+static void connection_progress(Connection *c);
 static int connection_process_input(Connection *c);
 
 static Call *call_free(Call *call) {
@@ -146,31 +147,56 @@ static int connection_reset_idle(Connection *c) {
 /* The one place that drives a connection forward after anything happened: parse buffered
  * lines while we may, queue finished replies in order, write, and close when done.
  * May free c. */
+static int on_deferred_progress(sd_event_source *s, void *userdata) {
+        connection_progress(userdata);
+        return 0;
+}
+
+static bool connection_has_line(const Connection *c) {
+        return c->in_len > 0 && memchr(c->in, '\n', c->in_len);
+}
+
 static void connection_progress(Connection *c) {
         int r;
 
         if (c->processing)
                 return;
 
-        c->processing = true;
-        r = connection_process_input(c);
-        c->processing = false;
-        if (r < 0) {
-                log_debug_errno(r, "%s: closing: %m", c->peer.description);
-                connection_close(c);
-                return;
+        /* Bounded rounds per wakeup: a client that pipelines thousands of requests is
+         * served in slices, and others get their turn in between (deferred source). */
+        for (unsigned round = 0; round < 16; round++) {
+                unsigned before = c->n_calls;
+                size_t in_before = c->in_len;
+
+                c->processing = true;
+                r = connection_process_input(c);
+                c->processing = false;
+                if (r < 0) {
+                        log_debug_errno(r, "%s: closing: %m", c->peer.description);
+                        connection_close(c);
+                        return;
+                }
+
+                connection_flush_calls(c);
+                r = connection_write(c);
+                if (r < 0) {
+                        log_debug_errno(r, "%s: write failed, closing: %m", c->peer.description);
+                        connection_close(c);
+                        return;
+                }
+                if (c->closing && c->out_len == 0 && !c->calls_head) {
+                        connection_close(c);
+                        return;
+                }
+                if (!connection_may_read(c) || !connection_has_line(c) ||
+                    (c->in_len == in_before && c->n_calls == before))
+                        break;
         }
 
-        connection_flush_calls(c);
-        r = connection_write(c);
-        if (r < 0) {
-                log_debug_errno(r, "%s: write failed, closing: %m", c->peer.description);
-                connection_close(c);
-                return;
-        }
-        if (c->closing && c->out_len == 0 && !c->calls_head) {
-                connection_close(c);
-                return;
+        if (connection_may_read(c) && connection_has_line(c)) {
+                if (!c->defer)
+                        (void) sd_event_add_defer(c->manager->event, &c->defer, on_deferred_progress, c);
+                (void) sd_event_source_set_enabled(c->defer, SD_EVENT_ONESHOT);
         }
         connection_update_events(c);
 }
@@ -422,6 +448,7 @@ Connection *connection_free(Connection *c) {
 
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->idle_timer);
+        sd_event_source_disable_unref(c->defer);
         (void) safe_close(c->fd);
         free(c->in);
         free(c->out);

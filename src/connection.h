@@ -50,6 +50,7 @@ struct Connection {
         int fd;
         sd_event_source *io;
         sd_event_source *idle_timer;
+        sd_event_source *defer;         /* continues parsing buffered lines on the next iteration */
         Peer peer;
         bool authenticated;
 

@@ -139,8 +139,16 @@ static int set_cmd(Request *req, const char *cmd, size_t len, ErrorCode *ret_err
                 (void) snprintf(msg, msg_size, "unknown command '%s...'", shown);
                 return -EOPNOTSUPP;
         }
-        for (size_t i = 0; i < len; i++)
+        for (size_t i = 0; i < len; i++) {
+                /* Command names are ASCII words; anything else can't name one. */
+                if (!isalnum((unsigned char) cmd[i]) && cmd[i] != '_' && cmd[i] != '-') {
+                        string_sanitize(cmd, MIN(len, (size_t) PROTOCOL_CMD_MAX), shown, sizeof(shown));
+                        *ret_error = ERROR_UNKNOWN_COMMAND;
+                        (void) snprintf(msg, msg_size, "unknown command '%s'", shown);
+                        return -EOPNOTSUPP;
+                }
                 req->cmd[i] = (char) toupper((unsigned char) cmd[i]);
+        }
         req->cmd[len] = '\0';
         return 0;
 }
