@@ -5,23 +5,27 @@
  * <pid>/stat for a process the table already knows, and merges the result with
  * the previous scan's sorted array, which prunes dead pids in the same pass.
  * What cannot change for a live (pid, start ticks) is kept: the start time and
- * the CPU baseline. The slow fields — real uid (from <pid>/status) and cmdline —
- * are cached too and re-read only when the process may have changed them: its
- * comm or argv area (stat fields 48/49, moved by every exec) differ, it used CPU
- * since they were read (setuid() and setproctitle() need to run), or the copy is
- * older than PROC_REFRESH_USEC. proc_table_read_one() always re-reads everything,
- * so STATUS/STOP decisions never see a cached uid. User names come from NSS
- * (getpwuid_r) once per uid for the table's lifetime, misses and errors included.
- * cmdline is read with one read() of at most PROC_CMDLINE_MAX bytes, longer
- * command lines are truncated there. cpu_percent is "share of one CPU" as top
- * shows it: CPU ticks used since a baseline divided by the time since it; a
- * process the table has not seen before gets the virtual baseline (0 ticks, its
- * start), i.e. its lifetime average — that is what the very first scan reports.
- * Afterwards the baseline moves to the newest sample that is at least
- * PROC_CPU_MIN_INTERVAL_USEC old, so scans in quick succession still measure
- * over a useful interval. Time is CLOCK_BOOTTIME (the base of stat field 22) on
- * a real procfs, and the tree's "uptime" file for fixture trees. Never logs
- * above debug.
+ * the CPU baseline. The slow fields — uid and cmdline — are cached too and
+ * re-read only when the process may have changed them: its comm or argv area
+ * (stat fields 48/49, moved by every exec) differ, it used CPU since they were
+ * read (setuid() and setproctitle() need to run), or the copy is older than
+ * PROC_REFRESH_USEC. Without ptrace access to a process the kernel shows its
+ * argv area as 0, and exec detection rests on the other three.
+ * proc_table_read_one() always re-reads everything, so STATUS/STOP decisions
+ * never see a cached uid. The uid is the real uid from the "Uid:" line of
+ * <pid>/status, not the owner of the <pid> directory (one syscall cheaper, but
+ * that is the effective uid, and root for every non-dumpable process). User
+ * names come from NSS (getpwuid_r) once per uid for the table's lifetime,
+ * misses and errors included. cmdline is read with one read() of at most
+ * PROC_CMDLINE_MAX bytes; longer command lines are cut there. cpu_percent is
+ * "share of one CPU" as top shows it: CPU ticks used since a baseline divided
+ * by the time since it; a process the table has not seen before gets the
+ * virtual baseline (0 ticks, its start), i.e. its lifetime average — that is
+ * what the very first scan reports. Afterwards the baseline moves to the newest
+ * sample that is at least PROC_CPU_MIN_INTERVAL_USEC old, so scans in quick
+ * succession still measure over a useful interval. Time is CLOCK_BOOTTIME (the
+ * base of stat field 22) on a real procfs, and the tree's "uptime" file for
+ * fixture trees. Not thread-safe. Never logs above debug.
  */
 
 #include "config.h"
