@@ -23,7 +23,8 @@ typedef struct ProcessInfo {
         pid_t ppid;
         char name[64];          /* comm, may contain any byte but NUL */
         uid_t uid;              /* real uid */
-        const char *user;       /* name or decimal uid; owned by the table */
+        const char *user;       /* name or decimal uid, never NULL in a table entry; owned by the
+                                 * table's user cache: valid until proc_table_free() */
         char state;             /* R, S, D, Z, T, t, I, X … */
         double cpu_percent;     /* of one CPU over the sampling interval */
         uint64_t rss;           /* bytes */
@@ -31,7 +32,9 @@ typedef struct ProcessInfo {
         uint64_t start_ticks;   /* /proc/<pid>/stat field 22: with pid, the identity of a process */
         uint64_t start_time;    /* seconds since the epoch */
         uint64_t cpu_ticks;     /* utime + stime */
-        const char *cmdline;    /* args joined by spaces, "" for kernel threads; owned by the table */
+        const char *cmdline;    /* args joined by spaces, "" for kernel threads, valid UTF-8, at
+                                 * most 4 KiB of argv; owned by the table: valid until the next
+                                 * scan/read_one */
 } ProcessInfo;
 
 typedef enum ProcSortField {
