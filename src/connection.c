@@ -235,6 +235,10 @@ static int connection_handle_line(Connection *c, const char *line, size_t len) {
                 snprintf(msg, sizeof(msg), "out of memory");
         }
 
+        /* Idle means "no complete request": bytes trickling in without ever finishing
+         * a line (slowloris) don't keep a connection alive. */
+        (void) connection_reset_idle(c);
+
         call = connection_new_call(c);
         if (!call) {
                 request_done(&req);
@@ -336,8 +340,7 @@ static int on_connection_io(sd_event_source *s, int fd, uint32_t revents, void *
                         /* EOF: answer every complete line already received, then close. A final
                          * fragment without '\n' is not a request (a request ends with '\n'). */
                         c->eof = true;
-                } else
-                        (void) connection_reset_idle(c);
+                }
         } else if (!(revents & EPOLLOUT) && (revents & (EPOLLHUP | EPOLLERR))) {
                 connection_close(c);
                 return 0;
@@ -350,6 +353,13 @@ static int on_connection_io(sd_event_source *s, int fd, uint32_t revents, void *
 static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Connection *c = userdata;
 
+        /* A command still being worked on (a long STOP, START waiting for its scope) is
+         * not idleness: look again later. */
+        for (Call *call = c->calls_head; call; call = call->next)
+                if (!call->done) {
+                        (void) connection_reset_idle(c);
+                        return 0;
+                }
         log_debug("%s: idle for too long, closing.", c->peer.description);
         connection_close(c);
         return 0;
