@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "log.h"
 #include "manager.h"
+#include "privileges.h"
 #include "split.h"
 #include "strv.h"
 #include "user-util.h"
@@ -252,7 +253,7 @@ int command_start(Call *call) {
         const char *name = NULL, *cwd = NULL, *user = NULL;
         long long memory_max = -1, cpu_quota = 0, tasks_max = -1;
         json_t *env = NULL;
-        bool as_other_user;
+        bool as_other_user, can_switch;
         char msg[256];
         int r;
 
@@ -300,9 +301,14 @@ int command_start(Call *call) {
                 return r;
         as_other_user = user && !(peer->is_unix && u.uid == peer->uid);
 
-        if (geteuid() != 0 && u.uid != geteuid()) {
+        /* After the privilege drop the daemon is not uid 0 but keeps CAP_SETUID/CAP_SETGID
+         * (permitted only; the child raises them): that, not the euid, says whether a
+         * child can switch user. */
+        can_switch = privileges_can_change_identity();
+        if (!can_switch && u.uid != geteuid()) {
                 call_reply_error(call, ERROR_ACCESS_DENIED,
-                                 "procmgrd runs unprivileged and cannot start processes as '%s'", u.name);
+                                 "procmgrd holds no CAP_SETUID/CAP_SETGID and cannot start processes as '%s'",
+                                 u.name);
                 return 0;
         }
 
@@ -321,7 +327,7 @@ int command_start(Call *call) {
                 .envp = TAKE_PTR(envp),
                 .uid = u.uid,
                 .gid = u.gid,
-                .change_identity = geteuid() == 0,
+                .change_identity = can_switch,
                 .memory_max = memory_max > 0 ? (uint64_t) memory_max : UINT64_MAX,
                 .cpu_quota = cpu_quota > 0 ? (uint64_t) cpu_quota : 0,
                 .tasks_max = tasks_max > 0 ? (uint64_t) tasks_max : UINT64_MAX,

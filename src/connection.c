@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "manager.h"
+#include "proc.h"
 #include "socket-util.h"
 
 #define CONNECTION_READ_SIZE (64U * 1024U)
@@ -365,6 +367,33 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+/* Start time of the Unix peer, for polkit subjects and pid-reuse checks; 0 if unknown.
+ * With SO_PEERPIDFD (Linux 6.5+) the pidfd pins the process that connected: if it is
+ * still alive after the read, the ticks are its own and not a recycled pid's. */
+static uint64_t peer_start_ticks(Connection *c, pid_t pid) {
+        _cleanup_close_ int pidfd = -EBADF;
+        socklen_t l = sizeof(pidfd);
+        uint64_t ticks = 0;
+        int fd = -EBADF;
+
+        if (pid <= 0)
+                return 0;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERPIDFD, &fd, &l) >= 0)
+                pidfd = fd;
+        if (proc_get_start_ticks(c->manager->procs, pid, &ticks) < 0)
+                return 0;
+        if (pidfd >= 0) {
+                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+                if (poll(&pfd, 1, 0) != 0)
+                        return 0;       /* exited (readable) or cannot tell */
+        }
+        return ticks;
+}
+
 static void peer_identify(Connection *c) {
         SocketAddress sa = { .len = sizeof(sa.storage) };
         Peer *p = &c->peer;
@@ -383,6 +412,7 @@ static void peer_identify(Connection *c) {
                         p->pid = uc.pid;
                         p->uid = uc.uid;
                         p->gid = uc.gid;
+                        p->start_ticks = peer_start_ticks(c, uc.pid);
                 }
                 snprintf(p->description, sizeof(p->description), "uid=%u pid=%i",
                          (unsigned) p->uid, (int) p->pid);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
+#include "privileges.h"
 #include "strv.h"
 
 #define TOKEN_MAX 4096
@@ -24,6 +25,10 @@ static size_t arg_n_listen = 0;
 static char **arg_unix = NULL;
 static size_t arg_n_unix = 0;
 static char *arg_token_file = NULL;
+static PrivilegesConfig arg_privileges = {
+        .enabled = true,
+        .user = PRIVILEGES_DEFAULT_USER,
+};
 static ManagerConfig arg_config = {
         .max_line = 64 * 1024,
         .max_connections = 1024,
@@ -43,6 +48,8 @@ static void help(void) {
                "     --no-auth              Allow TCP control without a token (development only)\n"
                "     --default-user NAME    Run TCP-started processes as NAME (default: nobody)\n"
                "     --admin-group NAME     Members may START/STOP when polkit is unreachable\n"
+               "     --user NAME            Started as root, switch to NAME (default: procmgr)\n"
+               "     --no-drop-privileges   Keep root and every capability (development only)\n"
                "     --backend MODE         auto, systemd or direct (default: auto)\n"
                "     --max-line BYTES       Maximum request line (default: 64K)\n"
                "     --max-connections N    Connection limit (default: 1024)\n"
@@ -77,6 +84,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_EXIT_IDLE,
                 ARG_LOG_LEVEL,
                 ARG_FOREGROUND,
+                ARG_USER,
+                ARG_NO_DROP_PRIVILEGES,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -94,6 +103,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "exit-idle", required_argument, NULL, ARG_EXIT_IDLE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
+                { "user", required_argument, NULL, ARG_USER },
+                { "no-drop-privileges", no_argument, NULL, ARG_NO_DROP_PRIVILEGES },
                 {}
         };
         uint64_t size;
@@ -177,6 +188,15 @@ static int parse_argv(int argc, char *argv[]) {
                         log_set_max_level(r);
                         break;
                 case ARG_FOREGROUND:
+                        break;
+                case ARG_USER:
+                        if (!*optarg)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--user needs a user name.");
+                        arg_privileges.user = optarg;     /* argv outlives run() */
+                        arg_privileges.user_explicit = true;
+                        break;
+                case ARG_NO_DROP_PRIVILEGES:
+                        arg_privileges.enabled = false;
                         break;
                 case '?':
                         return -EINVAL;
@@ -270,6 +290,12 @@ static int run(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         }
+
+        /* Sockets and token are ours: drop privileges before anything connects to the bus
+         * (manager_startup), so systemd and polkitd see the service user, not root. */
+        r = privileges_drop(&arg_privileges);
+        if (r < 0)
+                return r;       /* logged; never run with privileges we could not drop */
 
         r = manager_startup(m);
         if (r < 0)

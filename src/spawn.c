@@ -11,8 +11,6 @@
 #include <grp.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -20,6 +18,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "privileges.h"
 #include "spawn.h"
 #include "strv.h"
 
@@ -83,25 +82,6 @@ static int child_reset_signals(void) {
         return sigprocmask(SIG_SETMASK, &ss, NULL);
 }
 
-/* Processes we start never hold the daemon's capabilities: a non-root child ends with
- * empty sets after setresuid (keep-caps is off); we also clear inheritable and ambient
- * explicitly so nothing can come back on exec. A root child keeps root's ordinary set,
- * which exec recomputes from the bounding set. */
-static int child_clear_capabilities(uid_t uid) {
-        cap_t caps;
-        int r;
-
-        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-        if (uid == 0)
-                return 0;
-        caps = cap_init();
-        if (!caps)
-                return -ENOMEM;
-        r = cap_set_proc(caps);
-        cap_free(caps);
-        return r < 0 ? -errno : 0;
-}
-
 int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifier, SpawnedChild *ret) {
         _cleanup_close_ int hold_r = -EBADF, hold_w = -EBADF, err_r = -EBADF, err_w = -EBADF,
                             null_fd = -EBADF;
@@ -126,7 +106,7 @@ int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifie
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                int out = -1, keep[3];
+                int out = -1, keep[3], r;
 
                 hold_w = safe_close(hold_w);
                 err_r = safe_close(err_r);
@@ -157,7 +137,16 @@ int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifie
                 keep[0] = err_w;
                 (void) close_all_fds_except(keep, 1);
 
+                /* Identity, then capabilities (privileges.h). The daemon holds CAP_SETUID and
+                 * CAP_SETGID in its permitted set only; they become effective here, in the
+                 * child, just for the switch. The daemon itself is no longer uid 0, so the
+                 * kernel does not clear the permitted set on setresuid(): that is done
+                 * explicitly right after, for every child. A child of uid 0 gets the bounding
+                 * set back from execve() (root's "ordinary" set, narrowed by the daemon). */
                 if (req->change_identity) {
+                        r = privileges_child_raise_setid();
+                        if (r < 0)
+                                child_fail(err_w, -r, "capabilities");
                         if (setgroups(req->n_groups, req->groups) < 0)
                                 child_fail(err_w, errno, "setgroups");
                         if (setresgid(req->gid, req->gid, req->gid) < 0)
@@ -165,8 +154,9 @@ int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifie
                         if (setresuid(req->uid, req->uid, req->uid) < 0)
                                 child_fail(err_w, errno, "setresuid");
                 }
-                if (child_clear_capabilities(req->uid) < 0)
-                        child_fail(err_w, errno, "capabilities");
+                r = privileges_child_clear();
+                if (r < 0)
+                        child_fail(err_w, -r, "capabilities");
 
                 /* An explicit cwd must exist; the default (the user's home) falls back to
                  * "/", as for users like nobody whose home does not exist. */
