@@ -292,6 +292,10 @@ static int connection_process_input(Connection *c) {
         if (start > 0) {
                 memmove(c->in, c->in + start, c->in_len - start);
                 c->in_len -= start;
+                if (c->in_len == 0 && c->in_alloc > 4096) {
+                        c->in = mfree(c->in);
+                        c->in_alloc = 0;
+                }
         }
         if (r < 0)
                 return r;
@@ -305,24 +309,27 @@ static int connection_process_input(Connection *c) {
         return 0;
 }
 
+/* Reads into a stack buffer and keeps only what arrived in the connection's own buffer,
+ * sized to the data: an idle connection holds no input memory at all, so a thousand of
+ * them cost next to nothing. */
 static int connection_read(Connection *c) {
-        size_t want = CONNECTION_READ_SIZE;
+        char buf[CONNECTION_READ_SIZE];
         ssize_t n;
 
-        if (c->in_alloc - c->in_len < want) {
-                /* Never grow past what one maximal line plus one read needs. */
-                size_t need = c->in_len + want;
+        n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 1 : -errno;
+        if (n == 0)
+                return 0;
+        if (c->in_alloc - c->in_len < (size_t) n) {
+                size_t need = MAX(c->in_len + (size_t) n, MIN(c->in_alloc * 2, c->in_len + sizeof(buf)));
                 char *p = realloc(c->in, need);
                 if (!p)
                         return -ENOMEM;
                 c->in = p;
                 c->in_alloc = need;
         }
-        n = recv(c->fd, c->in + c->in_len, c->in_alloc - c->in_len, MSG_DONTWAIT);
-        if (n < 0)
-                return errno == EAGAIN || errno == EINTR ? 1 : -errno;
-        if (n == 0)
-                return 0;
+        memcpy(c->in + c->in_len, buf, (size_t) n);
         c->in_len += (size_t) n;
         return 1;
 }

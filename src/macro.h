@@ -101,3 +101,8 @@ typedef uint64_t usec_t;
 #define USEC_PER_SEC 1000000ULL
 #define USEC_PER_MSEC 1000ULL
 #define NSEC_PER_USEC 1000ULL
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
