@@ -1,0 +1,316 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The privilege drop of the real procmgrd (src/privileges.c) and what started
+# processes inherit, read from /proc/<pid>/status:
+#  - started as root, the daemon becomes user 'procmgr' with exactly the keep-set
+#    (CapPrm = CapBnd = CAP_KILL|CAP_SETGID|CAP_SETUID, CapEff = CAP_KILL, CapInh =
+#    CapAmb = 0) and the supplementary groups of procmgrd.sysusers;
+#  - a process started as nobody holds no capability at all, has only fds 0-2, the
+#    minimal environment, its own session; NoNewPrivs stays 0 and Seccomp is the
+#    daemon's (HOUSE-STYLE section 6, option 1: nothing added for children);
+#  - a process started as root gets exactly the daemon's bounding set;
+#  - CAP_KILL works (STOP of another user's process), --user, a uid-0 service user,
+#    --no-drop-privileges, and a daemon that is not root.
+#
+# Needs root. The 'procmgr' user is created by systemd-sysusers from our
+# procmgrd.sysusers only inside a private mount namespace, on an overlay of /etc
+# that disappears with the namespace: the host's /etc is never changed. TAP output;
+# skipped with "1..0 # SKIP <reason>" and exit 0 (tap-driver.sh reports any non-zero
+# exit status, 77 too, as ERROR).
+
+set -u -o pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+top_srcdir=${top_srcdir:-$top}
+PROCMGRD=${PROCMGRD:-${top_builddir:-$top}/src/procmgrd}
+PROCCTL=${PROCCTL:-${top_builddir:-$top}/src/procctl}
+
+skip() {
+        echo "1..0 # SKIP $*"
+        exit 0
+}
+
+if [ -z "${PRIVTEST_INNER:-}" ]; then
+        [ "$(id -u)" -eq 0 ] || skip "needs root: starts procmgrd as root to watch it drop privileges"
+        [ -x "$PROCMGRD" ] && [ -x "$PROCCTL" ] || skip "procmgrd or procctl not built ($PROCMGRD, $PROCCTL)"
+        command -v unshare >/dev/null || skip "unshare (util-linux) not installed"
+        command -v systemd-sysusers >/dev/null || skip "systemd-sysusers not installed"
+        command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+        T=$(mktemp -d "${TMPDIR:-/tmp}/test-privileges.XXXXXX") || exit 1
+        chmod 0755 "$T"
+        # Everything below runs in a private mount namespace; its mounts vanish with it.
+        PRIVTEST_INNER=1 T=$T unshare --mount --propagation private "$BASH" "${BASH_SOURCE[0]}"
+        rc=$?
+        rm -rf "$T"
+        exit $rc
+fi
+
+# ---------------------------------------------------------------------------
+# Inside the namespace
+
+DAEMON_PIDS=()
+STARTED_PIDS=()
+cleanup() {
+        local p
+        for p in "${STARTED_PIDS[@]}"; do
+                kill -KILL "$p" 2>/dev/null
+        done
+        for p in "${DAEMON_PIDS[@]}"; do
+                kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
+        done
+}
+trap cleanup EXIT
+
+tests=0
+failed=0
+ok() {
+        tests=$((tests + 1))
+        echo "ok $tests - $*"
+}
+not_ok() {
+        tests=$((tests + 1))
+        failed=$((failed + 1))
+        echo "not ok $tests - $*"
+}
+diag() {
+        sed 's/^/# /'
+}
+# is DESC GOT WANT
+is() {
+        if [ "$2" = "$3" ]; then
+                ok "$1"
+        else
+                not_ok "$1"
+                printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag
+        fi
+}
+check() {
+        local desc=$1
+        shift
+        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# status_line PID FIELD: the value of "FIELD:" in /proc/PID/status, blanks squeezed.
+status_line() {
+        sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s '\t ' ' ' | sed 's/ *$//'
+}
+hex_and() {
+        printf '%016x' $((0x$1 & 0x$2))
+}
+
+# The private /etc: an overlay whose upper layer is a tmpfs of this namespace.
+mkdir -p "$T/ovl"
+mount -t tmpfs -o mode=0755 tmpfs "$T/ovl" &&
+        mkdir -p "$T/ovl/upper" "$T/ovl/work" &&
+        mount -t overlay -o "lowerdir=/etc,upperdir=$T/ovl/upper,workdir=$T/ovl/work" overlay /etc ||
+        skip "cannot mount an overlay on /etc in a private mount namespace"
+if ! systemd-sysusers "$top_srcdir/systemd/procmgrd.sysusers" >"$T/sysusers.log" 2>&1; then
+        echo "Bail out! systemd-sysusers failed on procmgrd.sysusers"
+        diag <"$T/sysusers.log"
+        exit 1
+fi
+
+PM_UID=$(id -u procmgr 2>/dev/null)
+PM_GID=$(id -g procmgr 2>/dev/null)
+check "procmgrd.sysusers creates user procmgr" [ -n "$PM_UID" ] && [ "$PM_UID" -ne 0 ]
+check "procmgrd.sysusers creates group procmgr-admin" eval 'getent group procmgr-admin >/dev/null'
+check "procmgrd.sysusers puts procmgr into systemd-journal (LOGS)" \
+        eval 'id -nG procmgr | tr " " "\n" | grep -qx systemd-journal'
+
+# What the keep-set must look like: CAP_KILL (5), CAP_SETGID (6), CAP_SETUID (7) —
+# within whatever bounding set this test itself runs with.
+MY_BND=$(status_line self CapBnd)
+KEEP=$(hex_and 00000000000000e0 "$MY_BND")
+KEEP_EFF=$(hex_and 0000000000000020 "$MY_BND")
+ZERO=0000000000000000
+
+# start_daemon NAME [ENV=VAL...] -- ARGS...: procmgrd on a free loopback port and
+# $T/NAME.sock; sets $PORT, $SOCK, $DPID. Returns 1 if it did not come up.
+start_daemon() {
+        local name=$1 envs=() attempt i
+        shift
+        while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+                envs+=("$1")
+                shift
+        done
+        shift
+        SOCK=$T/$name.sock
+        for attempt in 1 2 3 4 5 6; do
+                PORT=$((20000 + (RANDOM * 7 + attempt * 131) % 40000))
+                env "${envs[@]}" PROCMGR_TEST_SECRET=do-not-inherit \
+                        "$PROCMGRD" --listen "127.0.0.1:$PORT" --unix "$SOCK" --backend=direct "$@" \
+                        >"$T/$name.log" 2>&1 </dev/null &
+                DPID=$!
+                for i in $(seq 1 100); do
+                        kill -0 "$DPID" 2>/dev/null || break
+                        if "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null; then
+                                DAEMON_PIDS+=("$DPID")
+                                return 0
+                        fi
+                        sleep 0.1
+                done
+                if kill -0 "$DPID" 2>/dev/null; then
+                        kill -TERM "$DPID"
+                        wait "$DPID" 2>/dev/null
+                        diag <"$T/$name.log"
+                        return 1
+                fi
+                wait "$DPID" 2>/dev/null
+                grep -qi "address already in use" "$T/$name.log" || { diag <"$T/$name.log"; return 1; }
+        done
+        return 1
+}
+stop_daemon() {
+        kill -TERM "$1" 2>/dev/null && wait "$1" 2>/dev/null
+}
+
+# start_child ARGS...: procctl --json start; sets $CPID (empty on failure).
+start_child() {
+        CPID=$("$PROCCTL" --timeout 10 --json "$@" </dev/null 2>"$T/start.err" |
+                sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p')
+        if [ -n "$CPID" ]; then
+                STARTED_PIDS+=("$CPID")
+        else
+                diag <"$T/start.err"
+        fi
+}
+
+# ---------------------------------------------------------------------------
+# 1. The default: root → procmgr with the keep-set
+
+if ! start_daemon main -- --no-auth --default-user nobody; then
+        echo "Bail out! procmgrd did not start as root"
+        exit 1
+fi
+MAIN=$DPID
+MAIN_PORT=$PORT
+MAIN_SOCK=$SOCK
+
+is "daemon: Uid is procmgr's (real, effective, saved, fs)" "$(status_line "$MAIN" Uid)" \
+        "$PM_UID $PM_UID $PM_UID $PM_UID"
+is "daemon: Gid is procmgr's" "$(status_line "$MAIN" Gid)" "$PM_GID $PM_GID $PM_GID $PM_GID"
+is "daemon: supplementary groups are procmgr's own" \
+        "$(status_line "$MAIN" Groups | tr ' ' '\n' | sort -n | xargs)" \
+        "$(id -G procmgr | tr ' ' '\n' | sort -n | xargs)"
+is "daemon: CapInh empty" "$(status_line "$MAIN" CapInh)" "$ZERO"
+is "daemon: CapPrm = CAP_KILL CAP_SETGID CAP_SETUID" "$(status_line "$MAIN" CapPrm)" "$KEEP"
+is "daemon: CapEff = CAP_KILL only (SETUID/SETGID are raised in the child)" \
+        "$(status_line "$MAIN" CapEff)" "$KEEP_EFF"
+is "daemon: CapBnd = the keep-set" "$(status_line "$MAIN" CapBnd)" "$KEEP"
+is "daemon: CapAmb empty" "$(status_line "$MAIN" CapAmb)" "$ZERO"
+check "daemon logs the drop" grep -q "Dropped privileges: running as uid $PM_UID" "$T/main.log"
+
+# A child as nobody, over TCP (--default-user nobody).
+start_child -H "127.0.0.1:$MAIN_PORT" start -- sleep 300
+NB=$CPID
+check "START over TCP as nobody succeeds" [ -n "$NB" ]
+if [ -n "$NB" ]; then
+        is "nobody child: Uid 65534" "$(status_line "$NB" Uid)" "65534 65534 65534 65534"
+        is "nobody child: groups are nobody's own, none of the daemon's" \
+                "$(status_line "$NB" Groups | tr ' ' '\n' | sort -n | xargs)" "$(id -G nobody | tr ' ' '\n' | sort -n | xargs)"
+        for f in CapInh CapPrm CapEff CapAmb; do
+                is "nobody child: $f is zero" "$(status_line "$NB" $f)" "$ZERO"
+        done
+        is "nobody child: CapBnd is the daemon's (inherited, documented)" "$(status_line "$NB" CapBnd)" "$KEEP"
+        is "nobody child: NoNewPrivs 0 (not set: setuid programs keep working)" "$(status_line "$NB" NoNewPrivs)" 0
+        is "nobody child: Seccomp as the daemon's (no filter added)" "$(status_line "$NB" Seccomp)" \
+                "$(status_line "$MAIN" Seccomp)"
+        is "nobody child: only fds 0, 1, 2" "$(ls "/proc/$NB/fd" | sort -n | xargs)" "0 1 2"
+        is "nobody child: minimal environment" \
+                "$(tr '\0' '\n' <"/proc/$NB/environ" | sed 's/=.*//' | sort | xargs)" "HOME LOGNAME PATH SHELL USER"
+        check "nobody child: nothing of the daemon's environment" \
+                eval '! tr "\0" "\n" <"/proc/$NB/environ" | grep -q PROCMGR_TEST_SECRET'
+        # Field 6 of stat (after the comm in parentheses) is the session id.
+        is "nobody child: leads its own session" \
+                "$(sed 's/.*) //' "/proc/$NB/stat" | cut -d' ' -f4)" "$NB"
+else
+        for i in $(seq 1 12); do not_ok "nobody child (not started)"; done
+fi
+
+# A child as root: a uid-0 caller on the Unix socket, its own user.
+start_child -U "$MAIN_SOCK" start -- sleep 300
+RC=$CPID
+check "START over the Unix socket as root succeeds" [ -n "$RC" ]
+if [ -n "$RC" ]; then
+        is "root child: Uid 0" "$(status_line "$RC" Uid)" "0 0 0 0"
+        is "root child: CapEff = the daemon's bounding set" "$(status_line "$RC" CapEff)" \
+                "$(status_line "$MAIN" CapBnd)"
+        is "root child: CapPrm = the daemon's bounding set" "$(status_line "$RC" CapPrm)" "$KEEP"
+        is "root child: CapInh and CapAmb empty" \
+                "$(status_line "$RC" CapInh) $(status_line "$RC" CapAmb)" "$ZERO $ZERO"
+else
+        for i in 1 2 3 4; do not_ok "root child (not started)"; done
+fi
+
+# CAP_KILL: the dropped daemon stops a process of another user it did not start.
+setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 </dev/null >/dev/null 2>&1 &
+FOREIGN=$!
+STARTED_PIDS+=("$FOREIGN")
+sleep 0.1
+"$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --timeout-ms 2000 "$FOREIGN" >"$T/out" 2>&1 </dev/null
+rc=$?
+wait "$FOREIGN" 2>/dev/null
+check "STOP of another user's process works after the drop (CAP_KILL)" [ $rc -eq 0 ]
+[ $rc -eq 0 ] || diag <"$T/out"
+for p in $NB $RC; do
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --signal KILL "$p" >/dev/null 2>&1 </dev/null
+done
+stop_daemon "$MAIN"
+
+# ---------------------------------------------------------------------------
+# 2. Other ways to start
+
+# --user with an unknown user: refuse to run at all.
+"$PROCMGRD" --listen 127.0.0.1:1 --backend=direct --user no-such-user-procmgr-test >"$T/nouser.log" 2>&1 </dev/null &
+p=$!
+for i in $(seq 1 50); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+kill -TERM $p 2>/dev/null
+wait $p
+rc=$?
+check "--user with an unknown user: exits with failure" [ $rc -ne 0 ] && grep -q "Cannot find user" "$T/nouser.log"
+
+# A service user of uid 0 (the same path as a missing default 'procmgr'): stays uid 0,
+# still drops to the keep-set.
+if start_daemon rootuser -- --user root; then
+        is "--user root: stays uid 0" "$(status_line "$DPID" Uid)" "0 0 0 0"
+        is "--user root: capabilities still the keep-set" \
+                "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
+                "$KEEP/$KEEP_EFF/$KEEP"
+        check "--user root: says so in the log" grep -q "staying uid 0" "$T/rootuser.log"
+        stop_daemon "$DPID"
+else
+        for i in 1 2 3; do not_ok "--user root daemon did not start"; done
+fi
+
+# --no-drop-privileges: everything kept, loudly.
+if start_daemon nodrop -- --no-drop-privileges; then
+        is "--no-drop-privileges: uid 0 and all capabilities kept" \
+                "$(status_line "$DPID" Uid)/$(status_line "$DPID" CapEff)" "0 0 0 0/$(status_line self CapEff)"
+        check "--no-drop-privileges: says so in the log" grep -q -- "--no-drop-privileges" "$T/nodrop.log"
+        stop_daemon "$DPID"
+else
+        for i in 1 2; do not_ok "--no-drop-privileges daemon did not start"; done
+fi
+
+# Not root: nothing to drop; starting as another user is refused.
+chmod 0777 "$T"
+SOCK=$T/nonroot.sock
+PORT=$((20000 + RANDOM % 40000))
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$PROCMGRD" --listen "127.0.0.1:$PORT" --unix "$SOCK" --backend=direct --no-auth \
+        >"$T/nonroot.log" 2>&1 </dev/null &
+DPID=$!
+DAEMON_PIDS+=("$DPID")
+for i in $(seq 1 100); do
+        "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null && break
+        sleep 0.1
+done
+is "not root: capabilities untouched (none)" "$(status_line "$DPID" CapPrm)" "$ZERO"
+check "not root: logs that there is nothing to drop" grep -q "Not started as root" "$T/nonroot.log"
+"$PROCCTL" -H "127.0.0.1:$PORT" --timeout 10 --json start --user root -- sleep 300 >"$T/out" 2>&1 </dev/null
+check "not root: START as root is refused (AccessDenied)" grep -q "AccessDenied" "$T/out"
+stop_daemon "$DPID"
+
+echo "1..$tests"
+[ "$failed" -eq 0 ]
