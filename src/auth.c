@@ -251,7 +251,7 @@ static void auth_finish(AuthPending *pending, int allowed) {
         cb(call, allowed, userdata);
 }
 
-static void on_polkit_answer(int r, bool is_challenge, void *userdata) {
+static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error, void *userdata) {
         AuthPending *pending = userdata;
         Auth *a = pending->auth;
         const Peer *p = call_peer(pending->call);
@@ -260,13 +260,19 @@ static void on_polkit_answer(int r, bool is_challenge, void *userdata) {
         pending->query = NULL;          /* polkit.c freed it */
 
         if (r == -EHOSTUNREACH) {
+                log_debug("polkit unreachable: %s", error ? error->name : "no bus");
                 auth_note_unreachable(a, r);
                 auth_finish(pending, auth_fallback_group(a, p));
                 return;
         }
         a->polkit_unreachable_logged = false;
         if (r < 0) {
-                log_warning_errno(r, "polkit check of %s for %s failed, denying: %m", action, p->description);
+                if (error)
+                        log_warning("polkit check of %s for %s failed, denying: %s: %s", action, p->description,
+                                    error->name, strna(error->message));
+                else
+                        log_warning_errno(r, "polkit check of %s for %s failed, denying: %m", action,
+                                          p->description);
                 auth_finish(pending, 0);
                 return;
         }

@@ -53,7 +53,7 @@ int polkit_error_to_errno(const char *name, int fallback) {
 
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         PolkitQuery *q = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const sd_bus_error *e = sd_bus_message_get_error(reply);     /* lives as long as reply */
         int authorized = 0, challenge = 0, r;
         PolkitCallback cb = q->cb;
         void *cb_userdata = q->userdata;
@@ -65,8 +65,7 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 
         if (e) {
                 r = polkit_error_to_errno(e->name, sd_bus_error_get_errno(e) > 0 ? -sd_bus_error_get_errno(e) : -EPERM);
-                log_debug("polkit CheckAuthorization failed: %s: %s", e->name, strna(e->message));
-                cb(r, false, cb_userdata);
+                cb(r, false, e, cb_userdata);
                 return 0;
         }
         r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
@@ -74,10 +73,10 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
                 r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
         if (r < 0) {
                 log_debug_errno(r, "Cannot parse the polkit reply: %m");
-                cb(-EBADMSG, false, cb_userdata);
+                cb(-EBADMSG, false, NULL, cb_userdata);
                 return 0;
         }
-        cb(authorized ? 1 : 0, challenge, cb_userdata);
+        cb(authorized ? 1 : 0, challenge, NULL, cb_userdata);
         return 0;
 }
 

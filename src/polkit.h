@@ -30,8 +30,9 @@ typedef struct PolkitQuery PolkitQuery;
  *   -EHOSTUNREACH  polkit is not reachable (no bus, ServiceUnknown, NameHasNoOwner,
  *                  disconnected): the caller may use its fallback
  *   other r < 0    polkit answered with an error (unknown action, not an action owner…):
- *                  the caller must deny */
-typedef void (*PolkitCallback)(int r, bool is_challenge, void *userdata);
+ *                  the caller must deny
+ * error: the D-Bus error polkit or the bus answered with, for the log; NULL if none. */
+typedef void (*PolkitCallback)(int r, bool is_challenge, const sd_bus_error *error, void *userdata);
 
 /* Sends the request. On success *ret is the pending query (owned by the caller until
  * the callback ran; the callback is always called exactly once, later, never from

@@ -1,0 +1,279 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Authorization of Unix-socket callers through a REAL polkitd, with our
+# polkit/org.procmgr.policy and polkit/50-procmgr.rules, talking to the real
+# procmgrd after its privilege drop to user 'procmgr' (so the policy's owner
+# annotation is what lets it ask about other users' processes):
+#  - nobody may LIST but not START (AccessDenied) without a rule;
+#  - with a test rule granting nobody org.procmgr.start/.stop: START works, STOP of
+#    its own started process works, STOP of a process procmgrd did not start
+#    (org.procmgr.stop-any) and START as root (org.procmgr.start-as-user) stay denied;
+#  - group procmgr-admin (50-procmgr.rules) grants stop-any;
+#  - root is always allowed;
+#  - polkitd gone: --admin-group decides (member allowed, non-member denied).
+#
+# Everything runs in a private mount namespace: a private system bus (dbus-daemon
+# --system --address=...), polkitd on it, /usr/share/polkit-1/actions and /etc (for
+# the rules and the users made by systemd-sysusers from procmgrd.sysusers) overlaid,
+# so the host's files are untouched. Needs root. TAP output; skipped with
+# "1..0 # SKIP <reason>" and exit 0 (tap-driver.sh reports exit 77 as ERROR) only
+# when root, polkitd, dbus-daemon or the namespace tools are missing.
+
+set -u -o pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+top_srcdir=${top_srcdir:-$top}
+PROCMGRD=${PROCMGRD:-${top_builddir:-$top}/src/procmgrd}
+PROCCTL=${PROCCTL:-${top_builddir:-$top}/src/procctl}
+POLKITD=${POLKITD:-/usr/lib/polkit-1/polkitd}
+
+skip() {
+        echo "1..0 # SKIP $*"
+        exit 0
+}
+
+if [ -z "${POLKITTEST_INNER:-}" ]; then
+        [ "$(id -u)" -eq 0 ] || skip "needs root: runs polkitd and procmgrd as root in a private mount namespace"
+        [ -x "$PROCMGRD" ] && [ -x "$PROCCTL" ] || skip "procmgrd or procctl not built ($PROCMGRD, $PROCCTL)"
+        [ -x "$POLKITD" ] || skip "polkitd not installed ($POLKITD; apt-get install polkitd)"
+        command -v dbus-daemon >/dev/null || skip "dbus-daemon not installed (apt-get install dbus)"
+        for t in unshare setpriv systemd-sysusers busctl; do
+                command -v $t >/dev/null || skip "$t not installed"
+        done
+        T=$(mktemp -d "${TMPDIR:-/tmp}/test-polkit.XXXXXX") || exit 1
+        chmod 0755 "$T"
+        POLKITTEST_INNER=1 T=$T unshare --mount --propagation private "$BASH" "${BASH_SOURCE[0]}"
+        rc=$?
+        rm -rf "$T"
+        exit $rc
+fi
+
+# ---------------------------------------------------------------------------
+# Inside the namespace
+
+PIDS=()                 # everything we started, killed in reverse order on exit
+cleanup() {
+        local i
+        for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+                kill -TERM "${PIDS[$i]}" 2>/dev/null
+        done
+        for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+                wait "${PIDS[$i]}" 2>/dev/null
+        done
+}
+trap cleanup EXIT
+
+tests=0
+failed=0
+ok() {
+        tests=$((tests + 1))
+        echo "ok $tests - $*"
+}
+not_ok() {
+        tests=$((tests + 1))
+        failed=$((failed + 1))
+        echo "not ok $tests - $*"
+}
+diag() {
+        sed 's/^/# /'
+}
+bail() {
+        echo "Bail out! $*"
+        for f in "$T"/*.log; do
+                echo "--- $f"
+                tail -n 20 "$f"
+        done | diag
+        exit 1
+}
+
+# /etc overlay (users, rules) and actions overlay (our policy next to the host's).
+mkdir -p "$T/ovl" "$T/actions"
+mount -t tmpfs -o mode=0755 tmpfs "$T/ovl" &&
+        mkdir -p "$T/ovl/upper" "$T/ovl/work" &&
+        mount -t overlay -o "lowerdir=/etc,upperdir=$T/ovl/upper,workdir=$T/ovl/work" overlay /etc ||
+        skip "cannot mount an overlay on /etc in a private mount namespace"
+cp "$top_srcdir/polkit/org.procmgr.policy" "$T/actions/"
+chmod 0644 "$T/actions/org.procmgr.policy"
+mount -t overlay -o "lowerdir=$T/actions:/usr/share/polkit-1/actions" overlay /usr/share/polkit-1/actions ||
+        skip "cannot overlay /usr/share/polkit-1/actions"
+mkdir -p /etc/polkit-1/rules.d
+install -m 0644 "$top_srcdir/polkit/50-procmgr.rules" /etc/polkit-1/rules.d/50-procmgr.rules
+systemd-sysusers "$top_srcdir/systemd/procmgrd.sysusers" >"$T/sysusers.log" 2>&1 || bail "systemd-sysusers failed"
+
+# A private system bus.
+mkdir -p "$T/bus"
+chmod 0755 "$T/bus"
+dbus-daemon --system --nofork --nopidfile --address="unix:path=$T/bus/system_bus_socket" >"$T/dbus.log" 2>&1 &
+PIDS+=($!)
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus/system_bus_socket"
+for i in $(seq 1 100); do
+        [ -S "$T/bus/system_bus_socket" ] && busctl --system list >/dev/null 2>&1 && break
+        sleep 0.05
+done
+busctl --system list >/dev/null 2>&1 || bail "private dbus-daemon did not come up"
+
+POLKIT_PID=
+start_polkitd() {
+        "$POLKITD" --no-debug >>"$T/polkitd.log" 2>&1 &
+        POLKIT_PID=$!
+        PIDS+=("$POLKIT_PID")
+        for i in $(seq 1 100); do
+                busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 && return 0
+                sleep 0.05
+        done
+        return 1
+}
+stop_polkitd() {
+        kill -TERM "$POLKIT_PID" 2>/dev/null
+        wait "$POLKIT_PID" 2>/dev/null
+        for i in $(seq 1 100); do
+                busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 || return 0
+                sleep 0.05
+        done
+        return 1
+}
+start_polkitd || bail "polkitd did not take its bus name"
+
+# procmgrd as root; it drops to 'procmgr' before it connects to the bus.
+SOCK=$T/procmgrd.sock
+"$PROCMGRD" --unix "$SOCK" --backend=direct --admin-group procmgr-admin --log-level debug \
+        >"$T/procmgrd.log" 2>&1 </dev/null &
+DAEMON=$!
+PIDS+=("$DAEMON")
+for i in $(seq 1 100); do
+        "$PROCCTL" -U "$SOCK" --timeout 2 ping >/dev/null 2>&1 </dev/null && break
+        sleep 0.1
+done
+"$PROCCTL" -U "$SOCK" --timeout 2 ping >/dev/null 2>&1 </dev/null || bail "procmgrd did not start"
+
+# as_nobody ARGS...: procctl --json as uid/gid 65534 without groups; reply in $T/out, $rc.
+as_nobody() {
+        setpriv --reuid=65534 --regid=65534 --clear-groups \
+                "$PROCCTL" -U "$SOCK" --timeout 20 --json "$@" >"$T/out" 2>"$T/err" </dev/null
+        rc=$?
+}
+as_root() {
+        "$PROCCTL" -U "$SOCK" --timeout 20 --json "$@" >"$T/out" 2>"$T/err" </dev/null
+        rc=$?
+}
+# expect DESC ok|ERRORNAME: judge the last reply.
+expect() {
+        local desc=$1 want=$2 good
+        if [ "$want" = ok ]; then
+                grep -Eq '"ok": ?true' "$T/out" && good=1 || good=
+        else
+                grep -Eq '"ok": ?false' "$T/out" && grep -q "org.procmgr.Error.$want" "$T/out" && good=1 || good=
+        fi
+        if [ -n "$good" ]; then
+                ok "$desc"
+        else
+                not_ok "$desc"
+                { echo "wanted $want, rc $rc"; cat "$T/out" "$T/err"; tail -n 5 "$T/procmgrd.log"; } | diag
+        fi
+}
+reply_pid() {
+        sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$T/out"
+}
+uid_of() {
+        sed -n 's/^Uid:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null
+}
+
+# A process nobody owns that procmgrd did not start (STOP of it needs stop-any).
+setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 </dev/null >/dev/null 2>&1 &
+FOREIGN=$!
+PIDS+=("$FOREIGN")
+
+PM_UID=$(id -u procmgr)
+if [ "$(uid_of "$DAEMON")" = "$PM_UID" ]; then
+        ok "procmgrd runs as procmgr (uid $PM_UID) while it asks polkit"
+else
+        not_ok "procmgrd runs as procmgr (uid $PM_UID) while it asks polkit"
+fi
+
+# --- 1. No rule for nobody: the policy defaults (no for inactive/any sessions).
+as_nobody list --limit 1
+expect "nobody: LIST needs no authorization" ok
+as_nobody start -- sleep 300
+expect "nobody: START without authorization is AccessDenied" AccessDenied
+if grep -q "polkit: org.procmgr.start denied for uid=65534" "$T/procmgrd.log"; then
+        ok "the denial came from polkit, not from the fallback"
+else
+        not_ok "the denial came from polkit, not from the fallback"
+        grep -i "polkit" "$T/procmgrd.log" | diag
+fi
+if grep -q "polkit check of .* failed" "$T/procmgrd.log"; then
+        not_ok "polkit answered (no error such as a missing owner annotation)"
+        grep "polkit check" "$T/procmgrd.log" | diag
+else
+        ok "polkit answered (no error such as a missing owner annotation)"
+fi
+as_root start -- sleep 300
+expect "root: START is allowed" ok
+ROOT_CHILD=$(reply_pid)
+[ -n "$ROOT_CHILD" ] && PIDS+=("$ROOT_CHILD")
+
+# --- 2. A test rule grants nobody start and stop (not stop-any, not start-as-user).
+cat >/etc/polkit-1/rules.d/10-procmgr-test.rules <<'EOF'
+polkit.addRule(function(action, subject) {
+        if ((action.id == "org.procmgr.start" || action.id == "org.procmgr.stop") && subject.user == "nobody")
+                return polkit.Result.YES;
+});
+EOF
+chmod 0644 /etc/polkit-1/rules.d/10-procmgr-test.rules
+# polkitd does not see new files below an overlay: restart it.
+stop_polkitd && start_polkitd || bail "polkitd did not restart"
+
+as_nobody start -- sleep 300
+expect "nobody with the test rule: START is allowed" ok
+NB_CHILD=$(reply_pid)
+[ -n "$NB_CHILD" ] && PIDS+=("$NB_CHILD")
+if [ -n "$NB_CHILD" ] && [ "$(uid_of "$NB_CHILD")" = 65534 ]; then
+        ok "nobody's process runs as nobody"
+else
+        not_ok "nobody's process runs as nobody"
+fi
+as_nobody start --user root -- sleep 300
+expect "nobody with the test rule: START as root (start-as-user) is AccessDenied" AccessDenied
+as_nobody stop "$FOREIGN"
+expect "nobody with the test rule: STOP of a process procmgrd did not start (stop-any) is AccessDenied" \
+        AccessDenied
+if [ -n "$NB_CHILD" ]; then
+        as_nobody stop --signal KILL "$NB_CHILD"
+        expect "nobody with the test rule: STOP of its own started process is allowed" ok
+else
+        not_ok "nobody with the test rule: STOP of its own started process is allowed (no process)"
+fi
+
+# --- 3. 50-procmgr.rules: group procmgr-admin gets every procmgr action.
+gpasswd -a nobody procmgr-admin >/dev/null 2>&1 || usermod -a -G procmgr-admin nobody
+as_nobody stop --timeout-ms 2000 "$FOREIGN"
+expect "nobody in procmgr-admin: STOP of any process (stop-any) is allowed" ok
+setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 </dev/null >/dev/null 2>&1 &
+FOREIGN2=$!
+PIDS+=("$FOREIGN2")
+
+# --- 4. Root never needs polkit.
+as_root stop --timeout-ms 2000 "$ROOT_CHILD"
+expect "root: STOP is allowed" ok
+
+# --- 5. polkitd gone: the --admin-group fallback decides.
+stop_polkitd || bail "polkitd did not stop"
+as_nobody start -- sleep 300
+expect "polkit unreachable, nobody in --admin-group: START is allowed" ok
+FB_CHILD=$(reply_pid)
+[ -n "$FB_CHILD" ] && PIDS+=("$FB_CHILD")
+if grep -q "polkit is not reachable" "$T/procmgrd.log"; then
+        ok "the fallback is logged"
+else
+        not_ok "the fallback is logged"
+fi
+gpasswd -d nobody procmgr-admin >/dev/null 2>&1 || bail "cannot take nobody out of procmgr-admin"
+as_nobody stop "$FOREIGN2"
+expect "polkit unreachable, nobody not in --admin-group: STOP is AccessDenied" AccessDenied
+as_root stop --timeout-ms 2000 "$FOREIGN2"
+expect "polkit unreachable: root still may STOP" ok
+[ -n "$FB_CHILD" ] && as_root stop --signal KILL "$FB_CHILD"
+
+echo "1..$tests"
+[ "$failed" -eq 0 ]
