@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The shipped systemd units and polkit files:
+#  - `systemd-analyze verify` on procmgrd.service (generated in the build tree,
+#    ExecStart pointed at the built binary so verify can check it), procmgrd.socket
+#    and procmgr.slice;
+#  - CapabilityBoundingSet= of the service equals the keep-set table of
+#    src/privileges.c (so the unit and the code cannot drift apart);
+#  - none of the directives HOUSE-STYLE §5.13 rules out for a process manager, and
+#    none that managed processes would inherit against section 6, option 1;
+#  - `systemd-analyze security --offline=yes` runs; its exposure score is printed
+#    as a diagnostic line (the unit has no User=: the daemon drops to 'procmgr'
+#    itself, which the offline analysis cannot see);
+#  - the polkit policy is well-formed XML with every action owned by unix-user:procmgr.
+# TAP output; skipped ("1..0 # SKIP", exit 0) when systemd-analyze is missing.
+
+set -u -o pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+top_srcdir=${top_srcdir:-$top}
+top_builddir=${top_builddir:-$top}
+PROCMGRD=${PROCMGRD:-$top_builddir/src/procmgrd}
+
+command -v systemd-analyze >/dev/null || { echo "1..0 # SKIP systemd-analyze not installed"; exit 0; }
+SERVICE=$top_builddir/systemd/procmgrd.service
+[ -f "$SERVICE" ] || { echo "1..0 # SKIP $SERVICE not generated (run make first)"; exit 0; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/test-units.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+
+tests=0
+failed=0
+ok() {
+        tests=$((tests + 1))
+        echo "ok $tests - $*"
+}
+not_ok() {
+        tests=$((tests + 1))
+        failed=$((failed + 1))
+        echo "not ok $tests - $*"
+}
+diag() {
+        sed 's/^/# /'
+}
+check() {
+        local desc=$1
+        shift
+        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+cp "$SERVICE" "$top_srcdir/systemd/procmgrd.socket" "$top_srcdir/systemd/procmgr.slice" "$T/"
+check "generated service has ExecStart=<sbindir>/procmgrd" grep -Eq '^ExecStart=/.*/procmgrd$' "$T/procmgrd.service"
+check "no unexpanded @…@ left in the service" eval '! grep -q "@[a-z]*@" "$T/procmgrd.service"'
+sed -i "s|^ExecStart=.*|ExecStart=$PROCMGRD|" "$T/procmgrd.service"
+
+if (cd "$T" && systemd-analyze verify --man=no ./procmgrd.service ./procmgrd.socket ./procmgr.slice) \
+        >"$T/verify.out" 2>&1; then
+        ok "systemd-analyze verify accepts procmgrd.service, procmgrd.socket, procmgr.slice"
+else
+        not_ok "systemd-analyze verify accepts procmgrd.service, procmgrd.socket, procmgr.slice"
+        diag <"$T/verify.out"
+fi
+check "systemd-analyze verify prints no warnings" eval '! grep -v "^$" "$T/verify.out" | grep -q .'
+
+# The unit's bounding set = the caps of keep_table[] in src/privileges.c.
+unit_caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$T/procmgrd.service" | tr ' ' '\n' | sort | xargs)
+code_caps=$(sed -n '/keep_table\[\] = {/,/^};/p' "$top_srcdir/src/privileges.c" |
+        grep -o '{ CAP_[A-Z_]*' | sed 's/{ //' | sort -u | xargs)
+if [ -n "$unit_caps" ] && [ "$unit_caps" = "$code_caps" ]; then
+        ok "CapabilityBoundingSet= equals the keep-set of src/privileges.c ($unit_caps)"
+else
+        not_ok "CapabilityBoundingSet= equals the keep-set of src/privileges.c"
+        printf 'unit: %s\ncode: %s\n' "$unit_caps" "$code_caps" | diag
+fi
+
+# Section 5.13: never for procmgrd, and (option 1) nothing managed processes would
+# inherit beyond the low-impact set.
+bad=$(grep -E '^(ProtectProc=invisible|ProcSubset=pid|PrivateUsers=yes|DynamicUser=yes|User=|SystemCallFilter=~@privileged|NoNewPrivileges=yes|ProtectSystem=|ProtectHome=|PrivateTmp=|PrivateDevices=|PrivateNetwork=|RestrictAddressFamilies=|RestrictNamespaces=|MemoryDenyWriteExecute=)' \
+        "$T/procmgrd.service")
+if [ -z "$bad" ]; then
+        ok "no directive that breaks LIST/STOP/the drop or burdens managed processes"
+else
+        not_ok "no directive that breaks LIST/STOP/the drop or burdens managed processes"
+        echo "$bad" | diag
+fi
+
+if (cd "$T" && systemd-analyze security --offline=yes --no-pager ./procmgrd.service) >"$T/security.out" 2>&1; then
+        score=$(sed -n 's/.*Overall exposure level for procmgrd.service: \([0-9.]*\).*/\1/p' "$T/security.out")
+        check "systemd-analyze security --offline=yes reports an exposure score" [ -n "$score" ]
+        echo "exposure level (offline): ${score:-?}" | diag
+else
+        not_ok "systemd-analyze security --offline=yes runs"
+        tail -n 20 "$T/security.out" | diag
+fi
+
+# polkit policy: well-formed, five actions, each owned by unix-user:procmgr.
+if command -v python3 >/dev/null; then
+        if python3 - "$top_srcdir/polkit/org.procmgr.policy" >"$T/policy.out" 2>&1 <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+want = {"org.procmgr.list", "org.procmgr.start", "org.procmgr.stop", "org.procmgr.stop-any",
+        "org.procmgr.start-as-user"}
+got = set()
+for a in root.findall("action"):
+    got.add(a.get("id"))
+    owner = [x.text for x in a.findall("annotate") if x.get("key") == "org.freedesktop.policykit.owner"]
+    assert owner == ["unix-user:procmgr"], (a.get("id"), owner)
+    d = a.find("defaults")
+    if a.get("id") != "org.procmgr.list":
+        assert d.find("allow_any").text == "no", a.get("id")
+        assert d.find("allow_active").text == "auth_admin_keep", a.get("id")
+assert got == want, got
+EOF
+        then
+                ok "org.procmgr.policy: the five actions, owner unix-user:procmgr, mutating ones auth_admin_keep/no"
+        else
+                not_ok "org.procmgr.policy: the five actions, owner unix-user:procmgr, mutating ones auth_admin_keep/no"
+                diag <"$T/policy.out"
+        fi
+fi
+
+echo "1..$tests"
+[ "$failed" -eq 0 ]
