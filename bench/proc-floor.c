@@ -32,6 +32,9 @@ typedef struct Sample {
         int pid;
         uint64_t start_ticks;
         uint64_t cpu_ticks;
+        uid_t uid;              /* --cache: kept with the cmdline */
+        char *cmdline;          /* --cache: normalized, owned; NULL when not kept */
+        size_t cmdline_len;
 } Sample;
 
 typedef struct UserCache {
@@ -48,6 +51,7 @@ static const char *arg_proc = "/proc";
 static unsigned arg_rounds = 11;
 static const char *arg_output = NULL;
 static UidFrom arg_uid_from = UID_FROM_STATUS;
+static bool arg_cache = false;
 
 static uint64_t boot_time = 0;
 static long clk_tck = 100;
@@ -245,7 +249,7 @@ static int sample_cmp(const void *a, const void *b) {
         return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-static const Sample *prev_find(int pid) {
+static Sample *prev_find(int pid) {
         size_t lo = 0, hi = n_prev;
 
         while (lo < hi) {
@@ -317,11 +321,13 @@ static int parse_stat(char *s, size_t len, StatFields *f) {
 static int scan_one(int procfd, const char *name, int pid, Buf *out, bool *first,
                     char **sbuf, size_t *scap, char **cbuf, size_t *ccap, uint64_t now) {
         _cleanup_close_ int dfd = -EBADF;
+        const char *cmdline, *u;
         char tmp[24];
         StatFields f;
         struct stat st;
-        const Sample *ps;
+        Sample *ps, *cs;
         uint64_t cpu_tenths = 0;
+        size_t cmdline_len;
         ssize_t sl, cl;
         uid_t uid;
         int r;
@@ -335,19 +341,7 @@ static int scan_one(int procfd, const char *name, int pid, Buf *out, bool *first
         r = parse_stat(*sbuf, (size_t) sl, &f);
         if (r < 0)
                 return r;
-        if (arg_uid_from == UID_FROM_OWNER)
-                uid = st.st_uid;
-        else {
-                /* comm points into sbuf; keep it by reading status into cbuf first. */
-                cl = read_file_at(dfd, "status", cbuf, ccap, 65536, NULL);
-                if (cl < 0)
-                        return (int) cl;
-                r = parse_status_euid(*cbuf, &uid);
-                if (r < 0)
-                        return r;
-        }
 
-        /* cpu_percent against the previous round (same pid and start time). */
         if (n_cur == cap_samples) {
                 size_t c = cap_samples ? cap_samples * 2 : 1024;
                 Sample *a = realloc(cur, c * sizeof(Sample)), *b;
@@ -361,13 +355,61 @@ static int scan_one(int procfd, const char *name, int pid, Buf *out, bool *first
                 prev = b;
                 cap_samples = c;
         }
-        cur[n_cur++] = (Sample) { .pid = pid, .start_ticks = f.start_ticks, .cpu_ticks = f.utime + f.stime };
+        cs = cur + n_cur;
+        *cs = (Sample) { .pid = pid, .start_ticks = f.start_ticks, .cpu_ticks = f.utime + f.stime };
+
+        /* cpu_percent against the previous round (same pid and start time). */
         ps = prev_find(pid);
-        if (ps && ps->start_ticks == f.start_ticks && now > prev_time && f.utime + f.stime >= ps->cpu_ticks)
+        if (ps && ps->start_ticks != f.start_ticks)
+                ps = NULL;
+        if (ps && now > prev_time && f.utime + f.stime >= ps->cpu_ticks)
                 cpu_tenths = (f.utime + f.stime - ps->cpu_ticks) * NSEC_PER_SEC / (uint64_t) clk_tck * 1000 /
                              (now - prev_time);
 
-        r = buf_reserve(out, 512 + f.comm_len * 6);
+        if (arg_cache && ps && ps->cmdline && ps->cpu_ticks == cs->cpu_ticks) {
+                /* --cache: a known process that has not run since cannot have called
+                 * setuid() or rewritten its argv: keep uid and cmdline (stat only). */
+                cs->uid = uid = ps->uid;
+                cs->cmdline = ps->cmdline;
+                cs->cmdline_len = ps->cmdline_len;
+                ps->cmdline = NULL;
+                cmdline = cs->cmdline;
+                cmdline_len = cs->cmdline_len;
+        } else {
+                if (arg_uid_from == UID_FROM_OWNER)
+                        uid = st.st_uid;
+                else {
+                        /* comm points into sbuf; status and cmdline go through cbuf. */
+                        cl = read_file_at(dfd, "status", cbuf, ccap, 65536, NULL);
+                        if (cl < 0)
+                                return (int) cl;
+                        r = parse_status_euid(*cbuf, &uid);
+                        if (r < 0)
+                                return r;
+                }
+                cl = read_file_at(dfd, "cmdline", cbuf, ccap, MAX_CMDLINE, NULL);
+                if (cl < 0)
+                        cl = 0; /* vanished or no mm: an empty command line, like a kernel thread */
+                while (cl > 0 && (*cbuf)[cl - 1] == '\0')
+                        cl--;
+                for (ssize_t i = 0; i < cl; i++)
+                        if ((*cbuf)[i] == '\0')
+                                (*cbuf)[i] = ' ';
+                cmdline = *cbuf;
+                cmdline_len = (size_t) cl;
+                if (arg_cache) {
+                        cs->cmdline = malloc(cmdline_len + 1);
+                        if (!cs->cmdline)
+                                return -ENOMEM;
+                        memcpy(cs->cmdline, cmdline, cmdline_len);
+                        cs->cmdline[cmdline_len] = '\0';
+                        cs->cmdline_len = cmdline_len;
+                        cs->uid = uid;
+                }
+        }
+        n_cur++;
+
+        r = buf_reserve(out, 512);
         if (r < 0)
                 return r;
         if (!*first)
@@ -385,13 +427,10 @@ static int scan_one(int procfd, const char *name, int pid, Buf *out, bool *first
         if (r < 0)
                 return r;
         buf_puts(out, ",\"user\":");
-        {
-                const char *u = user_name(uid, tmp);
-
-                r = buf_put_json_string(out, u, strlen(u));
-                if (r < 0)
-                        return r;
-        }
+        u = user_name(uid, tmp);
+        r = buf_put_json_string(out, u, strlen(u));
+        if (r < 0)
+                return r;
         r = buf_reserve(out, 512);
         if (r < 0)
                 return r;
@@ -411,16 +450,7 @@ static int scan_one(int procfd, const char *name, int pid, Buf *out, bool *first
         buf_puts(out, ",\"start_time\":");
         buf_put_u64(out, boot_time + f.start_ticks / (uint64_t) clk_tck);
         buf_puts(out, ",\"cmdline\":");
-
-        cl = read_file_at(dfd, "cmdline", cbuf, ccap, MAX_CMDLINE, NULL);
-        if (cl < 0)
-                cl = 0; /* vanished or no mm: an empty command line, like a kernel thread */
-        while (cl > 0 && (*cbuf)[cl - 1] == '\0')
-                cl--;
-        for (ssize_t i = 0; i < cl; i++)
-                if ((*cbuf)[i] == '\0')
-                        (*cbuf)[i] = ' ';
-        r = buf_put_json_string(out, *cbuf, (size_t) cl);
+        r = buf_put_json_string(out, cmdline, cmdline_len);
         if (r < 0)
                 return r;
         r = buf_reserve(out, 64);
@@ -428,6 +458,13 @@ static int scan_one(int procfd, const char *name, int pid, Buf *out, bool *first
                 return r;
         buf_puts(out, ",\"managed\":false,\"unit\":null}");
         return 0;
+}
+
+static void samples_free_cmdlines(Sample *v, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].cmdline);
+                v[i].cmdline = NULL;
+        }
 }
 
 static int scan(int procfd, Buf *out, size_t *ret_count) {
@@ -457,6 +494,7 @@ static int scan(int procfd, Buf *out, size_t *ret_count) {
         fd = -EBADF;
 
         out->len = 0;
+        samples_free_cmdlines(cur, n_cur);
         n_cur = 0;
         r = buf_reserve(out, 64);
         if (r < 0)
@@ -493,7 +531,9 @@ static int scan(int procfd, Buf *out, size_t *ret_count) {
         buf_put_u64(out, count);
         buf_puts(out, "}\n");
 
-        /* This round's samples become the reference for the next one (sorted by pid). */
+        /* This round's samples become the reference for the next one (sorted by
+         * pid); cached command lines of processes that are gone are dropped. */
+        samples_free_cmdlines(prev, n_prev);
         qsort(cur, n_cur, sizeof(Sample), sample_cmp);
         {
                 Sample *t = prev;
@@ -501,6 +541,7 @@ static int scan(int procfd, Buf *out, size_t *ret_count) {
                 prev = cur;
                 cur = t;
                 n_prev = n_cur;
+                n_cur = 0;
                 prev_time = now;
         }
         *ret_count = count;
@@ -543,18 +584,21 @@ static void help(void) {
                "  -p --proc DIR          proc root (default /proc; fixture trees for tests)\n"
                "     --uid-from=status   user from the effective uid in /proc/PID/status (default)\n"
                "     --uid-from=owner    user from the owner of /proc/PID/stat (cheaper; root for\n"
-               "                         non-dumpable processes)\n\n"
+               "                         non-dumpable processes)\n"
+               "     --cache             keep uid and cmdline of a known process that used no\n"
+               "                         CPU since the last scan (stat only); the absolute floor\n\n"
                "Prints: procs= bytes= rounds= ms_median= ms_min= ms_max= us_per_proc=\n");
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_UID_FROM = 0x100 };
+        enum { ARG_UID_FROM = 0x100, ARG_CACHE };
         static const struct option options[] = {
                 { "help",     no_argument,       NULL, 'h'          },
                 { "rounds",   required_argument, NULL, 'r'          },
                 { "output",   required_argument, NULL, 'o'          },
                 { "proc",     required_argument, NULL, 'p'          },
                 { "uid-from", required_argument, NULL, ARG_UID_FROM },
+                { "cache",    no_argument,       NULL, ARG_CACHE    },
                 {}
         };
         uint64_t v = 0;
@@ -587,6 +631,9 @@ static int parse_argv(int argc, char *argv[]) {
                                 fprintf(stderr, "proc-floor: bad --uid-from '%s'\n", optarg);
                                 return -EINVAL;
                         }
+                        break;
+                case ARG_CACHE:
+                        arg_cache = true;
                         break;
                 default:
                         return -EINVAL;
@@ -653,6 +700,11 @@ static int run(int argc, char *argv[]) {
         }
 
         qsort(times, arg_rounds, sizeof(uint64_t), cmp_u64);
+        samples_free_cmdlines(prev, n_prev);
+        samples_free_cmdlines(cur, n_cur);
+        free(prev);
+        free(cur);
+        free(users);
         printf("procs=%zu bytes=%zu rounds=%u ms_median=%.3f ms_min=%.3f ms_max=%.3f us_per_proc=%.2f\n",
                count, out.len, arg_rounds,
                (double) times[arg_rounds / 2] / 1e6, (double) times[0] / 1e6,
