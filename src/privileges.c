@@ -28,6 +28,17 @@ static inline void cap_freep(void *p) {
 
 #define GROUPS_MAX 256
 
+/* "cap_kill"; cap_to_name() allocates, so copy into the caller's buffer. */
+static const char *cap_name(cap_value_t c, char *buf, size_t size) {
+        char *n = cap_to_name(c);
+
+        snprintf(buf, size, "%s", n ?: "?");
+        if (n)
+                (void) cap_free(n);
+        return buf;
+}
+#define CAP_NAME(c) cap_name((c), (char[32]) {}, 32)
+
 /* The keep-set: every capability procmgrd holds after the drop, and why. Anything not
  * listed is removed from the effective, permitted, inheritable, ambient and bounding
  * sets. Deliberately not kept:
@@ -51,11 +62,34 @@ static const struct {
         { CAP_SETGID, false },
 };
 
+/* Entries of keep_table we could not get because we were started without them (a
+ * narrower CapabilityBoundingSet=, capsh --drop): they are dropped like the rest, and
+ * the feature that needs them fails later with a clear error (START as another user is
+ * refused without CAP_SETUID/CAP_SETGID). Missing never means more privilege. */
+static bool keep_missing[ELEMENTSOF(keep_table)];
+
 static bool cap_is_kept(cap_value_t c) {
         for (size_t i = 0; i < ELEMENTSOF(keep_table); i++)
                 if (keep_table[i].cap == c)
-                        return true;
+                        return !keep_missing[i];
         return false;
+}
+
+static int keep_table_check_available(void) {
+        _cleanup_(cap_freep) cap_t cur = cap_get_proc();
+
+        if (!cur)
+                return log_oom();
+        for (size_t i = 0; i < ELEMENTSOF(keep_table); i++) {
+                cap_flag_value_t v = CAP_CLEAR;
+
+                (void) cap_get_flag(cur, keep_table[i].cap, CAP_PERMITTED, &v);
+                keep_missing[i] = v != CAP_SET || cap_get_bound(keep_table[i].cap) <= 0;
+                if (keep_missing[i])
+                        log_warning("Started without %s: the features needing it will not work.",
+                                    CAP_NAME(keep_table[i].cap));
+        }
+        return 0;
 }
 
 /* Kernel capabilities this system knows; libcap asks the kernel (cap_last_cap + 1). */
@@ -73,6 +107,8 @@ static cap_t keep_set_new(void) {
         for (size_t i = 0; i < ELEMENTSOF(keep_table); i++) {
                 cap_value_t v = keep_table[i].cap;
 
+                if (keep_missing[i])
+                        continue;
                 if (cap_set_flag(c, CAP_PERMITTED, 1, &v, CAP_SET) < 0)
                         return NULL;
                 if (keep_table[i].effective && cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0)
@@ -95,7 +131,7 @@ static int drop_bounding_set(void) {
                         continue;       /* already gone (e.g. the unit's CapabilityBoundingSet=) */
                 if (cap_drop_bound(c) < 0)
                         return log_error_errno(errno, "Failed to drop %s from the bounding set%s: %m",
-                                               cap_to_name(c),
+                                               CAP_NAME(c),
                                                errno == EPERM ? " (CAP_SETPCAP is missing)" : "");
         }
         /* Last, as every drop above needed it. */
@@ -166,11 +202,11 @@ static int verify(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups) {
                         break;
                 if ((b > 0) != cap_is_kept(c))
                         return log_error_errno(SYNTHETIC_ERRNO(EPERM),
-                                               "Privilege drop incomplete: %s %s the bounding set.", cap_to_name(c),
+                                               "Privilege drop incomplete: %s %s the bounding set.", CAP_NAME(c),
                                                b > 0 ? "is still in" : "is missing from");
                 if (cap_get_ambient(c) > 0)
                         return log_error_errno(SYNTHETIC_ERRNO(EPERM),
-                                               "Privilege drop incomplete: %s is still ambient.", cap_to_name(c));
+                                               "Privilege drop incomplete: %s is still ambient.", CAP_NAME(c));
         }
         if (prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0) != 0)
                 return log_error_errno(SYNTHETIC_ERRNO(EPERM), "Privilege drop incomplete: keep-caps still set.");
@@ -230,6 +266,9 @@ int privileges_drop(const PrivilegesConfig *c) {
                 n_groups = (size_t) k;
         }
 
+        r = keep_table_check_available();
+        if (r < 0)
+                return r;
         keep = keep_set_new();
         if (!keep)
                 return log_oom();

@@ -125,6 +125,7 @@ KEEP=$(hex_and 00000000000000e0 "$MY_BND")
 KEEP_EFF=$(hex_and 0000000000000020 "$MY_BND")
 ZERO=0000000000000000
 
+WRAP=()                 # a command to run procmgrd through (capsh)
 # start_daemon NAME [ENV=VAL...] -- ARGS...: procmgrd on a free loopback port and
 # $T/NAME.sock; sets $PORT, $SOCK, $DPID. Returns 1 if it did not come up.
 start_daemon() {
@@ -139,7 +140,7 @@ start_daemon() {
         for attempt in 1 2 3 4 5 6; do
                 PORT=$((20000 + (RANDOM * 7 + attempt * 131) % 40000))
                 env "${envs[@]}" PROCMGR_TEST_SECRET=do-not-inherit \
-                        "$PROCMGRD" --listen "127.0.0.1:$PORT" --unix "$SOCK" --backend=direct "$@" \
+                        "${WRAP[@]}" "$PROCMGRD" --listen "127.0.0.1:$PORT" --unix "$SOCK" --backend=direct "$@" \
                         >"$T/$name.log" 2>&1 </dev/null &
                 DPID=$!
                 for i in $(seq 1 100); do
@@ -291,6 +292,24 @@ if start_daemon nodrop -- --no-drop-privileges; then
         stop_daemon "$DPID"
 else
         for i in 1 2; do not_ok "--no-drop-privileges daemon did not start"; done
+fi
+
+# Started without one of the keep-set (a narrower CapabilityBoundingSet=): runs with
+# what it has, says so, and never gains anything.
+if command -v capsh >/dev/null; then
+        WRAP=(capsh --drop=cap_kill -- -c 'exec "$0" "$@"')
+        start_daemon nokill -- || DPID=
+        WRAP=()
+fi
+if [ -n "${DPID:-}" ] && [ -f "$T/nokill.log" ] && kill -0 "$DPID" 2>/dev/null; then
+        is "started without CAP_KILL: CapPrm/CapEff/CapBnd without it" \
+                "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
+                "$(hex_and 00000000000000c0 "$MY_BND")/$ZERO/$(hex_and 00000000000000c0 "$MY_BND")"
+        check "started without CAP_KILL: warns" grep -q "Started without cap_kill" "$T/nokill.log"
+        stop_daemon "$DPID"
+else
+        not_ok "started without CAP_KILL: daemon did not start"
+        [ -f "$T/nokill.log" ] && diag <"$T/nokill.log"
 fi
 
 # Not root: nothing to drop; starting as another user is refused.
