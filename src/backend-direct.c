@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "backend.h"
+#include "event-log.h"
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
@@ -46,6 +47,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
                          strna(signal_to_string(st.signal)));
         else
                 log_info("Process %i (%s) exited with status %i.", (int) m->pid, m->name, st.code);
+        event_log_process_exited(m->pid, m->name, m->unit, &st);
         m->child_source = sd_event_source_disable_unref(m->child_source);
         managed_exited(m, &st);
         backend_remove_managed(b, m);

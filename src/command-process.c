@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "backend.h"
 #include "commands.h"
+#include "event-log.h"
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
@@ -184,6 +185,7 @@ typedef struct StopContext {
         int signal;
         usec_t timeout;
         bool managed;
+        char *unit;             /* the scope, for the event record */
 } StopContext;
 
 static void stop_done(int r, const ExitStatus *st, void *userdata) {
@@ -215,8 +217,10 @@ static void stop_done(int r, const ExitStatus *st, void *userdata) {
                 goto finish;
         }
         log_info("Process %i stopped (requested by %s).", (int) ctx->pid, call_peer(call)->description);
+        event_log_process_stopped(ctx->pid, ctx->unit, ctx->signal, st, call_peer(call)->description);
         call_reply(call, reply);
 finish:
+        free(ctx->unit);
         free(ctx);
 }
 
@@ -233,15 +237,19 @@ static void stop_authorized(Call *call, int allowed, void *userdata) {
         }
         /* Look again: the process may have gone while polkit was thinking. */
         mp = ctx->managed ? backend_find(m->backend, ctx->pid) : NULL;
+        if (mp && mp->start_ticks == ctx->start_ticks && mp->unit)
+                ctx->unit = strdup(mp->unit);
         if (mp && mp->start_ticks == ctx->start_ticks)
                 r = backend_stop(m->backend, mp, ctx->signal, ctx->timeout, stop_done, ctx);
         else
                 r = process_stop(m, ctx->pid, ctx->start_ticks, ctx->signal, ctx->timeout, NULL, stop_done, ctx);
         if (r == -ESRCH || r == -ENOENT) {
                 call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) ctx->pid);
+                free(ctx->unit);
                 free(ctx);
         } else if (r < 0) {
                 call_reply_errno(call, r, "cannot stop process %i: %s", (int) ctx->pid, strerror(-r));
+                free(ctx->unit);
                 free(ctx);
         }
 }

@@ -70,6 +70,37 @@ static int read_entry(sd_journal *j, json_t **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The main pid and journal identifier of one of our scopes, procmgr-<name>-<pid>.scope: from
+ * the managed record when we have it, else from the name (plain names only). */
+static bool scope_main_process(const char *unit, const Managed *mp, char *ident, size_t size, pid_t *ret_pid) {
+        const char *s, *end, *dash;
+        long pid = 0;
+
+        if (mp && mp->unit && strcmp(mp->unit, unit) == 0) {
+                (void) snprintf(ident, size, "%s", mp->name);
+                *ret_pid = mp->pid;
+                return true;
+        }
+        if (strncmp(unit, "procmgr-", STRLEN("procmgr-")) != 0)
+                return false;
+        s = unit + STRLEN("procmgr-");
+        end = strstr(s, ".scope");
+        dash = end ? memrchr(s, '-', (size_t) (end - s)) : NULL;
+        if (!dash || dash + 1 == end || strchr(s, '\\') || (size_t) (dash - s) >= size)
+                return false;
+        for (const char *p = dash + 1; p < end; p++) {
+                if (*p < '0' || *p > '9' || pid > INT32_MAX / 10)
+                        return false;
+                pid = pid * 10 + (*p - '0');
+        }
+        if (pid <= 0)
+                return false;
+        memcpy(ident, s, (size_t) (dash - s));
+        ident[dash - s] = '\0';
+        *ret_pid = (pid_t) pid;
+        return true;
+}
+
 int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) {
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(json_decrefp) json_t *arr = NULL, *reply = NULL;
@@ -112,11 +143,25 @@ int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) 
         }
 
         if (unit) {
+                pid_t main_pid;
+                char ident[72];
+
                 r = add_match(j, "_SYSTEMD_UNIT", unit);
                 if (r >= 0)
                         r = sd_journal_add_disjunction(j);
                 if (r >= 0)
                         r = add_match(j, "PROCMGR_UNIT", unit);
+                /* Output of a process that was gone before journald looked up its cgroup carries
+                 * no unit (unless the stream header could name it, which needs root): match the
+                 * main process's stream by pid and identifier as well. */
+                if (r >= 0 && scope_main_process(unit, mp, ident, sizeof(ident), &main_pid)) {
+                        (void) snprintf(buf, sizeof(buf), "%i", (int) main_pid);
+                        r = sd_journal_add_disjunction(j);
+                        if (r >= 0)
+                                r = add_match(j, "_PID", buf);
+                        if (r >= 0)
+                                r = add_match(j, "SYSLOG_IDENTIFIER", ident);
+                }
         } else {
                 (void) snprintf(buf, sizeof(buf), "%i", (int) pid);
                 r = add_match(j, "_PID", buf);

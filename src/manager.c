@@ -155,6 +155,13 @@ static int on_exit_idle(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (m->n_connections > 0)
                 return 0;
+        /* The direct backend's children exist only in our memory: nobody would reap them or
+         * know they were ours. The systemd backend's live on in their scopes. */
+        if (m->backend && m->backend->vtable == &backend_direct_vtable && m->backend->n_managed > 0) {
+                log_debug("Not exiting while %zu directly started process(es) run.", m->backend->n_managed);
+                (void) sd_event_source_set_time_relative(s, m->config.exit_idle);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
         log_info("No connections for a while, exiting (socket activation will start us again).");
         return sd_event_exit(m->event, 0);
 }
@@ -217,10 +224,8 @@ int manager_startup(Manager *m) {
                 if (r < 0)
                         log_notice_errno(r, "System bus not reachable (%m): using the direct backend, "
                                             "started processes get no scopes.");
-#ifdef HAVE_BACKEND_SYSTEMD
                 else
                         vt = &backend_systemd_vtable;
-#endif
         }
         r = backend_new(m, vt, &m->backend);
         if (r < 0 && vt != &backend_direct_vtable && m->config.backend == BACKEND_AUTO) {

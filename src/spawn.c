@@ -17,6 +17,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include "journal-stream.h"
 #include "macro.h"
 #include "privileges.h"
 #include "spawn.h"
@@ -128,7 +129,7 @@ int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifie
                 /* stdout/stderr to the journal, connected now that we are in our scope, so
                  * journald attributes the stream to it; /dev/null when there is no journal. */
                 if (journal_identifier)
-                        out = sd_journal_stream_fd(journal_identifier, LOG_INFO, 0);
+                        out = journal_stream_fd(journal_identifier, req->scope_prefix, getpid(), LOG_INFO);
                 if (dup2(null_fd, 0) < 0)
                         child_fail(err_w, errno, "stdin");
                 if (dup2(out >= 0 ? out : null_fd, 1) < 0 || dup2(out >= 0 ? out : null_fd, 2) < 0)

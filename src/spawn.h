@@ -32,6 +32,7 @@ typedef struct SpawnRequest {
         uint64_t cpu_quota;     /* percent of one CPU; 0 = unset */
         uint64_t tasks_max;     /* UINT64_MAX = unset */
         char *description;      /* the command line, for logs and the scope Description= */
+        const char *scope_prefix; /* systemd backend, borrowed: the child's scope is <prefix><pid>.scope */
 } SpawnRequest;
 
 void spawn_request_done(SpawnRequest *req);
