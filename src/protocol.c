@@ -416,8 +416,9 @@ int request_get_int(const Request *req, const char *key, long long min, long lon
                 return 0;
         if (json_is_real(v)) {
                 double d = json_real_value(v);
-                /* 5000.0 is fine; 1.5 is not an integer. */
-                if (d != (double) (long long) d || d < -9e18 || d > 9e18) {
+                /* 5000.0 is fine; 1.5 is not an integer. Range first: converting a double
+                 * outside long long's range (1e19) is undefined behaviour. */
+                if (!(d >= -9e18 && d <= 9e18) || d != (double) (long long) d) {
                         (void) snprintf(msg, msg_size, "member '%s' must be an integer", key);
                         return -EINVAL;
                 }
