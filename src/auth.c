@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 
 #include "auth.h"
+#include "event-log.h"
 #include "log.h"
 #include "manager.h"
 #include "polkit.h"
@@ -116,6 +117,7 @@ static bool token_equal(const char *expected, const char *given) {
 static void auth_log_failure(Auth *a, const Call *call) {
         usec_t now = 0;
 
+        event_log_auth_failure(call_peer(call)->description, "invalid token");
         (void) sd_event_now(a->manager->event, CLOCK_MONOTONIC, &now);
         if (now - a->fail_window_start >= USEC_PER_SEC) {
                 if (a->fail_suppressed > 0)
@@ -266,6 +268,12 @@ static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error
                 return;
         }
         a->polkit_unreachable_logged = false;
+        /* Whatever polkit said, it is void if the subject is not the process that asked. */
+        if (!auth_peer_unchanged(a, p, pending->pidfd)) {
+                log_notice("%s: peer process went away while polkit checked, denying %s.", p->description, action);
+                auth_finish(pending, 0);
+                return;
+        }
         if (r < 0) {
                 if (error)
                         log_warning("polkit check of %s for %s failed, denying: %s: %s", action, p->description,
@@ -273,12 +281,6 @@ static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error
                 else
                         log_warning_errno(r, "polkit check of %s for %s failed, denying: %m", action,
                                           p->description);
-                auth_finish(pending, 0);
-                return;
-        }
-        if (r > 0 && !auth_peer_unchanged(a, p, pending->pidfd)) {
-                log_notice("%s: the peer process went away while polkit checked %s, denying.",
-                           p->description, action);
                 auth_finish(pending, 0);
                 return;
         }
@@ -304,6 +306,7 @@ void auth_authorize(Auth *a, Call *call, AuthAction action, AuthCallback cb, voi
         }
         /* No start time (the peer was gone at accept time): there is no safe subject. */
         if (p->start_ticks == 0) {
+                log_debug("%s: peer process start time unknown, denying %s.", p->description, auth_action_id(action));
                 cb(call, 0, userdata);
                 return;
         }

@@ -245,6 +245,67 @@ else
         not_ok "nobody with the test rule: STOP of its own started process is allowed (no process)"
 fi
 
+# The subject must still be the process that asked when the decision is made: its pid
+# could be recycled otherwise. Two deterministic cases (python3 as a raw client that
+# sends START and then waits, so we choose when it dies).
+CLIENT='
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"{\"cmd\":\"START\",\"argv\":[\"sleep\",\"" + sys.argv[2].encode() + b"\"]}\n")
+time.sleep(float(sys.argv[3]))'
+# wait_log PATTERN: bounded wait for a line in procmgrd's log.
+wait_log() {
+        for i in $(seq 1 100); do
+                grep -q -- "$1" "$T/procmgrd.log" && return 0
+                sleep 0.05
+        done
+        return 1
+}
+no_process() {
+        if pgrep -x -f "sleep $1" >/dev/null; then
+                PIDS+=($(pgrep -x -f "sleep $1"))
+                return 1
+        fi
+        return 0
+}
+if [ -x /usr/bin/python3 ]; then
+        # a) It dies while polkitd is thinking (polkitd stopped meanwhile): the answer
+        #    (here: polkit's own error about the vanished pid) is void.
+        kill -STOP "$POLKIT_PID"
+        setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "$CLIENT" "$SOCK" 307 30 &
+        C=$!
+        PIDS+=("$C")
+        wait_log "pid=$C: START"
+        sleep 0.2
+        kill -KILL "$C"
+        wait "$C" 2>/dev/null
+        kill -CONT "$POLKIT_PID"
+        if wait_log "pid=$C: peer process went away while polkit checked, denying org.procmgr.start"; then
+                ok "peer gone while polkit checked: denied"
+        else
+                not_ok "peer gone while polkit checked: denied"
+                tail -n 8 "$T/procmgrd.log" | diag
+        fi
+        check_desc="peer gone while polkit checked: nothing started"
+        sleep 0.2
+        if no_process 307; then ok "$check_desc"; else not_ok "$check_desc"; fi
+
+        # b) It is gone before procmgrd even accepts the connection (procmgrd stopped).
+        kill -STOP "$DAEMON"
+        setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "$CLIENT" "$SOCK" 308 0
+        kill -CONT "$DAEMON"
+        if wait_log "peer process start time unknown, denying org.procmgr.start" ||
+           wait_log "peer process is gone, denying org.procmgr.start"; then
+                ok "peer gone before accept: denied"
+        else
+                not_ok "peer gone before accept: denied"
+                tail -n 8 "$T/procmgrd.log" | diag
+        fi
+        sleep 0.2
+        if no_process 308; then ok "peer gone before accept: nothing started"; else not_ok "peer gone before accept: nothing started"; fi
+fi
+
 # --- 3. 50-procmgr.rules: group procmgr-admin gets every procmgr action.
 gpasswd -a nobody procmgr-admin >/dev/null 2>&1 || usermod -a -G procmgr-admin nobody
 as_nobody stop --timeout-ms 2000 "$FOREIGN"
