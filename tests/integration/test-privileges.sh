@@ -223,10 +223,11 @@ if [ -n "$NB" ]; then
         check "nobody child: nothing of the daemon's environment" \
                 eval '! tr "\0" "\n" <"/proc/$NB/environ" | grep -q PROCMGR_TEST_SECRET'
         # Field 6 of stat (after the comm in parentheses) is the session id.
+        is "nobody child: dumpable again (its /proc entry belongs to nobody)" "$(stat -c %u "/proc/$NB")" 65534
         is "nobody child: leads its own session" \
                 "$(sed 's/.*) //' "/proc/$NB/stat" | cut -d' ' -f4)" "$NB"
 else
-        for i in $(seq 1 12); do not_ok "nobody child (not started)"; done
+        for i in $(seq 1 13); do not_ok "nobody child (not started)"; done
 fi
 
 # A child as root: a uid-0 caller on the Unix socket, its own user.
