@@ -363,8 +363,14 @@ int request_parse(const char *line, size_t len, Request *req, ErrorCode *ret_err
                 *ret_error = ERROR_INVALID_REQUEST;
                 if (j)
                         (void) snprintf(msg, msg_size, "request must be a JSON object");
-                else
-                        (void) snprintf(msg, msg_size, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+                else {
+                        /* jansson quotes the offending input ("near '...'"), cut anywhere, even
+                         * inside a UTF-8 sequence: only its printable ASCII goes into the reply. */
+                        char shown[JSON_ERROR_TEXT_LENGTH];
+
+                        string_sanitize(jerr.text, sizeof(shown) - 1, shown, sizeof(shown));
+                        (void) snprintf(msg, msg_size, "invalid JSON at column %d: %s", jerr.column, shown);
+                }
                 return -EBADMSG;
         }
         if (!json_depth_ok(j, 0)) {
