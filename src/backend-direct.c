@@ -100,6 +100,10 @@ int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, Spa
         r = backend_add_managed(b, child->pid, ticks, req->name, unit, req->uid, &m);
         if (r >= 0)
                 r = sd_event_add_child(mgr->event, &m->child_source, child->pid, WEXITED, on_child_exit, m);
+        /* After the exec result (an EOF on the error pipe, ready no later than the exit): a
+         * quick process is then reported started before it is reported gone. */
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->child_source, SD_EVENT_PRIORITY_NORMAL + 1);
         if (r < 0) {
                 /* Can't watch it: don't leave an unmanaged orphan behind. */
                 (void) kill(child->pid, SIGKILL);

@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <systemd/sd-journal.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "backend.h"
 #include "event-log.h"
 #include "parse-util.h"
 
 #define FIELD_MAX 4096
+#define AUTH_RECORDS_PER_SEC 3
 
 static void exit_describe(const ExitStatus *exit, char *buf, size_t size) {
         const char *name;
@@ -97,10 +99,30 @@ void event_log_process_exited(pid_t pid, const char *name, const char *unit, con
 }
 
 void event_log_auth_failure(const char *peer, const char *reason) {
-        (void) sd_journal_send("MESSAGE=Authentication failed for %s: %.128s", strna(peer), strna(reason),
+        /* A client guessing tokens must not flood the journal: at most AUTH_RECORDS_PER_SEC
+         * records a second; the next record counts what was left out. */
+        static uint64_t window_start;
+        static unsigned in_window, suppressed;
+        struct timespec ts;
+        uint64_t now;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+        if (now - window_start >= 1000000000ULL) {
+                window_start = now;
+                in_window = 0;
+        }
+        if (in_window++ >= AUTH_RECORDS_PER_SEC) {
+                suppressed++;
+                return;
+        }
+        (void) sd_journal_send("MESSAGE=Authentication failed for %s: %.128s%s", strna(peer), strna(reason),
+                               suppressed > 0 ? " (after more failures not recorded)" : "",
                                "MESSAGE_ID=" PROCMGR_MESSAGE_AUTH_FAILURE,
                                "PRIORITY=%i", LOG_NOTICE,
                                "SYSLOG_IDENTIFIER=procmgrd",
                                "PROCMGR_PEER=%s", strna(peer),
+                               "PROCMGR_SUPPRESSED=%u", suppressed,
                                NULL);
+        suppressed = 0;
 }

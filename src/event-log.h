@@ -31,4 +31,5 @@ void event_log_start_failed(const char *name, const char *cmdline, const char *p
 /* exit may be NULL or unknown. */
 void event_log_process_stopped(pid_t pid, const char *unit, int sig, const ExitStatus *exit, const char *peer);
 void event_log_process_exited(pid_t pid, const char *name, const char *unit, const ExitStatus *exit);
+/* Rate-limited by itself (a few records a second), so callers need not. */
 void event_log_auth_failure(const char *peer, const char *reason);
