@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "commands.h"
 #include "event-log.h"
+#include "list-job.h"
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
@@ -28,75 +29,33 @@ static json_t *process_json(Manager *m, const ProcessInfo *p) {
 }
 
 int command_list(Call *call) {
-        Manager *m = call->manager;
-        _cleanup_free_ const ProcessInfo **v = NULL;
-        _cleanup_(json_decrefp) json_t *reply = NULL, *arr = NULL;
-        const char *sort = "pid", *user = NULL, *name = NULL;
-        long long limit = -1;
-        bool managed_only = false, desc = false;
-        ProcSortField field;
+        ListParams lp = { .limit = -1 };
+        const char *sort = "pid";
         char msg[128];
-        size_t n, k = 0, shown;
         int r;
 
         if ((r = request_get_string(&call->request, "sort", &sort, msg, sizeof(msg))) < 0 ||
-            (r = request_get_int(&call->request, "limit", 0, LIST_LIMIT_MAX, &limit, msg, sizeof(msg))) < 0 ||
-            (r = request_get_string(&call->request, "user", &user, msg, sizeof(msg))) < 0 ||
-            (r = request_get_string(&call->request, "name", &name, msg, sizeof(msg))) < 0 ||
-            (r = request_get_bool(&call->request, "managed", &managed_only, msg, sizeof(msg))) < 0)
+            (r = request_get_int(&call->request, "limit", 0, LIST_LIMIT_MAX, &lp.limit, msg, sizeof(msg))) < 0 ||
+            (r = request_get_string(&call->request, "user", &lp.user, msg, sizeof(msg))) < 0 ||
+            (r = request_get_string(&call->request, "name", &lp.name, msg, sizeof(msg))) < 0 ||
+            (r = request_get_bool(&call->request, "managed", &lp.managed_only, msg, sizeof(msg))) < 0)
                 return reply_bad_argument(call, r, msg), 0;
 
         if (sort[0] == '-') {
-                desc = true;
+                lp.descending = true;
                 sort++;
         } else if (sort[0] == '+')
                 sort++;
-        field = proc_sort_field_from_string(sort);
-        if (field < 0) {
+        lp.field = proc_sort_field_from_string(sort);
+        if (lp.field < 0) {
                 char shown_name[40];
                 string_sanitize(sort, 32, shown_name, sizeof(shown_name));
                 call_reply_error(call, ERROR_INVALID_ARGUMENT, "unknown sort field '%s'", shown_name);
                 return 0;
         }
 
-        r = proc_table_scan(m->procs);
-        if (r < 0)
-                return r;
-        n = proc_table_count(m->procs);
-        v = malloc(MAX(n, (size_t) 1) * sizeof(*v));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const ProcessInfo *p = proc_table_get(m->procs, i);
-
-                if (user && strcmp(p->user, user) != 0)
-                        continue;
-                if (name && !strstr(p->name, name))
-                        continue;
-                if (managed_only) {
-                        Managed *mp = backend_find(m->backend, p->pid);
-                        if (!mp || (mp->start_ticks != 0 && mp->start_ticks != p->start_ticks))
-                                continue;
-                }
-                v[k++] = p;
-        }
-        proc_sort(v, k, field, desc);
-
-        shown = limit >= 0 ? MIN(k, (size_t) limit) : k;
-        arr = json_array();
-        if (!arr)
-                return -ENOMEM;
-        for (size_t i = 0; i < shown; i++)
-                if (json_array_append_new(arr, process_json(m, v[i])) < 0)
-                        return -ENOMEM;
-
-        reply = call_reply_new(call);
-        if (!reply || json_object_set_new(reply, "processes", TAKE_PTR(arr)) < 0 ||
-            json_object_set_new(reply, "count", json_integer((json_int_t) shown)) < 0 ||
-            json_object_set_new(reply, "total", json_integer((json_int_t) k)) < 0)
-                return -ENOMEM;
-        call_reply(call, TAKE_PTR(reply));
-        return 0;
+        /* Scanned, sorted and written in slices; the job answers the call. */
+        return list_job_add(call->manager->list_job, call, &lp);
 }
 
 static int get_pid(Call *call, pid_t *ret) {

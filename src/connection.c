@@ -30,6 +30,7 @@
 #define CONNECTION_READ_SIZE (64U * 1024U)
 #define CONNECTION_OUT_HIGH (4U * 1024U * 1024U)        /* stop reading above this */
 #define CONNECTION_CALLS_MAX 128U                        /* requests in flight per connection */
+#define CONNECTION_WRITE_MAX (256U * 1024U)              /* bytes sent per wakeup */
 
 static void connection_update_events(Connection *c);
 static void connection_progress(Connection *c);
@@ -40,6 +41,7 @@ static Call *call_free(Call *call) {
                 return NULL;
         request_done(&call->request);
         json_decref(call->reply);
+        free(call->reply_line);
         free(call);
         return NULL;
 }
@@ -63,8 +65,18 @@ static void connection_flush_calls(Connection *c) {
                         c->calls_tail = NULL;
                 c->n_calls--;
 
-                line = call->reply ? reply_serialize(call->reply, &len) : NULL;
-                if (!line) {
+                if (call->reply_line) {
+                        line = TAKE_PTR(call->reply_line);
+                        len = call->reply_line_len;
+                } else
+                        line = call->reply ? reply_serialize(call->reply, &len) : NULL;
+                if (line && c->out_len == 0 && len > 4096) {
+                        /* A big reply into an empty queue: the line becomes the queue, no copy. */
+                        free(c->out);
+                        c->out = TAKE_PTR(line);
+                        c->out_len = c->out_alloc = len;
+                        c->out_offset = 0;
+                } else if (!line) {
                         static const char oom[] =
                                 "{\"ok\":false,\"error\":\"org.procmgr.Error.Internal\",\"msg\":\"out of memory\"}\n";
                         line = strdup(oom);
@@ -92,10 +104,14 @@ static void connection_flush_calls(Connection *c) {
         }
 }
 
-/* Writes as much as the socket takes. Returns < 0 when the connection is dead. */
+/* Writes as much as the socket takes, but at most CONNECTION_WRITE_MAX per wakeup: a
+ * megabyte LIST reply goes out in pieces between other connections' requests.
+ * Returns < 0 when the connection is dead. */
 static int connection_write(Connection *c) {
-        while (c->out_offset < c->out_len) {
-                ssize_t n = send(c->fd, c->out + c->out_offset, c->out_len - c->out_offset,
+        size_t budget = CONNECTION_WRITE_MAX;
+
+        while (c->out_offset < c->out_len && budget > 0) {
+                ssize_t n = send(c->fd, c->out + c->out_offset, MIN(c->out_len - c->out_offset, budget),
                                  MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
@@ -103,6 +119,7 @@ static int connection_write(Connection *c) {
                         return -errno;
                 }
                 c->out_offset += (size_t) n;
+                budget -= (size_t) n;
         }
         if (c->out_offset == c->out_len) {
                 c->out_offset = c->out_len = 0;
@@ -530,6 +547,16 @@ void call_reply(Call *call, json_t *reply) {
         /* Synchronous replies are flushed by connection_progress() once parsing is done;
          * asynchronous ones drive the connection from here. */
         connection_progress(c);
+}
+
+void call_reply_raw(Call *call, char *line, size_t len) {
+        if (!line) {
+                call_reply_error(call, ERROR_INTERNAL, "out of memory");
+                return;
+        }
+        call->reply_line = line;
+        call->reply_line_len = len;
+        call_reply(call, NULL);
 }
 
 json_t *call_reply_new(Call *call) {

@@ -41,6 +41,8 @@ struct Call {
         bool authenticated;             /* TCP: connection or this request carried the token */
         bool done;
         json_t *reply;
+        char *reply_line;               /* or the reply already serialized, with its '\n' */
+        size_t reply_line_len;
         bool close_after;               /* close the connection once this reply is written */
 };
 
@@ -74,6 +76,9 @@ void connection_refuse(int fd, ErrorCode e, const char *msg);
 
 /* Finishing calls: each takes over `reply` and writes it when its turn comes. */
 void call_reply(Call *call, json_t *reply);
+/* The same with a reply line serialized by the handler (malloc'ed, ending in '\n', taken
+ * over); NULL means out of memory and becomes an Internal error reply. */
+void call_reply_raw(Call *call, char *line, size_t len);
 void call_reply_error(Call *call, ErrorCode e, const char *format, ...) _printf_(3, 4);
 void call_reply_errno(Call *call, int r, const char *format, ...) _printf_(3, 4);
 /* A fresh ok reply carrying the call's id; NULL on OOM. */

@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "backend.h"
+#include "list-job.h"
 #include "listener.h"
 #include "log.h"
 #include "manager.h"
@@ -57,6 +58,9 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = sysinfo_new(-1, &m->sysinfo);
         if (r < 0)
                 return r;
+        r = list_job_new(m, &m->list_job);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -67,6 +71,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         while (m->connections)
                 connection_free(m->connections);
+        m->list_job = list_job_free(m->list_job);
         for (size_t i = 0; i < m->n_listeners; i++)
                 listener_free(m->listeners[i]);
         free(m->listeners);

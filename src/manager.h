@@ -21,6 +21,7 @@ typedef struct Connection Connection;
 typedef struct Listener Listener;
 typedef struct ProcTable ProcTable;
 typedef struct SysInfo SysInfo;
+typedef struct ListJob ListJob;
 typedef struct Auth Auth;
 
 typedef enum BackendKind {
@@ -56,6 +57,7 @@ typedef struct Manager {
         Backend *backend;
         Auth *auth;
         ProcTable *procs;
+        ListJob *list_job;              /* LIST, scanned and written in slices */
         SysInfo *sysinfo;
 } Manager;
 

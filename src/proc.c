@@ -30,6 +30,7 @@
 
 #include "config.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "protocol.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -104,6 +106,14 @@ struct ProcTable {
         size_t n_users, n_users_alloc;
 
         char *dents;            /* getdents64 buffer */
+
+        /* An incremental scan in progress (proc_table_scan_begin/step): the merge of
+         * entries[scan_old…] and pids[scan_i…] into next[0…scan_n). */
+        bool scanning, scan_listing, scan_sorted;
+        size_t scan_i, scan_n_pids, scan_old, scan_n;
+        unsigned pins;          /* readers holding entry pointers across loop iterations */
+        ProcEntry one;          /* read_one's result while the entries must not move */
+
         char stat_buf[PROC_STAT_BUF];
         char status_buf[PROC_STATUS_BUF];
         char cmdline_raw[PROC_CMDLINE_MAX];
@@ -628,11 +638,15 @@ static void entry_done(ProcEntry *e) {
         e->info.cmdline = NULL;
 }
 
+static void scan_abort(ProcTable *t);
+
 ProcTable *proc_table_free(ProcTable *t) {
         if (!t)
                 return NULL;
+        scan_abort(t);
         for (size_t i = 0; i < t->n_entries; i++)
                 entry_done(&t->entries[i]);
+        entry_done(&t->one);
         free(t->entries);
         free(t->next);
         free(t->pids);
@@ -788,81 +802,124 @@ static int cmp_pid(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-/* Numeric entries of the proc dir into t->pids, sorted. */
-static int list_pids(ProcTable *t, size_t *ret_n) {
-        size_t n = 0;
-        bool sorted = true;
+/* Numeric entries of the proc dir appended to t->pids[0…*n), from one getdents64() of at
+ * most size bytes. Returns 1 when more may follow, 0 at the end of the directory. */
+static int list_pids_chunk(ProcTable *t, size_t size, size_t *n, bool *sorted) {
+        ssize_t k;
 
+        do
+                k = getdents64(t->proc_fd, t->dents, MIN(size, (size_t) PROC_DENTS_BUF));
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        if (k == 0)
+                return 0;
+        for (ssize_t off = 0; off < k;) {
+                struct dirent64 *d = (struct dirent64 *) (t->dents + off);
+                const char *s = d->d_name;
+                uint64_t v = 0;
+
+                off += d->d_reclen;
+                if (*s < '1' || *s > '9')
+                        continue;
+                if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN)
+                        continue;
+                for (; *s >= '0' && *s <= '9' && v <= INT32_MAX; s++)
+                        v = v * 10 + (uint64_t) (*s - '0');
+                if (*s != '\0' || v > INT32_MAX)
+                        continue;
+                if (grow((void **) &t->pids, &t->n_pids_alloc, *n + 1, sizeof(pid_t)) < 0)
+                        return -ENOMEM;
+                if (*n > 0 && t->pids[*n - 1] >= (pid_t) v)
+                        *sorted = false;
+                t->pids[(*n)++] = (pid_t) v;
+        }
+        return 1;
+}
+
+/* Drops the half-done merge: what was already moved to next is freed, the rest of
+ * entries too; the table is empty afterwards. */
+static void scan_abort(ProcTable *t) {
+        if (!t->scanning)
+                return;
+        for (; t->scan_old < t->n_entries; t->scan_old++)
+                entry_done(&t->entries[t->scan_old]);
+        for (size_t i = 0; i < t->scan_n; i++)
+                entry_done(&t->next[i]);
+        t->n_entries = 0;
+        t->scanning = false;
+}
+
+int proc_table_scan_begin(ProcTable *t) {
+        if (!t)
+                return -EINVAL;
+        if (t->scanning)
+                return -EBUSY;
         if (lseek(t->proc_fd, 0, SEEK_SET) < 0)
                 return -errno;
-        for (;;) {
-                ssize_t k = getdents64(t->proc_fd, t->dents, PROC_DENTS_BUF);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                for (ssize_t off = 0; off < k;) {
-                        struct dirent64 *d = (struct dirent64 *) (t->dents + off);
-                        const char *s = d->d_name;
-                        uint64_t v = 0;
-
-                        off += d->d_reclen;
-                        if (*s < '1' || *s > '9')
-                                continue;
-                        if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN)
-                                continue;
-                        for (; *s >= '0' && *s <= '9' && v <= INT32_MAX; s++)
-                                v = v * 10 + (uint64_t) (*s - '0');
-                        if (*s != '\0' || v > INT32_MAX)
-                                continue;
-                        if (grow((void **) &t->pids, &t->n_pids_alloc, n + 1, sizeof(pid_t)) < 0)
-                                return -ENOMEM;
-                        if (n > 0 && t->pids[n - 1] >= (pid_t) v)
-                                sorted = false;
-                        t->pids[n++] = (pid_t) v;
-                }
-        }
-        /* procfs lists pids in ascending order, fixture trees do not. */
-        if (!sorted)
-                qsort(t->pids, n, sizeof(pid_t), cmp_pid);
-        *ret_n = n;
+        t->scanning = t->scan_listing = t->scan_sorted = true;
+        t->scan_i = t->scan_old = t->scan_n = t->scan_n_pids = 0;
         return 0;
 }
 
-int proc_table_scan(ProcTable *t) {
-        size_t n_pids = 0, old = 0, n = 0;
+/* The listing phase of a scan: one directory read per call. */
+static int scan_list_step(ProcTable *t, size_t max) {
+        int r;
+
+        /* About 24 bytes per entry: a read of max entries, at least 4 KiB. */
+        r = list_pids_chunk(t, max >= PROC_DENTS_BUF / 24 ? PROC_DENTS_BUF : MAX(max * 24, (size_t) 4096),
+                            &t->scan_n_pids, &t->scan_sorted);
+        if (r != 0)
+                return r;
+        /* procfs lists pids in ascending order, fixture trees do not. */
+        if (!t->scan_sorted)
+                qsort(t->pids, t->scan_n_pids, sizeof(pid_t), cmp_pid);
+        r = grow((void **) &t->next, &t->n_next_alloc, t->scan_n_pids, sizeof(ProcEntry));
+        if (r < 0)
+                return r;
+        t->scan_listing = false;
+        return 1;
+}
+
+bool proc_table_scanning(const ProcTable *t) {
+        return t && t->scanning;
+}
+
+int proc_table_scan_step(ProcTable *t, size_t max) {
+        size_t end;
         usec_t now;
         int r;
 
-        if (!t)
+        if (!t || !t->scanning)
                 return -EINVAL;
+        if (t->scan_listing) {
+                r = scan_list_step(t, max);
+                if (r < 0)
+                        scan_abort(t);
+                return r < 0 ? r : 1;
+        }
+        /* Each step samples its own time: the CPU deltas stay exact however long the
+         * whole scan takes. */
         r = table_now(t, &now);
-        if (r < 0)
+        if (r < 0) {
+                scan_abort(t);
                 return r;
-        r = list_pids(t, &n_pids);
-        if (r < 0)
-                return r;
-        r = grow((void **) &t->next, &t->n_next_alloc, n_pids, sizeof(ProcEntry));
-        if (r < 0)
-                return r;
+        }
 
-        for (size_t i = 0; i < n_pids; i++) {
-                pid_t pid = t->pids[i];
-                ProcEntry *prev = NULL, *e = &t->next[n];
+        end = max >= t->scan_n_pids - t->scan_i ? t->scan_n_pids : t->scan_i + max;
+        for (; t->scan_i < end; t->scan_i++) {
+                pid_t pid = t->pids[t->scan_i];
+                ProcEntry *prev = NULL, *e = &t->next[t->scan_n];
                 bool known;
                 ProcStat st;
 
-                if (i > 0 && pid == t->pids[i - 1])
+                if (t->scan_i > 0 && pid == t->pids[t->scan_i - 1])
                         continue;
                 /* Old entries below this pid are dead. */
-                for (; old < t->n_entries && t->entries[old].info.pid < pid; old++)
-                        entry_done(&t->entries[old]);
-                if (old < t->n_entries && t->entries[old].info.pid == pid)
-                        prev = &t->entries[old++];
+                for (; t->scan_old < t->n_entries && t->entries[t->scan_old].info.pid < pid; t->scan_old++)
+                        entry_done(&t->entries[t->scan_old]);
+                if (t->scan_old < t->n_entries && t->entries[t->scan_old].info.pid == pid)
+                        prev = &t->entries[t->scan_old++];
 
                 r = read_stat(t, pid, &st);
                 if (r < 0) {
@@ -874,9 +931,13 @@ int proc_table_scan(ProcTable *t) {
                 }
 
                 known = prev && prev->info.start_ticks == st.start_ticks;
-                if (known)
+                if (known) {
                         *e = *prev;
-                else if (prev)
+                        /* The old slot stays readable (read_one looks there during a scan)
+                         * but no longer owns the cmdline. */
+                        prev->cmdline = NULL;
+                        prev->info.cmdline = NULL;
+                } else if (prev)
                         entry_done(prev); /* pid reused */
 
                 r = entry_update(t, e, known, &st, now, false);
@@ -888,24 +949,52 @@ int proc_table_scan(ProcTable *t) {
                                 log_debug_errno(r, "Cannot read process " PID_FMT ", skipping: %m", pid);
                         continue;
                 }
-                n++;
+                t->scan_n++;
         }
-        for (; old < t->n_entries; old++)
-                entry_done(&t->entries[old]);
+        if (t->scan_i < t->scan_n_pids)
+                return 1;
 
+        for (; t->scan_old < t->n_entries; t->scan_old++)
+                entry_done(&t->entries[t->scan_old]);
         SWAP(t->entries, t->next);
         SWAP(t->n_alloc, t->n_next_alloc);
-        t->n_entries = n;
+        t->n_entries = t->scan_n;
+        t->scanning = false;
         return 0;
 
 fail:
         /* Keep the table consistent: drop everything, the next scan starts afresh. */
-        for (; old < t->n_entries; old++)
-                entry_done(&t->entries[old]);
-        for (size_t i = 0; i < n; i++)
-                entry_done(&t->next[i]);
-        t->n_entries = 0;
+        scan_abort(t);
         return -ENOMEM;
+}
+
+int proc_table_scan(ProcTable *t) {
+        int r;
+
+        if (!t)
+                return -EINVAL;
+        /* Finish an incremental scan first; a full one follows. */
+        while (t->scanning) {
+                r = proc_table_scan_step(t, SIZE_MAX);
+                if (r < 0)
+                        return r;
+        }
+        r = proc_table_scan_begin(t);
+        if (r < 0)
+                return r;
+        do
+                r = proc_table_scan_step(t, SIZE_MAX);
+        while (r > 0);
+        return r;
+}
+
+void proc_table_pin(ProcTable *t) {
+        t->pins++;
+}
+
+void proc_table_unpin(ProcTable *t) {
+        assert(t->pins > 0);
+        t->pins--;
 }
 
 static ProcEntry *table_find(ProcTable *t, pid_t pid, size_t *ret_pos) {
@@ -930,6 +1019,35 @@ static void table_remove(ProcTable *t, size_t pos) {
         t->n_entries--;
 }
 
+/* read_one while the entries must not change (a scan is half done, or a reader holds
+ * pointers into them): the result goes to a slot of its own, with the cached entry
+ * (if any) as the CPU baseline, and the table is left as it is. */
+static int read_one_detached(ProcTable *t, pid_t pid, usec_t now, const ProcessInfo **ret) {
+        ProcEntry *e = table_find(t, pid, NULL);
+        bool known;
+        ProcStat st;
+        int r;
+
+        r = read_stat(t, pid, &st);
+        if (r < 0)
+                return r == -ENOMEM ? r : -ESRCH;
+        entry_done(&t->one);
+        known = e && e->info.start_ticks == st.start_ticks && e->info.user;
+        if (known) {
+                t->one = *e;
+                t->one.cmdline = NULL;
+                t->one.info.cmdline = NULL;
+        }
+        r = entry_update(t, &t->one, known, &st, now, true);
+        if (r < 0) {
+                entry_done(&t->one);
+                return r;
+        }
+        if (ret)
+                *ret = &t->one.info;
+        return 0;
+}
+
 int proc_table_read_one(ProcTable *t, pid_t pid, const ProcessInfo **ret) {
         ProcEntry *e, fresh;
         ProcStat st;
@@ -942,6 +1060,8 @@ int proc_table_read_one(ProcTable *t, pid_t pid, const ProcessInfo **ret) {
         r = table_now(t, &now);
         if (r < 0)
                 return r;
+        if (t->scanning || t->pins > 0)
+                return read_one_detached(t, pid, now, ret);
 
         e = table_find(t, pid, &pos);
         r = read_stat(t, pid, &st);
@@ -1166,4 +1286,73 @@ json_t *process_info_to_json(const ProcessInfo *p, bool managed, const char *uni
         if (!ok)
                 return NULL;
         return TAKE_PTR(o);
+}
+
+/* A string member value: valid UTF-8 as is, anything else with U+FFFD for bad bytes,
+ * like json_string_sanitized(). */
+static void write_string_sanitized(JsonWriter *w, const char *s) {
+        char stack[512];
+        _cleanup_free_ char *heap = NULL;
+        char *buf = stack;
+        size_t len, l;
+
+        if (!s) {
+                json_writer_literal(w, "\"\"");
+                return;
+        }
+        len = strlen(s);
+        if (proc_utf8_is_valid(s, len)) {
+                json_writer_string(w, s, len);
+                return;
+        }
+        if (len * 3 + 1 > sizeof(stack)) {
+                heap = malloc(len * 3 + 1);
+                if (!heap) {
+                        w->oom = true;
+                        return;
+                }
+                buf = heap;
+        }
+        l = utf8_sanitize(s, len, 0, buf, len * 3 + 1);
+        json_writer_string(w, buf, l);
+}
+
+void process_info_write_json(JsonWriter *w, const ProcessInfo *p, bool managed, const char *unit) {
+        char state[2], uidbuf[16];
+
+        state[0] = p->state ?: '?';
+        state[1] = '\0';
+        if (!p->user)
+                (void) snprintf(uidbuf, sizeof(uidbuf), UID_FMT, p->uid);
+
+        json_writer_literal(w, "{\"pid\":");
+        json_writer_int(w, p->pid);
+        json_writer_literal(w, ",\"ppid\":");
+        json_writer_int(w, p->ppid);
+        json_writer_literal(w, ",\"name\":");
+        write_string_sanitized(w, p->name);
+        json_writer_literal(w, ",\"user\":");
+        write_string_sanitized(w, p->user ?: uidbuf);
+        json_writer_literal(w, ",\"state\":");
+        write_string_sanitized(w, state);
+        json_writer_literal(w, ",\"cpu_percent\":");
+        /* one decimal; NaN, negative and absurd values become 0, as in process_info_to_json() */
+        json_writer_decimal1(w, isfinite(p->cpu_percent) ? p->cpu_percent : 0.0);
+        json_writer_literal(w, ",\"rss\":");
+        json_writer_uint(w, MIN(p->rss, (uint64_t) INT64_MAX));
+        json_writer_literal(w, ",\"threads\":");
+        json_writer_uint(w, p->threads);
+        json_writer_literal(w, ",\"start_time\":");
+        json_writer_uint(w, MIN(p->start_time, (uint64_t) INT64_MAX));
+        json_writer_literal(w, ",\"cmdline\":");
+        write_string_sanitized(w, p->cmdline);
+        if (managed)
+                json_writer_literal(w, ",\"managed\":true,\"unit\":");
+        else
+                json_writer_literal(w, ",\"managed\":false,\"unit\":");
+        if (unit)
+                write_string_sanitized(w, unit);
+        else
+                json_writer_literal(w, "null");
+        json_writer_literal(w, "}");
 }

@@ -66,11 +66,23 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ProcTable *, proc_table_free);
 
 /* Rescan every process. Entries stay valid until the next scan/read_one. */
 int proc_table_scan(ProcTable *t);
+/* The same in slices, so a daemon can serve others in between: begin lists the pids,
+ * each step reads at most max of them (> 0: more to do, 0: done, the entries are the new
+ * scan's; < 0: failed, the table is empty). Between begin and the end, proc_table_count()
+ * and proc_table_get() must not be used; read_one works (without touching the table). */
+int proc_table_scan_begin(ProcTable *t);
+int proc_table_scan_step(ProcTable *t, size_t max);
+bool proc_table_scanning(const ProcTable *t);
+/* While pinned, entry pointers stay valid: read_one answers from a slot of its own instead
+ * of updating or inserting entries. Scans must not run while pinned. */
+void proc_table_pin(ProcTable *t);
+void proc_table_unpin(ProcTable *t);
 size_t proc_table_count(const ProcTable *t);
 const ProcessInfo *proc_table_get(const ProcTable *t, size_t i);
 
 /* Read one process now (STATUS, STOP). -ESRCH if it does not exist. The returned
- * pointer stays valid until the next scan/read_one. */
+ * pointer stays valid until the next scan/read_one. Unless a scan is under way or the
+ * table is pinned, the entry is updated or inserted in the table. */
 int proc_table_read_one(ProcTable *t, pid_t pid, const ProcessInfo **ret);
 
 /* Just the start time ticks of pid (cheap; for pid-reuse checks). -ESRCH if gone. */
@@ -84,6 +96,10 @@ const char *proc_table_user_name(ProcTable *t, uid_t uid);
 
 /* The process object of PROTOCOL.md; managed/unit are filled by the caller's knowledge. */
 json_t *process_info_to_json(const ProcessInfo *p, bool managed, const char *unit);
+/* The same object appended as text, byte for byte what reply_serialize() makes of the
+ * json_t above (LIST writes thousands of them). */
+typedef struct JsonWriter JsonWriter;
+void process_info_write_json(JsonWriter *w, const ProcessInfo *p, bool managed, const char *unit);
 
 /* Pure parsers, exposed for tests and the fuzzer. */
 typedef struct ProcStat {

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "proc.h"
+#include "protocol.h"
 
 static long clk_tck;
 static uint64_t page_size;
@@ -745,6 +746,95 @@ static void test_json_fixture_roundtrip(void **state) {
         assert_string_equal(json_string_value(json_object_get(json_array_get(back, 4), "name")), "bad\xef\xbf\xbd(utf");
 }
 
+/* The hand-written LIST serializer writes exactly what jansson makes of the json_t. */
+static void check_writer_matches(const ProcessInfo *p, bool managed, const char *unit) {
+        _cleanup_(json_decrefp) json_t *o = process_info_to_json(p, managed, unit);
+        _cleanup_free_ char *want = NULL, *got = NULL;
+        JsonWriter w = {};
+        size_t len;
+
+        assert_non_null(o);
+        want = reply_serialize(o, &len);
+        assert_non_null(want);
+        want[len - 1] = '\0';          /* without the newline */
+        process_info_write_json(&w, p, managed, unit);
+        got = json_writer_steal(&w, &len);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        assert_int_equal(len, strlen(want));
+}
+
+static void test_json_writer_matches_jansson(void **state) {
+        _cleanup_(proc_table_freep) ProcTable *t = NULL;
+        static const double cpus[] = { 0.0, 0.04, 0.05, 0.1, 7.7, 12.0, 99.95, 100.0, 1234567.8, -1.0, 1e13 };
+        ProcessInfo p = {
+                .pid = 42, .ppid = 1, .name = "a\x01\x1f\x7f/\"\\\b\f\n\r\t\xc3\xa9\xff",
+                .uid = 1000, .user = "us\"er", .state = 'S', .rss = UINT64_MAX, .threads = 3,
+                .start_time = 1700000000, .cmdline = "x \xe2\x82\xac \xed\xa0\x80",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cpus); i++) {
+                p.cpu_percent = cpus[i];
+                check_writer_matches(&p, false, NULL);
+        }
+        p.cpu_percent = 0.0 / 0.0;
+        check_writer_matches(&p, true, "procmgr-42.scope");
+        p.user = NULL;
+        p.state = (char) 0xfe;
+        p.cmdline = NULL;
+        check_writer_matches(&p, true, "u\xff");
+
+        /* every fixture process */
+        assert_int_equal(proc_table_new(open_fixture("basic"), &t), 0);
+        assert_int_equal(proc_table_scan(t), 0);
+        for (size_t i = 0; i < proc_table_count(t); i++)
+                check_writer_matches(proc_table_get(t, i), i % 2, i % 3 ? NULL : "procmgr-x.scope");
+}
+
+/* An incremental scan gives what a full one gives; read_one during it and while pinned
+ * leaves the table alone. */
+static void test_scan_incremental(void **state) {
+        _cleanup_(proc_table_freep) ProcTable *a = NULL, *b = NULL;
+        const ProcessInfo *p = NULL;
+        int r;
+
+        assert_int_equal(proc_table_new(open_fixture("basic"), &a), 0);
+        assert_int_equal(proc_table_new(open_fixture("basic"), &b), 0);
+        assert_int_equal(proc_table_scan(a), 0);
+        assert_int_equal(proc_table_scan(b), 0);
+
+        assert_int_equal(proc_table_scan_begin(b), 0);
+        assert_true(proc_table_scanning(b));
+        assert_int_equal(proc_table_scan_begin(b), -EBUSY);
+        r = proc_table_scan_step(b, 1);
+        assert_int_equal(r, 1);
+        assert_int_equal(proc_table_read_one(b, 42, &p), 0);
+        assert_int_equal(p->pid, 42);
+        assert_string_equal(p->name, "a b) (c");
+        assert_int_equal(proc_table_read_one(b, 31337, &p), -ESRCH);
+        while ((r = proc_table_scan_step(b, 1)) > 0)
+                ;
+        assert_int_equal(r, 0);
+        assert_false(proc_table_scanning(b));
+        assert_int_equal(proc_table_count(b), proc_table_count(a));
+        for (size_t i = 0; i < proc_table_count(a); i++) {
+                assert_int_equal(proc_table_get(b, i)->pid, proc_table_get(a, i)->pid);
+                assert_string_equal(proc_table_get(b, i)->cmdline, proc_table_get(a, i)->cmdline);
+        }
+
+        /* pinned: the entries stay where they are */
+        proc_table_pin(b);
+        p = proc_table_get(b, 0);
+        assert_int_equal(proc_table_read_one(b, 42, &p), 0);
+        assert_ptr_not_equal(p, proc_table_get(b, proc_table_count(b) - 1));
+        assert_int_equal(proc_table_count(b), proc_table_count(a));
+        proc_table_unpin(b);
+
+        /* a scan abandoned half way (table freed) leaks nothing: checked by valgrind/ASan */
+        assert_int_equal(proc_table_scan_begin(b), 0);
+        assert_int_equal(proc_table_scan_step(b, 2), 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_stat_plain),
@@ -768,6 +858,8 @@ int main(void) {
                 cmocka_unit_test(test_json_object),
                 cmocka_unit_test(test_json_sanitized),
                 cmocka_unit_test(test_json_fixture_roundtrip),
+                cmocka_unit_test(test_json_writer_matches_jansson),
+                cmocka_unit_test(test_scan_incremental),
         };
 
         clk_tck = sysconf(_SC_CLK_TCK);
