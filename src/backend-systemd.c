@@ -35,6 +35,7 @@
 #include "log.h"
 #include "manager.h"
 #include "proc.h"
+#include "process-watch.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -134,8 +135,8 @@ struct PidWatch {
         PidWatch *prev, *next;
         pid_t pid;
         uint64_t start_ticks;
-        int pidfd;
-        sd_event_source *io;
+        int pidfd;                      /* -ENOSYS: no pidfds here, /proc is polled */
+        ProcessWatch *watch;
 };
 
 #define LIST_PREPEND(head, item)                                \
@@ -157,14 +158,6 @@ struct PidWatch {
                         (head) = (item)->next;                  \
                 (item)->prev = (item)->next = NULL;             \
         } while (0)
-
-static int pidfd_open_pid(pid_t pid) {
-        return RET_NERRNO(syscall(SYS_pidfd_open, pid, 0));
-}
-
-static int pidfd_signal(int pidfd, int sig) {
-        return RET_NERRNO(syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
-}
 
 /* ---- unit names ------------------------------------------------------------------------ */
 
@@ -283,13 +276,13 @@ static PidWatch *pid_watch_free(PidWatch *w) {
                 return NULL;
         if (w->sd)
                 LIST_REMOVE(w->sd->watches, w);
-        sd_event_source_disable_unref(w->io);
+        process_watch_free(w->watch);
         (void) safe_close(w->pidfd);
         free(w);
         return NULL;
 }
 
-static int on_watch_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static void on_watch_gone(ProcessWatch *pw, void *userdata) {
         PidWatch *w = userdata;
         Backend *b = w->sd->backend;
         Managed *m = backend_find(b, w->pid);
@@ -302,7 +295,6 @@ static int on_watch_pidfd(sd_event_source *s, int fd, uint32_t revents, void *us
                 backend_remove_managed(b, m);
         }
         pid_watch_free(w);
-        return 0;
 }
 
 static int watch_pid(SystemdBackend *sd, pid_t pid, uint64_t start_ticks) {
@@ -311,13 +303,13 @@ static int watch_pid(SystemdBackend *sd, pid_t pid, uint64_t start_ticks) {
         int r;
 
         pidfd = pidfd_open_pid(pid);
-        if (pidfd < 0)
+        if (pidfd < 0 && pidfd != -ENOSYS)
                 return pidfd;
         w = calloc(1, sizeof(PidWatch));
         if (!w)
                 return -ENOMEM;
         *w = (PidWatch) { .sd = NULL, .pid = pid, .start_ticks = start_ticks, .pidfd = TAKE_FD(pidfd) };
-        r = sd_event_add_io(sd->backend->manager->event, &w->io, w->pidfd, EPOLLIN, on_watch_pidfd, w);
+        r = process_watch_new(sd->backend->manager->event, pid, w->pidfd, on_watch_gone, w, &w->watch);
         if (r < 0)
                 return pid_watch_free(w), r;
         w->sd = sd;
@@ -836,10 +828,10 @@ static int on_kill_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                         log_warning("KillUnit of %s failed: %s", op->unit, e->message ?: e->name);
                 else
                         op->unit_gone = true;
-                if (op->pidfd >= 0) {
-                        (void) pidfd_signal(op->pidfd, op->killed ? SIGKILL : op->sig);
+                if (op->pidfd >= 0 || op->pidfd == -ENOSYS) {
+                        (void) pid_send_signal(op->pidfd, op->pid, op->killed ? SIGKILL : op->sig);
                         if (!op->killed && op->sig != SIGKILL && op->sig != SIGCONT)
-                                (void) pidfd_signal(op->pidfd, SIGCONT);
+                                (void) pid_send_signal(op->pidfd, op->pid, SIGCONT);
                 }
                 if (op->main_gone && op->unit_gone)
                         scope_stop_maybe_finish(op);
@@ -900,7 +892,7 @@ static int systemd_stop(Backend *b, Managed *m, int sig, usec_t timeout, Backend
 
         /* The main process: process_stop() with SIGCONT only watches it (and wakes it if it was
          * stopped), reports its exit status if it is our child, and SIGKILLs it at the timeout. */
-        r = op->pidfd >= 0 ? process_stop(mgr, m->pid, m->start_ticks, SIGCONT, timeout, m, main_gone, op) : -ESRCH;
+        r = op->pidfd >= 0 || op->pidfd == -ENOSYS ? process_stop(mgr, m->pid, m->start_ticks, SIGCONT, timeout, m, main_gone, op) : -ESRCH;
         if (r == -ESRCH || r == -ENOENT)
                 op->main_gone = true;
         else if (r < 0) {

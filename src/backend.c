@@ -19,27 +19,20 @@
 #include "log.h"
 #include "manager.h"
 #include "proc.h"
+#include "process-watch.h"
 
 typedef struct StopOperation {
         Manager *manager;
         Managed *managed;               /* when the target is one of ours */
         struct StopOperation *next;     /* in managed->stops */
         pid_t pid;
-        int pidfd;
-        sd_event_source *io;
+        int pidfd;                      /* -EBADF where pidfds are unavailable */
+        ProcessWatch *watch;
         sd_event_source *timer;
         bool killed;
         BackendStopDone done;
         void *userdata;
 } StopOperation;
-
-static int pidfd_open_pid(pid_t pid) {
-        return RET_NERRNO(syscall(SYS_pidfd_open, pid, 0));
-}
-
-static int pidfd_signal(int pidfd, int sig) {
-        return RET_NERRNO(syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
-}
 
 int backend_new(Manager *m, const BackendVTable *vt, Backend **ret) {
         Backend *b = calloc(1, sizeof(Backend));
@@ -183,7 +176,7 @@ static StopOperation *stop_operation_free(StopOperation *op) {
                                 break;
                         }
         }
-        sd_event_source_disable_unref(op->io);
+        process_watch_free(op->watch);
         sd_event_source_disable_unref(op->timer);
         (void) safe_close(op->pidfd);
         free(op);
@@ -198,20 +191,17 @@ static void stop_operation_finish(StopOperation *op, int r, const ExitStatus *st
         done(r, st, userdata);
 }
 
-static int on_stop_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static void on_stop_gone(ProcessWatch *w, void *userdata) {
         StopOperation *op = userdata;
         ExitStatus st = {};
 
         /* Our own children are reaped by their child source, which completes the stop with
-         * the exit status; for anything else, readable means it is gone. */
-        if (op->managed && op->managed->child_source && !op->managed->exited) {
-                (void) sd_event_source_set_enabled(op->io, SD_EVENT_OFF);
-                return 0;
-        }
+         * the exit status; for anything else, gone is gone. */
+        if (op->managed && op->managed->child_source && !op->managed->exited)
+                return;
         if (op->managed && op->managed->exited)
                 st = op->managed->exit;
         stop_operation_finish(op, 0, &st);
-        return 0;
 }
 
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -221,7 +211,7 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!op->killed) {
                 op->killed = true;
                 log_info("Process %i did not exit in time, sending SIGKILL.", (int) op->pid);
-                r = pidfd_signal(op->pidfd, SIGKILL);
+                r = pid_send_signal(op->pidfd, op->pid, SIGKILL);
                 if (r < 0 && r != -ESRCH)
                         log_warning_errno(r, "Failed to SIGKILL process %i: %m", (int) op->pid);
                 /* SIGKILL cannot be ignored, but a process in D state may take a while; give it
@@ -241,22 +231,23 @@ int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t 
         uint64_t ticks;
         int r;
 
+        /* The pidfd pins this process, so the check below can't be raced by pid reuse.
+         * Without pidfd support the check still narrows the window to a few syscalls. */
         pidfd = pidfd_open_pid(pid);
-        if (pidfd < 0)
+        if (pidfd < 0 && pidfd != -ENOSYS)
                 return pidfd;
-        /* The pidfd pins this process; check it is still the one that was asked for. */
         r = proc_get_start_ticks(mgr->procs, pid, &ticks);
         if (r < 0)
                 return r;
         if (start_ticks != 0 && ticks != start_ticks)
                 return -ESRCH;
 
-        r = pidfd_signal(pidfd, sig);
+        r = pid_send_signal(pidfd, pid, sig);
         if (r < 0)
                 return r;
         /* A stopped process can't act on TERM until it is continued. */
         if (sig != SIGKILL && sig != SIGCONT)
-                (void) pidfd_signal(pidfd, SIGCONT);
+                (void) pid_send_signal(pidfd, pid, SIGCONT);
 
         op = calloc(1, sizeof(StopOperation));
         if (!op)
@@ -265,7 +256,7 @@ int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t 
                 .manager = mgr, .managed = m, .pid = pid, .pidfd = TAKE_FD(pidfd),
                 .done = done, .userdata = userdata,
         };
-        r = sd_event_add_io(mgr->event, &op->io, op->pidfd, EPOLLIN, on_stop_pidfd, op);
+        r = process_watch_new(mgr->event, pid, op->pidfd, on_stop_gone, op, &op->watch);
         if (r < 0)
                 goto fail;
         r = sd_event_add_time_relative(mgr->event, &op->timer, CLOCK_MONOTONIC, timeout, 0, on_stop_timeout, op);

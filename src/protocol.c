@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse-util.h"
@@ -76,9 +77,6 @@ ErrorCode error_code_from_errno(int r) {
                 return ERROR_LIMIT_EXCEEDED;
         case EBADMSG:
                 return ERROR_INVALID_REQUEST;
-        case EOPNOTSUPP:
-        case ENOSYS:
-                return ERROR_UNKNOWN_COMMAND;
         default:
                 return ERROR_INTERNAL;
         }
@@ -142,7 +140,12 @@ static int set_cmd(Request *req, const char *cmd, size_t len, ErrorCode *ret_err
         for (size_t i = 0; i < len; i++) {
                 /* Command names are ASCII words; anything else can't name one. */
                 if (!isalnum((unsigned char) cmd[i]) && cmd[i] != '_' && cmd[i] != '-') {
-                        string_sanitize(cmd, MIN(len, (size_t) PROTOCOL_CMD_MAX), shown, sizeof(shown));
+                        char name[PROTOCOL_CMD_MAX + 1];
+
+                        /* Only the name itself, not what follows it on the line. */
+                        memcpy(name, cmd, len);
+                        name[len] = '\0';
+                        string_sanitize(name, PROTOCOL_CMD_MAX, shown, sizeof(shown));
                         *ret_error = ERROR_UNKNOWN_COMMAND;
                         (void) snprintf(msg, msg_size, "unknown command '%s'", shown);
                         return -EOPNOTSUPP;
@@ -504,12 +507,40 @@ json_t *reply_new_error(json_t *id, ErrorCode e, const char *format, ...) {
         return r;
 }
 
+/* Does j contain a real that %.15g would not round-trip? Bounded by the request depth limit. */
+static bool json_needs_full_precision(const json_t *j, unsigned depth) {
+        const char *key;
+        json_t *v;
+        size_t i;
+
+        if (!j || depth > PROTOCOL_JSON_DEPTH_MAX)
+                return false;
+        if (json_is_real(j)) {
+                char buf[32];
+                double d = json_real_value(j);
+                (void) snprintf(buf, sizeof(buf), "%.15g", d);
+                return strtod(buf, NULL) != d;
+        }
+        if (json_is_object(j))
+                json_object_foreach((json_t *) j, key, v)
+                        if (json_needs_full_precision(v, depth + 1))
+                                return true;
+        if (json_is_array(j))
+                json_array_foreach(j, i, v)
+                        if (json_needs_full_precision(v, depth + 1))
+                                return true;
+        return false;
+}
+
 char *reply_serialize(const json_t *reply, size_t *ret_len) {
         char *s;
         size_t n;
 
-        /* 15 significant digits: 7.7 stays 7.7 instead of 7.7000000000000002. */
-        s = json_dumps(reply, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+        /* 15 significant digits, so 7.7 stays 7.7 instead of 7.7000000000000002 — unless the
+         * client's id holds a real that needs 17 to come back unchanged. */
+        s = json_dumps(reply, JSON_COMPACT | JSON_ENCODE_ANY |
+                                      JSON_REAL_PRECISION(json_needs_full_precision(json_object_get(reply, "id"), 0)
+                                                                  ? 17 : 15));
         if (!s)
                 return NULL;
         n = strlen(s);
