@@ -41,7 +41,7 @@ try:
     t.ok(r.get("ok") is True and r.get("msg") == "pong" and isinstance(r.get("version"), str), "plain PING", r)
     r = c.call(cmd="ping", id=7)
     t.ok(r.get("ok") is True and r.get("id") == 7 and r.get("msg") == "pong", "JSON ping, lower case, id echoed", r)
-    for ident in ["abc", {"x": [1, 2]}, None, 1.5, [1]]:
+    for ident in ["abc", {"x": [1, 2]}, None, 1.5, [1], 0.12345678901234567, {"n": [2.5e-300]}]:
         r = c.call(cmd="PING", id=ident)
         t.ok("id" in r and r["id"] == ident, f"id {json.dumps(ident)} echoed unchanged", r)
     r = c.raw("  pInG  ")
