@@ -6,6 +6,8 @@
 #include "connection.h"
 
 int command_ping(Call *call);
+/* PING's reply without an id: what command_ping() sends, for the connection's fast path. */
+#define COMMAND_PING_REPLY_BARE "{\"ok\":true,\"msg\":\"pong\",\"version\":\"" PACKAGE_VERSION "\"}\n"
 int command_describe(Call *call);
 int command_auth(Call *call);
 int command_exit(Call *call);

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "commands.h"
 #include "connection.h"
 #include "dispatch.h"
 #include "log.h"
@@ -147,20 +148,11 @@ static void connection_update_events(Connection *c) {
         (void) sd_event_source_set_io_events(c->io, ev);
 }
 
-static int connection_reset_idle(Connection *c) {
-        usec_t t = c->manager->config.idle_timeout;
-
-        if (t == 0)
-                return 0;
-        /* Monotonic time from the loop's cached "now" is accurate enough for seconds. */
-        usec_t now;
-        int r = sd_event_now(c->manager->event, CLOCK_MONOTONIC, &now);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_time(c->idle_timer, now + t);
-        if (r < 0)
-                return r;
-        return sd_event_source_set_enabled(c->idle_timer, SD_EVENT_ONESHOT);
+/* Idle means "no complete request for idle_timeout". Activity only records the loop's
+ * cached time; the timer is moved when it fires (see on_idle_timeout()), so a busy
+ * connection costs no timer re-arming per request. */
+static void connection_touch(Connection *c) {
+        (void) sd_event_now(c->manager->event, CLOCK_MONOTONIC, &c->last_active);
 }
 
 /* The one place that drives a connection forward after anything happened: parse buffered
@@ -239,12 +231,38 @@ static Call *connection_new_call(Connection *c) {
         return call;
 }
 
+/* Appends to the output queue. */
+static int connection_queue(Connection *c, const char *s, size_t len) {
+        if (c->out_len + len > c->out_alloc) {
+                size_t n = MAX(MAX(c->out_alloc * 2, c->out_len + len), (size_t) 256);
+                char *p = realloc(c->out, n);
+                if (!p)
+                        return -ENOMEM;
+                c->out = p;
+                c->out_alloc = n;
+        }
+        memcpy(c->out + c->out_len, s, len);
+        c->out_len += len;
+        return 0;
+}
+
 static int connection_handle_line(Connection *c, const char *line, size_t len) {
         Request req;
         char msg[256];
         ErrorCode e = ERROR_INTERNAL;
         Call *call;
         int r;
+
+        /* The fast path for the most frequent request: a bare PING, with nothing queued
+         * before it, is answered with its constant reply without parsing or a Call. It
+         * needs no access check (PING is public) and carries no id or token. */
+        if (!c->calls_head && request_is_bare_ping(line, len)) {
+                static const char reply[] = COMMAND_PING_REPLY_BARE;
+
+                connection_touch(c);
+                log_debug("%s: PING", c->peer.description);
+                return connection_queue(c, reply, sizeof(reply) - 1);
+        }
 
         r = request_parse(line, len, &req, &e, msg, sizeof(msg));
         if (r == -ENODATA)
@@ -256,7 +274,7 @@ static int connection_handle_line(Connection *c, const char *line, size_t len) {
 
         /* Idle means "no complete request": bytes trickling in without ever finishing
          * a line (slowloris) don't keep a connection alive. */
-        (void) connection_reset_idle(c);
+        connection_touch(c);
 
         call = connection_new_call(c);
         if (!call) {
@@ -378,14 +396,23 @@ static int on_connection_io(sd_event_source *s, int fd, uint32_t revents, void *
 
 static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Connection *c = userdata;
+        usec_t now, deadline;
 
+        (void) sd_event_now(c->manager->event, CLOCK_MONOTONIC, &now);
         /* A command still being worked on (a long STOP, START waiting for its scope) is
          * not idleness: look again later. */
         for (Call *call = c->calls_head; call; call = call->next)
                 if (!call->done) {
-                        (void) connection_reset_idle(c);
-                        return 0;
+                        c->last_active = now;
+                        break;
                 }
+        deadline = c->last_active + c->manager->config.idle_timeout;
+        if (deadline > now) {
+                /* Active since the timer was set: wait for the rest. */
+                (void) sd_event_source_set_time(s, deadline);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                return 0;
+        }
         log_debug("%s: idle for too long, closing.", c->peer.description);
         connection_close(c);
         return 0;
@@ -459,6 +486,7 @@ int connection_new(Manager *m, int fd, Connection **ret) {
         r = sd_event_add_io(m->event, &c->io, c->fd, EPOLLIN, on_connection_io, c);
         if (r < 0)
                 goto fail;
+        connection_touch(c);
         if (m->config.idle_timeout > 0) {
                 r = sd_event_add_time_relative(m->event, &c->idle_timer, CLOCK_MONOTONIC,
                                                m->config.idle_timeout, USEC_PER_SEC / 10, on_idle_timeout, c);

@@ -51,7 +51,8 @@ struct Connection {
         Connection *prev, *next;
         int fd;
         sd_event_source *io;
-        sd_event_source *idle_timer;
+        sd_event_source *idle_timer;    /* fires at the deadline it was last set to; re-armed from there */
+        usec_t last_active;             /* when the last complete request arrived (loop time) */
         sd_event_source *defer;         /* continues parsing buffered lines on the next iteration */
         Peer peer;
         bool authenticated;

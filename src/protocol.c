@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse-util.h"
 #include "protocol.h"
@@ -692,4 +693,30 @@ char *json_writer_steal(JsonWriter *w, size_t *ret_len) {
 void json_writer_done(JsonWriter *w) {
         free(w->buf);
         *w = (JsonWriter) {};
+}
+
+/* ---------------------------------------------------------------------------
+ * The PING fast path */
+
+static bool is_blank(char c) {
+        return c == ' ' || c == '\t';
+}
+
+bool request_is_bare_ping(const char *line, size_t len) {
+        static const char head[] = "{\"cmd\":\"", tail[] = "\"}";
+        const char *p = line, *e = line + len;
+
+        if (len > 0 && e[-1] == '\r')
+                e--;
+        while (p < e && is_blank(*p))
+                p++;
+        while (e > p && is_blank(e[-1]))
+                e--;
+        if ((size_t) (e - p) == 4)
+                return strncasecmp(p, "PING", 4) == 0;
+        if ((size_t) (e - p) == sizeof(head) - 1 + 4 + sizeof(tail) - 1)
+                return memcmp(p, head, sizeof(head) - 1) == 0 &&
+                        strncasecmp(p + sizeof(head) - 1, "PING", 4) == 0 &&
+                        memcmp(p + sizeof(head) - 1 + 4, tail, sizeof(tail) - 1) == 0;
+        return false;
 }

@@ -59,6 +59,11 @@ void request_done(Request *req);
 int request_parse(const char *line, size_t len, Request *req, ErrorCode *ret_error,
                   char *msg, size_t msg_size);
 
+/* True for the two spellings of a bare PING that need no parsing: the plain form "PING"
+ * and the JSON object {"cmd":"PING"} (command in any case, blanks around it, an optional
+ * trailing '\r'). Anything else (an id, a token, other members) takes the full path. */
+bool request_is_bare_ping(const char *line, size_t len);
+
 /* Typed access to members, with InvalidArgument messages that name the member.
  * Return 0 if absent (output untouched), 1 if present and valid, -EINVAL with msg set
  * otherwise. */

@@ -214,13 +214,40 @@ static void test_sanitize(void **state) {
         assert_string_equal(buf, "abcde...");
 }
 
+static void test_bare_ping(void **state) {
+        static const char *const yes[] = {
+                "PING", "ping", "  Ping\r", "{\"cmd\":\"PING\"}", "{\"cmd\":\"ping\"}\r", " {\"cmd\":\"PiNg\"} ",
+        };
+        static const char *const no[] = {
+                "", "PIN", "PINGS", "PING 1", "{\"cmd\":\"PING\",\"id\":1}", "{\"cmd\": \"PING\"}",
+                "{\"cmd\":\"PING\",\"token\":\"x\"}", "{\"cmd\":\"PINGX\"}", "{\"CMD\":\"PING\"}", "[\"PING\"]",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                assert_true(request_is_bare_ping(yes[i], strlen(yes[i])));
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                assert_false(request_is_bare_ping(no[i], strlen(no[i])));
+
+        /* Whatever the fast path accepts, the full parser reads as a PING without id. */
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                Request req;
+                ErrorCode e;
+                char msg[128];
+
+                assert_int_equal(request_parse(yes[i], strlen(yes[i]), &req, &e, msg, sizeof(msg)), 0);
+                assert_string_equal(req.cmd, "PING");
+                assert_null(req.id);
+                request_done(&req);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_json_form),     cmocka_unit_test(test_plain_form),
                 cmocka_unit_test(test_errors),        cmocka_unit_test(test_nul_and_blank),
                 cmocka_unit_test(test_id_kept_on_error), cmocka_unit_test(test_getters),
                 cmocka_unit_test(test_replies),       cmocka_unit_test(test_error_names),
-                cmocka_unit_test(test_sanitize),
+                cmocka_unit_test(test_sanitize),      cmocka_unit_test(test_bare_ping),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
