@@ -20,6 +20,7 @@
 typedef struct Manager Manager;
 typedef struct Connection Connection;
 typedef struct Call Call;
+typedef struct ConnectionPoller ConnectionPoller;
 
 typedef struct Peer {
         bool is_unix;
@@ -50,7 +51,7 @@ struct Connection {
         Manager *manager;
         Connection *prev, *next;
         int fd;
-        sd_event_source *io;
+        uint32_t events;                /* what the manager's connection poller watches for */
         sd_event_source *idle_timer;    /* fires at the deadline it was last set to; re-armed from there */
         usec_t last_active;             /* when the last complete request arrived (loop time) */
         sd_event_source *defer;         /* continues parsing buffered lines on the next iteration */
@@ -71,6 +72,10 @@ struct Connection {
 };
 
 int connection_new(Manager *m, int fd, Connection **ret);     /* takes over fd */
+/* Every connection's socket is in one epoll set of the manager's, which is a single
+ * source of the event loop: one loop iteration serves every connection that is ready.
+ * Freed by manager_free() once the connections are gone. */
+ConnectionPoller *connection_poller_free(ConnectionPoller *p);
 Connection *connection_free(Connection *c);
 /* Refuse politely: one error line, then close (used for the connection limit). */
 void connection_refuse(int fd, ErrorCode e, const char *msg);

@@ -72,6 +72,7 @@ Manager *manager_free(Manager *m) {
         while (m->connections)
                 connection_free(m->connections);
         m->list_job = list_job_free(m->list_job);
+        m->poller = connection_poller_free(m->poller);
         for (size_t i = 0; i < m->n_listeners; i++)
                 listener_free(m->listeners[i]);
         free(m->listeners);

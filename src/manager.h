@@ -18,6 +18,7 @@
 
 typedef struct Backend Backend;
 typedef struct Connection Connection;
+typedef struct ConnectionPoller ConnectionPoller;
 typedef struct Listener Listener;
 typedef struct ProcTable ProcTable;
 typedef struct SysInfo SysInfo;
@@ -52,6 +53,7 @@ typedef struct Manager {
 
         Connection *connections;        /* doubly linked */
         unsigned n_connections;
+        ConnectionPoller *poller;       /* their sockets, one event source for all */
         sd_event_source *exit_idle_timer;
 
         Backend *backend;
