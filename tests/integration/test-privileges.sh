@@ -25,6 +25,10 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 top_srcdir=${top_srcdir:-$top}
 PROCMGRD=${PROCMGRD:-${top_builddir:-$top}/src/procmgrd}
 PROCCTL=${PROCCTL:-${top_builddir:-$top}/src/procctl}
+# $PROCMGRD_WRAPPER (check-valgrind) is deliberately not used: what is asserted here is
+# kernel state of the real process, and Debian 12's valgrind (3.19) lacks pidfd_open, so
+# STOP and spawning behave differently under it. Waits still stretch with the scale.
+SCALE=${PROCMGRD_TIMEOUT_SCALE:-1}
 
 skip() {
         echo "1..0 # SKIP $*"
@@ -57,7 +61,7 @@ cleanup() {
                 kill -KILL "$p" 2>/dev/null
         done
         for p in "${DAEMON_PIDS[@]}"; do
-                kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
+                stop_daemon "$p"
         done
 }
 trap cleanup EXIT
@@ -143,7 +147,7 @@ start_daemon() {
                         "${WRAP[@]}" "$PROCMGRD" --listen "127.0.0.1:$PORT" --unix "$SOCK" --backend=direct "$@" \
                         >"$T/$name.log" 2>&1 </dev/null &
                 DPID=$!
-                for i in $(seq 1 100); do
+                for i in $(seq 1 $((100 * SCALE))); do
                         kill -0 "$DPID" 2>/dev/null || break
                         if "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null; then
                                 DAEMON_PIDS+=("$DPID")
@@ -162,8 +166,16 @@ start_daemon() {
         done
         return 1
 }
+# stop_daemon PID: SIGTERM, bounded wait, then SIGKILL.
 stop_daemon() {
-        kill -TERM "$1" 2>/dev/null && wait "$1" 2>/dev/null
+        local i
+        kill -TERM "$1" 2>/dev/null || return 0
+        for i in $(seq 1 $((50 * SCALE))); do
+                kill -0 "$1" 2>/dev/null || break
+                sleep 0.1
+        done
+        kill -KILL "$1" 2>/dev/null
+        wait "$1" 2>/dev/null
 }
 
 # start_child ARGS...: procctl --json start; sets $CPID (empty on failure).
@@ -252,6 +264,7 @@ STARTED_PIDS+=("$FOREIGN")
 sleep 0.1
 "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --timeout-ms 2000 "$FOREIGN" >"$T/out" 2>&1 </dev/null
 rc=$?
+kill -KILL "$FOREIGN" 2>/dev/null
 wait "$FOREIGN" 2>/dev/null
 check "STOP of another user's process works after the drop (CAP_KILL)" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || diag <"$T/out"
@@ -266,7 +279,7 @@ stop_daemon "$MAIN"
 # --user with an unknown user: refuse to run at all.
 "$PROCMGRD" --listen 127.0.0.1:1 --backend=direct --user no-such-user-procmgr-test >"$T/nouser.log" 2>&1 </dev/null &
 p=$!
-for i in $(seq 1 50); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+for i in $(seq 1 $((50 * SCALE))); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
 kill -TERM $p 2>/dev/null
 wait $p
 rc=$?
