@@ -256,6 +256,11 @@ int command_stop(Call *call) {
         }
         if (r < 0)
                 return r;
+        /* A zombie has exited already; only its parent's wait() is missing. */
+        if (p->state == 'Z' || p->state == 'X') {
+                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "process %i has already exited", (int) pid);
+                return 0;
+        }
         /* Kernel threads can't be signalled meaningfully. */
         if (p->ppid == 2 || pid == 2) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "refusing to signal kernel thread %i", (int) pid);

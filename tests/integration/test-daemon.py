@@ -161,7 +161,8 @@ try:
     # exit status of a process that ends by itself is logged; STOP of it is NoSuchProcess
     if r.get("pid"):
         wait_for(lambda: process_gone(r["pid"]))
-        t.eq(err(c.call(cmd="STOP", pid=r["pid"])), E + "NoSuchProcess", "STOP of an exited process")
+        t.eq(err(c.call(cmd="STOP", pid=r["pid"])), E + "NoSuchProcess", "STOP of an exited process (zombie or reaped)")
+        t.ok(wait_for(lambda: not os.path.exists(f"/proc/{r['pid']}"), timeout=20), "the daemon reaps its children")
 
     r = c.raw("START sh -c 'echo \"a b\" >/dev/null; sleep 300'")
     t.ok(r.get("ok"), "plain START with quotes", r)
