@@ -120,17 +120,32 @@ int command_exit(Call *call) {
 
 int command_info(Call *call) {
         Manager *m = call->manager;
-        _cleanup_(json_decrefp) json_t *info = NULL, *reply = NULL;
+        JsonWriter w = {};
+        char *line;
+        size_t len;
         int r;
 
-        r = sysinfo_collect(m->sysinfo, &info);
-        if (r < 0)
+        /* Written as text straight away: INFO is polled, and building and dumping a
+         * jansson tree of reals cost more than the figures themselves. */
+        (void) json_writer_reserve(&w, 512);
+        json_writer_literal(&w, "{\"ok\":true");
+        if (call->request.id) {
+                json_writer_literal(&w, ",\"id\":");
+                json_writer_json(&w, call->request.id);
+        }
+        json_writer_literal(&w, ",");
+        r = sysinfo_write_json(m->sysinfo, &w);
+        if (r < 0) {
+                json_writer_done(&w);
                 return r;
-        reply = call_reply_new(call);
-        if (!reply || json_object_update(reply, info) < 0 ||
-            json_object_set_new(reply, "backend", json_string(backend_name(m->backend))) < 0)
+        }
+        json_writer_literal(&w, ",\"backend\":");
+        json_writer_string(&w, backend_name(m->backend), strlen(backend_name(m->backend)));
+        json_writer_literal(&w, "}\n");
+        line = json_writer_steal(&w, &len);
+        if (!line)
                 return -ENOMEM;
-        call_reply(call, TAKE_PTR(reply));
+        call_reply_raw(call, line, len);
         return 0;
 }
 

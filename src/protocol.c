@@ -318,6 +318,33 @@ static int parse_plain(const char *line, Request *req, ErrorCode *ret_error, cha
         return 0;
 }
 
+/* {"cmd":"WORD"} (letters only, trailing blanks allowed) → req->args as jansson would
+ * parse it. Returns 1 when it matched, 0 when the full parser must look, -ENOMEM. */
+static int parse_bare_object(const char *p, size_t len, Request *req) {
+        static const char head[] = "{\"cmd\":\"";
+        size_t n = 0, k = sizeof(head) - 1;
+        json_t *o;
+
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                len--;
+        if (len < k + 2 || memcmp(p, head, k) != 0 || memcmp(p + len - 2, "\"}", 2) != 0)
+                return 0;
+        n = len - k - 2;
+        if (n == 0 || n > PROTOCOL_CMD_MAX)
+                return 0;
+        for (size_t j = 0; j < n; j++)
+                if (!((p[k + j] >= 'a' && p[k + j] <= 'z') || (p[k + j] >= 'A' && p[k + j] <= 'Z')))
+                        return 0;
+        o = json_object();
+        if (!o || json_object_set_new_nocheck(o, "cmd", json_stringn_nocheck(p + k, n)) < 0) {
+                json_decref(o);
+                return -ENOMEM;
+        }
+        req->args = o;
+        req->id = NULL;
+        return 1;
+}
+
 int request_parse(const char *line, size_t len, Request *req, ErrorCode *ret_error, char *msg,
                   size_t msg_size) {
         _cleanup_(json_decrefp) json_t *j = NULL;
@@ -345,6 +372,10 @@ int request_parse(const char *line, size_t len, Request *req, ErrorCode *ret_err
         }
 
         p = line + i;
+        /* The common bare form {"cmd":"WORD"} needs no JSON parser: build what it would. */
+        if (parse_bare_object(p, len - i, req) > 0)
+                return set_cmd(req, json_string_value(json_object_get(req->args, "cmd")),
+                               json_string_length(json_object_get(req->args, "cmd")), ret_error, msg, msg_size);
         if (*p != '{') {
                 /* Any other valid JSON value is an InvalidRequest; everything else is the plain form. */
                 j = json_loadb(p, len - i, JSON_DECODE_ANY, &jerr);
@@ -658,6 +689,24 @@ void json_writer_decimal1(JsonWriter *w, double v) {
                 w->buf[w->len++] = '.';
                 w->buf[w->len++] = (char) ('0' + t % 10);
         }
+}
+
+void json_writer_decimal2(JsonWriter *w, double v) {
+        uint64_t t, f;
+
+        if (!(v > 0) || v >= 1e12) {
+                json_writer_literal(w, "0.0");
+                return;
+        }
+        t = (uint64_t) (v * 100.0 + 0.5);
+        f = t % 100;
+        json_writer_uint(w, t / 100);
+        if (!json_writer_reserve(w, 3))
+                return;
+        w->buf[w->len++] = '.';
+        w->buf[w->len++] = (char) ('0' + f / 10);
+        if (f % 10 != 0)
+                w->buf[w->len++] = (char) ('0' + f % 10);
 }
 
 void json_writer_json(JsonWriter *w, const json_t *v) {

@@ -105,6 +105,8 @@ void json_writer_int(JsonWriter *w, long long v);
 void json_writer_uint(JsonWriter *w, unsigned long long v);
 /* A value already rounded to one decimal, as jansson prints it with 15 digits ("7.7", "12.0"). */
 void json_writer_decimal1(JsonWriter *w, double v);
+/* The same for a value with at most two decimals (load averages, uptime): "3.7", "0.0". */
+void json_writer_decimal2(JsonWriter *w, double v);
 /* Any json_t (an id), compact, as reply_serialize() does. */
 void json_writer_json(JsonWriter *w, const json_t *v);
 /* Takes the buffer (NUL-terminated); NULL after an allocation failure. */

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "protocol.h"
 #include "sysinfo.h"
 
 #ifndef PROC_SUPER_MAGIC
@@ -44,6 +46,7 @@
 #define SYSINFO_PROCESSES_MAX_AGE_USEC (30 * USEC_PER_SEC)
 #define SYSINFO_DENTS_BUF (64 * 1024)
 #define SYSINFO_BUF_MAX (64 * 1024 * 1024)
+#define SYSINFO_SAMPLE_MIN_USEC (100 * USEC_PER_MSEC)
 
 typedef struct CpuSample {
         long id;                /* -1: the aggregate "cpu" line */
@@ -65,6 +68,11 @@ static const char *const file_names[_FILE_MAX] = {
         [FILE_UPTIME]  = "uptime",
 };
 
+typedef struct MemInfo {
+        uint64_t total, available, free, buffers, cached, swap_total, swap_free;
+        bool have_available;
+} MemInfo;
+
 struct SysInfo {
         int proc_fd;
         bool is_procfs;
@@ -75,6 +83,17 @@ struct SysInfo {
 
         CpuSample *prev, *cur;  /* [0] aggregate, then one per cpuN line */
         size_t n_prev, n_cur, n_alloc;
+
+        /* The last sample of stat and meminfo, and what was computed from it. On a real
+         * procfs they are re-read at most every SYSINFO_SAMPLE_MIN_USEC: reading
+         * /proc/stat and /proc/meminfo costs more kernel time than a whole PING round
+         * trip, and a CPU share over less than that is noise anyway. */
+        usec_t min_interval;
+        usec_t sample_usec;
+        bool have_sample;
+        double *percent;        /* [0] aggregate, then per CPU, n_cur - 1 of them */
+        size_t n_percent_alloc;
+        MemInfo mem;
 
         char *dents;
         uint64_t processes;     /* from the last listing */
@@ -111,6 +130,9 @@ int sysinfo_new(int proc_fd, SysInfo **ret) {
                         return -errno;
         }
 
+        /* Fixture trees have no clock of their own: every call samples. */
+        s->min_interval = s->is_procfs ? SYSINFO_SAMPLE_MIN_USEC : 0;
+
         s->buf_size = 16 * 1024;
         s->buf = malloc(s->buf_size);
         if (!s->buf)
@@ -130,6 +152,7 @@ SysInfo *sysinfo_free(SysInfo *s) {
         free(s->prev);
         free(s->cur);
         free(s->dents);
+        free(s->percent);
         free(s);
         return NULL;
 }
@@ -294,22 +317,16 @@ static double cpu_percent(const CpuSample *cur, const CpuSample *prev) {
         return round1((double) busy * 100.0 / (double) total);
 }
 
-static int add_cpu(SysInfo *s, json_t *o, const double load[3]) {
-        json_t *cpu, *per, *l;
-        bool ok;
-
-        cpu = json_object();
-        if (!cpu || json_object_set_new_nocheck(o, "cpu", cpu) < 0)
-                return -ENOMEM;
-        ok = json_object_set_new_nocheck(cpu, "count", json_integer((json_int_t) (s->n_cur - 1))) == 0 &&
-             json_object_set_new_nocheck(cpu, "percent",
-                                         json_real(cpu_percent(&s->cur[0], s->n_prev > 0 ? &s->prev[0] : NULL))) == 0;
-        if (!ok)
-                return -ENOMEM;
-
-        per = json_array();
-        if (!per || json_object_set_new_nocheck(cpu, "per_cpu", per) < 0)
-                return -ENOMEM;
+/* Percentages of the sample just parsed (s->cur) against the previous one (s->prev). */
+static int compute_percent(SysInfo *s) {
+        if (s->n_cur > s->n_percent_alloc) {
+                double *v = reallocarray(s->percent, s->n_cur, sizeof(double));
+                if (!v)
+                        return -ENOMEM;
+                s->percent = v;
+                s->n_percent_alloc = s->n_cur;
+        }
+        s->percent[0] = cpu_percent(&s->cur[0], s->n_prev > 0 ? &s->prev[0] : NULL);
         for (size_t i = 1; i < s->n_cur; i++) {
                 const CpuSample *p = NULL;
 
@@ -322,24 +339,10 @@ static int add_cpu(SysInfo *s, json_t *o, const double load[3]) {
                                         p = &s->prev[j];
                                         break;
                                 }
-
-                if (json_array_append_new(per, json_real(cpu_percent(&s->cur[i], p))) < 0)
-                        return -ENOMEM;
+                s->percent[i] = cpu_percent(&s->cur[i], p);
         }
-
-        l = json_array();
-        if (!l || json_object_set_new_nocheck(cpu, "load", l) < 0)
-                return -ENOMEM;
-        for (size_t i = 0; i < 3; i++)
-                if (json_array_append_new(l, json_real(load[i])) < 0)
-                        return -ENOMEM;
         return 0;
 }
-
-typedef struct MemInfo {
-        uint64_t total, available, free, buffers, cached, swap_total, swap_free;
-        bool have_available;
-} MemInfo;
 
 static void parse_meminfo(const char *buf, MemInfo *ret) {
         static const struct {
@@ -469,25 +472,26 @@ static int processes_get(SysInfo *s, uint64_t *ret) {
         return 0;
 }
 
-int sysinfo_collect(SysInfo *s, json_t **ret) {
-        _cleanup_(json_decrefp) json_t *o = NULL;
-        double load[3] = {}, uptime = 0;
-        json_t *mem, *swap;
+static usec_t monotonic_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+/* Everything INFO reports, fresh except stat/meminfo within min_interval. */
+typedef struct SysInfoNow {
+        double load[3], uptime;
+        uint64_t processes;
         struct utsname u;
-        uint64_t processes = 0;
-        MemInfo m;
+} SysInfoNow;
+
+static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
+        usec_t now = s->min_interval > 0 ? monotonic_usec() : 0;
         size_t len;
-        bool ok;
         int r;
 
-        if (!s || !ret)
-                return -EINVAL;
-
-        o = json_object();
-        if (!o)
-                return -ENOMEM;
-
-        /* loadavg and stat first: both feed "cpu" */
+        /* loadavg first: its figures feed "cpu" */
         r = read_file(s, FILE_LOADAVG, &len);
         if (r < 0)
                 return log_debug_errno(r, "Failed to read loadavg: %m");
@@ -495,75 +499,200 @@ int sysinfo_collect(SysInfo *s, json_t **ret) {
                 const char *p = s->buf;
 
                 for (size_t i = 0; i < 3 && p; i++)
-                        p = parse_decimal(p, &load[i]);
+                        p = parse_decimal(p, &ret->load[i]);
                 if (!p)
                         return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse loadavg.");
         }
 
-        r = read_file(s, FILE_STAT, &len);
-        if (r < 0)
-                return log_debug_errno(r, "Failed to read stat: %m");
-        r = parse_proc_stat(s, s->buf);
-        if (r < 0)
-                return log_debug_errno(r == -ENODATA ? -EBADMSG : r, "Cannot parse stat: %m");
-        r = add_cpu(s, o, load);
-        if (r < 0)
-                return r;
-        /* This sample becomes the baseline of the next call. */
-        {
-                CpuSample *t = s->prev;
+        if (!s->have_sample || s->min_interval == 0 || now - s->sample_usec >= s->min_interval) {
+                MemInfo m;
 
-                s->prev = s->cur;
-                s->cur = t;
-                s->n_prev = s->n_cur;
+                s->have_sample = false;
+                r = read_file(s, FILE_STAT, &len);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read stat: %m");
+                r = parse_proc_stat(s, s->buf);
+                if (r < 0)
+                        return log_debug_errno(r == -ENODATA ? -EBADMSG : r, "Cannot parse stat: %m");
+                r = compute_percent(s);
+                if (r < 0)
+                        return r;
+                r = read_file(s, FILE_MEMINFO, &len);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read meminfo: %m");
+                parse_meminfo(s->buf, &m);
+                if (m.total == 0)
+                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse meminfo.");
+
+                /* This sample becomes the baseline of the next one. */
+                {
+                        CpuSample *t = s->prev;
+
+                        s->prev = s->cur;
+                        s->cur = t;
+                        s->n_prev = s->n_cur;
+                }
+                s->mem = m;
+                s->sample_usec = now;
+                s->have_sample = true;
         }
 
-        r = read_file(s, FILE_MEMINFO, &len);
+        r = read_file(s, FILE_UPTIME, &len);
         if (r < 0)
-                return log_debug_errno(r, "Failed to read meminfo: %m");
-        parse_meminfo(s->buf, &m);
-        if (m.total == 0)
-                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse meminfo.");
+                return log_debug_errno(r, "Failed to read uptime: %m");
+        if (!parse_decimal(s->buf, &ret->uptime))
+                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse uptime.");
+
+        r = processes_get(s, &ret->processes);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to count processes: %m");
+
+        if (uname(&ret->u) < 0)
+                return log_debug_errno(-errno, "uname() failed: %m");
+        return 0;
+}
+
+static uint64_t mem_used(const MemInfo *m) {
+        return m->total - MIN(m->available, m->total);
+}
+
+static double mem_percent(const MemInfo *m) {
+        return round1((double) mem_used(m) * 100.0 / (double) m->total);
+}
+
+int sysinfo_collect(SysInfo *s, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        json_t *cpu, *per, *l, *mem, *swap;
+        const MemInfo *m;
+        SysInfoNow n;
+        bool ok;
+        int r;
+
+        if (!s || !ret)
+                return -EINVAL;
+        r = sysinfo_sample(s, &n);
+        if (r < 0)
+                return r;
+        m = &s->mem;
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+        cpu = json_object();
+        if (!cpu || json_object_set_new_nocheck(o, "cpu", cpu) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(cpu, "count", json_integer((json_int_t) (s->n_prev - 1))) == 0 &&
+             json_object_set_new_nocheck(cpu, "percent", json_real(s->percent[0])) == 0;
+        if (!ok)
+                return -ENOMEM;
+        per = json_array();
+        if (!per || json_object_set_new_nocheck(cpu, "per_cpu", per) < 0)
+                return -ENOMEM;
+        for (size_t i = 1; i < s->n_prev; i++)
+                if (json_array_append_new(per, json_real(s->percent[i])) < 0)
+                        return -ENOMEM;
+        l = json_array();
+        if (!l || json_object_set_new_nocheck(cpu, "load", l) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < 3; i++)
+                if (json_array_append_new(l, json_real(n.load[i])) < 0)
+                        return -ENOMEM;
 
         mem = json_object();
         if (!mem || json_object_set_new_nocheck(o, "memory", mem) < 0)
                 return -ENOMEM;
-        ok = json_object_set_new_nocheck(mem, "total", json_integer((json_int_t) m.total)) == 0 &&
-             json_object_set_new_nocheck(mem, "available", json_integer((json_int_t) m.available)) == 0 &&
-             json_object_set_new_nocheck(mem, "used", json_integer((json_int_t) (m.total - MIN(m.available, m.total)))) == 0 &&
-             json_object_set_new_nocheck(mem, "percent",
-                                         json_real(round1((double) (m.total - MIN(m.available, m.total)) * 100.0 / (double) m.total))) == 0;
+        ok = json_object_set_new_nocheck(mem, "total", json_integer((json_int_t) m->total)) == 0 &&
+             json_object_set_new_nocheck(mem, "available", json_integer((json_int_t) m->available)) == 0 &&
+             json_object_set_new_nocheck(mem, "used", json_integer((json_int_t) mem_used(m))) == 0 &&
+             json_object_set_new_nocheck(mem, "percent", json_real(mem_percent(m))) == 0;
         if (!ok)
                 return -ENOMEM;
         swap = json_object();
         if (!swap || json_object_set_new_nocheck(o, "swap", swap) < 0)
                 return -ENOMEM;
-        ok = json_object_set_new_nocheck(swap, "total", json_integer((json_int_t) m.swap_total)) == 0 &&
-             json_object_set_new_nocheck(swap, "used", json_integer((json_int_t) (m.swap_total - MIN(m.swap_free, m.swap_total)))) == 0;
+        ok = json_object_set_new_nocheck(swap, "total", json_integer((json_int_t) m->swap_total)) == 0 &&
+             json_object_set_new_nocheck(swap, "used", json_integer((json_int_t) (m->swap_total - MIN(m->swap_free, m->swap_total)))) == 0;
         if (!ok)
                 return -ENOMEM;
 
-        r = read_file(s, FILE_UPTIME, &len);
-        if (r < 0)
-                return log_debug_errno(r, "Failed to read uptime: %m");
-        if (!parse_decimal(s->buf, &uptime))
-                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse uptime.");
-
-        r = processes_get(s, &processes);
-        if (r < 0)
-                return log_debug_errno(r, "Failed to count processes: %m");
-
-        if (uname(&u) < 0)
-                return log_debug_errno(-errno, "uname() failed: %m");
-
         /* uname strings come from the kernel; hostnames are ASCII by rule, but do not trust it. */
-        ok = json_object_set_new_nocheck(o, "uptime", json_real(uptime)) == 0 &&
-             json_object_set_new_nocheck(o, "hostname", json_string(u.nodename) ?: json_string("?")) == 0 &&
-             json_object_set_new_nocheck(o, "kernel", json_string(u.release) ?: json_string("?")) == 0 &&
-             json_object_set_new_nocheck(o, "processes", json_integer((json_int_t) processes)) == 0;
+        ok = json_object_set_new_nocheck(o, "uptime", json_real(n.uptime)) == 0 &&
+             json_object_set_new_nocheck(o, "hostname", json_string(n.u.nodename) ?: json_string("?")) == 0 &&
+             json_object_set_new_nocheck(o, "kernel", json_string(n.u.release) ?: json_string("?")) == 0 &&
+             json_object_set_new_nocheck(o, "processes", json_integer((json_int_t) n.processes)) == 0;
         if (!ok)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(o);
         return 0;
+}
+
+/* A kernel string: shown as jansson would accept it, "?" when it is not UTF-8. */
+static void write_kernel_string(JsonWriter *w, const char *s) {
+        size_t n = strnlen(s, 65);
+        bool ok = true;
+
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) s[i] >= 0x80)
+                        ok = false;
+        if (!ok) {
+                /* rare: let jansson decide, as sysinfo_collect() does */
+                json_t *j = json_stringn(s, n);
+
+                json_writer_json(w, j ?: json_string("?"));
+                json_decref(j);
+                return;
+        }
+        json_writer_string(w, s, n);
+}
+
+int sysinfo_write_json(SysInfo *s, JsonWriter *w) {
+        const MemInfo *m;
+        SysInfoNow n;
+        int r;
+
+        if (!s || !w)
+                return -EINVAL;
+        r = sysinfo_sample(s, &n);
+        if (r < 0)
+                return r;
+        m = &s->mem;
+
+        json_writer_literal(w, "\"cpu\":{\"count\":");
+        json_writer_uint(w, s->n_prev - 1);
+        json_writer_literal(w, ",\"percent\":");
+        json_writer_decimal1(w, s->percent[0]);
+        json_writer_literal(w, ",\"per_cpu\":[");
+        for (size_t i = 1; i < s->n_prev; i++) {
+                if (i > 1)
+                        json_writer_literal(w, ",");
+                json_writer_decimal1(w, s->percent[i]);
+        }
+        json_writer_literal(w, "],\"load\":[");
+        for (size_t i = 0; i < 3; i++) {
+                if (i > 0)
+                        json_writer_literal(w, ",");
+                json_writer_decimal2(w, n.load[i]);
+        }
+        json_writer_literal(w, "]},\"memory\":{\"total\":");
+        json_writer_uint(w, m->total);
+        json_writer_literal(w, ",\"available\":");
+        json_writer_uint(w, m->available);
+        json_writer_literal(w, ",\"used\":");
+        json_writer_uint(w, mem_used(m));
+        json_writer_literal(w, ",\"percent\":");
+        json_writer_decimal1(w, mem_percent(m));
+        json_writer_literal(w, "},\"swap\":{\"total\":");
+        json_writer_uint(w, m->swap_total);
+        json_writer_literal(w, ",\"used\":");
+        json_writer_uint(w, m->swap_total - MIN(m->swap_free, m->swap_total));
+        json_writer_literal(w, "},\"uptime\":");
+        json_writer_decimal2(w, n.uptime);
+        json_writer_literal(w, ",\"hostname\":");
+        write_kernel_string(w, n.u.nodename);
+        json_writer_literal(w, ",\"kernel\":");
+        write_kernel_string(w, n.u.release);
+        json_writer_literal(w, ",\"processes\":");
+        json_writer_uint(w, n.processes);
+        return w->oom ? -ENOMEM : 0;
 }

@@ -4,7 +4,8 @@
 /*
  * INFO: system figures from /proc/stat, /proc/meminfo, /proc/loadavg,
  * /proc/uptime, uname() and the hostname. Readers take a proc dir fd (fixture
- * trees in tests); the CPU percentages are deltas against the previous call.
+ * trees in tests); the CPU percentages are deltas against the previous sample, taken at
+ * most every 100 ms on a real procfs (every call on a fixture tree).
  * Never logs above debug.
  */
 
@@ -23,3 +24,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SysInfo *, sysinfo_free);
  * cpu {count, percent, per_cpu[], load[3]}, memory {total, available, used, percent},
  * swap {total, used}, uptime, hostname, kernel, processes. */
 int sysinfo_collect(SysInfo *s, json_t **ret);
+/* The same members written as text ("cpu":{…},…,"processes":N, no braces) into w: what
+ * reply_serialize() would make of sysinfo_collect()'s object. */
+typedef struct JsonWriter JsonWriter;
+int sysinfo_write_json(SysInfo *s, JsonWriter *w);

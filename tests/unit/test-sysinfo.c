@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "protocol.h"
 #include "sysinfo.h"
 
 static int open_fixture(const char *name) {
@@ -104,6 +105,52 @@ static void test_fixture(void **state) {
         assert_int_equal(uname(&u), 0);
         assert_string_equal(json_string_value(get(o, "hostname")), u.nodename);
         assert_string_equal(json_string_value(get(o, "kernel")), u.release);
+}
+
+/* INFO's text writer says what jansson says about sysinfo_collect()'s object. */
+static void test_writer_matches_jansson(void **state) {
+        _cleanup_(sysinfo_freep) SysInfo *a = NULL, *b = NULL;
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        _cleanup_free_ char *want = NULL, *got = NULL;
+        JsonWriter w = {};
+        size_t len;
+
+        assert_int_equal(sysinfo_new(open_fixture("sysinfo"), &a), 0);
+        assert_int_equal(sysinfo_new(open_fixture("sysinfo"), &b), 0);
+        assert_int_equal(sysinfo_collect(a, &o), 0);
+        want = reply_serialize(o, &len);
+        assert_non_null(want);
+        want[len - 1] = '\0';
+
+        json_writer_literal(&w, "{");
+        assert_int_equal(sysinfo_write_json(b, &w), 0);
+        json_writer_literal(&w, "}");
+        got = json_writer_steal(&w, NULL);
+        assert_non_null(got);
+        assert_string_equal(got, want);
+}
+
+static void test_writer_decimals(void **state) {
+        static const struct {
+                double v;
+                const char *one, *two;
+        } t[] = {
+                { 0.0, "0.0", "0.0" }, { 0.52, "0.5", "0.52" }, { 1.25, "1.3", "1.25" }, { 2.0, "2.0", "2.0" },
+                { 3.70, "3.7", "3.7" }, { 12345.67, "12345.7", "12345.67" }, { 0.05, "0.1", "0.05" },
+                { -1.0, "0.0", "0.0" },
+        };
+
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                _cleanup_free_ char *one = NULL, *two = NULL;
+                JsonWriter w = {};
+
+                json_writer_decimal1(&w, t[i].v);
+                one = json_writer_steal(&w, NULL);
+                json_writer_decimal2(&w, t[i].v);
+                two = json_writer_steal(&w, NULL);
+                assert_string_equal(one, t[i].one);
+                assert_string_equal(two, t[i].two);
+        }
 }
 
 typedef struct Tree {
@@ -313,6 +360,8 @@ static void test_real_proc(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fixture),
+                cmocka_unit_test(test_writer_matches_jansson),
+                cmocka_unit_test(test_writer_decimals),
                 cmocka_unit_test_setup_teardown(test_cpu_delta, tree_setup, tree_teardown),
                 cmocka_unit_test_setup_teardown(test_meminfo_fallback, tree_setup, tree_teardown),
                 cmocka_unit_test_setup_teardown(test_processes_counted, tree_setup, tree_teardown),
