@@ -316,6 +316,13 @@ int command_start(Call *call) {
                                  u.name);
                 return 0;
         }
+        /* procmgrd's own service user may manage units through polkit: a process running
+         * as that user would hold the same power over systemd. Never hand it out. */
+        if (can_switch && geteuid() != 0 && u.uid == geteuid()) {
+                call_reply_error(call, ERROR_ACCESS_DENIED,
+                                 "refusing to start processes as procmgrd's own user '%s'", u.name);
+                return 0;
+        }
 
         r = build_env(&u, env, &envp, msg, sizeof(msg));
         if (r == -EINVAL)

@@ -257,6 +257,10 @@ else
         for i in 1 2 3 4; do not_ok "root child (not started)"; done
 fi
 
+# The service user itself may manage units: no process ever runs as it.
+"$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json start --user procmgr -- sleep 300 >"$T/out" 2>&1 </dev/null
+check "START as procmgrd's own user is refused (AccessDenied)" grep -q "AccessDenied" "$T/out"
+
 # CAP_KILL: the dropped daemon stops a process of another user it did not start.
 setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 </dev/null >/dev/null 2>&1 &
 FOREIGN=$!
