@@ -9,11 +9,13 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -226,6 +228,66 @@ static int verify(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups) {
         return 0;
 }
 
+typedef struct UserLookup {
+        int error;              /* 0, or the errno of a failed lookup (ESRCH: no such user) */
+        uid_t uid;
+        gid_t gid;
+        int n_groups;           /* < 0: more than GROUPS_MAX */
+        gid_t groups[GROUPS_MAX];
+} UserLookup;
+
+/* getpwnam() + getgrouplist() in a short-lived child. NSS modules, once loaded, stay in
+ * a process for good (libnss_systemd brings libm along: ~640 KiB resident), and the
+ * daemon needs the service user exactly once; done in a child, an idle procmgrd never
+ * carries them. Returns < 0 only when the child could not do its job at all. */
+static int lookup_user(const char *name, UserLookup *ret) {
+        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
+        int fds[2], status;
+        UserLookup u = {};
+        size_t got = 0;
+        pid_t pid;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        rfd = fds[0];
+        wfd = fds[1];
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                struct passwd *pw;
+
+                errno = 0;
+                pw = getpwnam(name);
+                if (!pw)
+                        u.error = errno > 0 ? errno : ESRCH;
+                else {
+                        u.uid = pw->pw_uid;
+                        u.gid = pw->pw_gid;
+                        u.n_groups = GROUPS_MAX;
+                        if (pw->pw_uid != 0 && getgrouplist(pw->pw_name, pw->pw_gid, u.groups, &u.n_groups) < 0)
+                                u.n_groups = -1;
+                }
+                _exit(write(wfd, &u, sizeof(u)) == (ssize_t) sizeof(u) ? 0 : 1);
+        }
+        wfd = safe_close(wfd);
+        while (got < sizeof(u)) {
+                ssize_t n = read(rfd, (char *) &u + got, sizeof(u) - got);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t) n;
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (got != sizeof(u))
+                return -EIO;
+        *ret = u;
+        return 0;
+}
+
 int privileges_drop(const PrivilegesConfig *c) {
         _cleanup_(cap_freep) cap_t keep = NULL;
         _cleanup_(cap_freep) char *keep_text = NULL;
@@ -245,25 +307,36 @@ int privileges_drop(const PrivilegesConfig *c) {
         }
 
         /* 1. Resolve the user now, while NSS and every file are still reachable. */
-        errno = 0;
-        struct passwd *pw = getpwnam(c->user);
-        if (!pw) {
+        UserLookup *pw = malloc(sizeof(UserLookup));
+        if (!pw)
+                return log_oom();
+        r = lookup_user(c->user, pw);
+        if (r < 0) {
+                free(pw);
+                return log_error_errno(r, "Cannot look up user '%s': %m", c->user);
+        }
+        if (pw->error != 0) {
+                r = pw->error;
+                free(pw);
                 if (c->user_explicit)
-                        return log_error_errno(errno > 0 ? errno : ESRCH, "Cannot find user '%s'.", c->user);
+                        return log_error_errno(r, "Cannot find user '%s'.", c->user);
                 log_warning("User '%s' does not exist (install procmgrd.sysusers or run systemd-sysusers): "
                             "staying uid 0, but dropping to the capability keep-set.", c->user);
-        } else if (pw->pw_uid == 0)
+        } else if (pw->uid == 0) {
+                free(pw);
                 log_warning("User '%s' is uid 0: staying uid 0, dropping to the capability keep-set.", c->user);
-        else {
-                int k = GROUPS_MAX;
-
-                uid = pw->pw_uid;
-                gid = pw->pw_gid;
+        } else {
+                uid = pw->uid;
+                gid = pw->gid;
                 /* Supplementary groups of the service user (e.g. systemd-journal for LOGS). */
-                if (getgrouplist(pw->pw_name, gid, groups, &k) < 0)
+                if (pw->n_groups < 0) {
+                        free(pw);
                         return log_error_errno(SYNTHETIC_ERRNO(E2BIG), "User '%s' has more than %d groups.",
                                                c->user, GROUPS_MAX);
-                n_groups = (size_t) k;
+                }
+                n_groups = (size_t) pw->n_groups;
+                memcpy(groups, pw->groups, n_groups * sizeof(gid_t));
+                free(pw);
         }
 
         r = keep_table_check_available();
