@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+#include <malloc.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -27,6 +28,7 @@
 #define LIST_SLICE_USEC 1000U           /* work per dispatch */
 #define LIST_CHECK_EVERY 32U            /* processes between two looks at the clock */
 #define LIST_BYTES_PER_PROCESS 256U     /* first guess at the reply size */
+#define LIST_TRIM_PROCESSES 1024U       /* give memory back after LISTs bigger than this */
 
 typedef struct ListRequest ListRequest;
 struct ListRequest {
@@ -282,12 +284,15 @@ static bool list_job_step(ListJob *j) {
 
         j->current_tail = NULL;
         proc_table_unpin(m->procs);
-        /* Free the sort vector after a big LIST: an idle daemon keeps little. */
-        if (j->n_v_alloc > 1024) {
+        start_next_scan(j);
+        if (j->state == LIST_IDLE && j->n_v_alloc > LIST_TRIM_PROCESSES) {
+                /* After a big LIST nobody else is waiting for: give the scratch memory back
+                 * to the system, so an idle daemon keeps only the table itself. */
                 j->v = mfree(j->v);
                 j->n_v_alloc = 0;
+                proc_table_trim(m->procs);
+                (void) malloc_trim(0);
         }
-        start_next_scan(j);
         return j->state == LIST_SCANNING;
 }
 

@@ -988,6 +988,16 @@ int proc_table_scan(ProcTable *t) {
         return r;
 }
 
+void proc_table_trim(ProcTable *t) {
+        if (!t || t->scanning)
+                return;
+        /* The merge scratch and the pid list are rebuilt by the next scan. */
+        t->next = mfree(t->next);
+        t->n_next_alloc = 0;
+        t->pids = mfree(t->pids);
+        t->n_pids_alloc = 0;
+}
+
 void proc_table_pin(ProcTable *t) {
         t->pins++;
 }

@@ -76,6 +76,8 @@ bool proc_table_scanning(const ProcTable *t);
 /* While pinned, entry pointers stay valid: read_one answers from a slot of its own instead
  * of updating or inserting entries. Scans must not run while pinned. */
 void proc_table_pin(ProcTable *t);
+/* Gives back the scan's scratch memory (an idle daemon keeps only the entries). */
+void proc_table_trim(ProcTable *t);
 void proc_table_unpin(ProcTable *t);
 size_t proc_table_count(const ProcTable *t);
 const ProcessInfo *proc_table_get(const ProcTable *t, size_t i);

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -264,6 +265,10 @@ static int run(int argc, char *argv[]) {
         int r;
 
         log_setup("procmgrd");
+        /* Big buffers (a LIST reply of thousands of processes, the table behind it) come from
+         * mmap and go straight back when freed. glibc would otherwise raise the threshold
+         * after the first such free and keep later ones in a heap that does not shrink. */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r;
