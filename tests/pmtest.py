@@ -226,3 +226,15 @@ def proc_state(pid):
 def process_gone(pid):
     s = proc_state(pid)
     return s is None or s in ("Z", "X")
+
+
+def settled_fds(pid, timeout=10.0):
+    """The descriptors of a freshly exec'd process once its dynamic loader is done:
+    ld.so briefly holds libraries open as fd 3+, an inherited descriptor never goes away."""
+    def fds():
+        try:
+            return sorted(int(x) for x in os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            return None
+    wait_for(lambda: fds() == [0, 1, 2], timeout=timeout)
+    return fds()

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from pmtest import Client, Daemon, Tap, process_gone, skip_all, wait_for  # noqa: E402
+from pmtest import Client, Daemon, Tap, process_gone, settled_fds, skip_all, wait_for  # noqa: E402
 
 E = "org.procmgr.Error."
 
@@ -137,7 +137,7 @@ try:
         t.ok(spid in [p["pid"] for p in r["processes"]], "LIST managed:true includes it", r.get("processes"))
         t.ok(all(p["managed"] for p in r["processes"]), "LIST managed:true only has managed processes")
         # hygiene: descriptors, environment, session
-        fds = sorted(int(x) for x in os.listdir(f"/proc/{spid}/fd"))
+        fds = settled_fds(spid)
         t.eq(fds, [0, 1, 2], "started process has only fds 0, 1, 2")
         with open(f"/proc/{spid}/environ", "rb") as f:
             env = dict(x.split(b"=", 1) for x in f.read().split(b"\0") if x)

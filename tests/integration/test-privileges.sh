@@ -229,6 +229,11 @@ if [ -n "$NB" ]; then
         is "nobody child: NoNewPrivs 0 (not set: setuid programs keep working)" "$(status_line "$NB" NoNewPrivs)" 0
         is "nobody child: Seccomp as the daemon's (no filter added)" "$(status_line "$NB" Seccomp)" \
                 "$(status_line "$MAIN" Seccomp)"
+        # ld.so holds libraries open as fd 3+ for a moment after exec; an inherited fd stays.
+        for i in $(seq 1 200); do
+                [ "$(ls "/proc/$NB/fd" 2>/dev/null | sort -n | xargs)" = "0 1 2" ] && break
+                sleep 0.01
+        done
         is "nobody child: only fds 0, 1, 2" "$(ls "/proc/$NB/fd" | sort -n | xargs)" "0 1 2"
         is "nobody child: minimal environment" \
                 "$(tr '\0' '\n' <"/proc/$NB/environ" | sed 's/=.*//' | sort | xargs)" "HOME LOGNAME PATH SHELL USER"

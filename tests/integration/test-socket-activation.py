@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import pmtest  # noqa: E402
-from pmtest import Client, Tap, free_port, skip_all, wait_for  # noqa: E402
+from pmtest import Client, Tap, free_port, settled_fds, skip_all, wait_for  # noqa: E402
 
 ACTIVATE = shutil.which("systemd-socket-activate") or "/lib/systemd/systemd-socket-activate"
 if not os.access(ACTIVATE, os.X_OK):
@@ -51,7 +51,7 @@ try:
     r = u.call(cmd="START", argv=["sleep", "300"]) if os.geteuid() == 0 else c.call(cmd="START", argv=["sleep", "300"])
     t.ok(r.get("ok"), "START through a socket-activated daemon", r)
     if r.get("pid"):
-        fds = sorted(int(x) for x in os.listdir(f"/proc/{r['pid']}/fd"))
+        fds = settled_fds(r["pid"])
         t.eq(fds, [0, 1, 2], "the passed listening sockets are not inherited by started processes")
         with open(f"/proc/{r['pid']}/environ", "rb") as f:
             env = f.read()
