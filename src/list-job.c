@@ -25,8 +25,8 @@
 #include "manager.h"
 #include "protocol.h"
 
-#define LIST_SLICE_USEC 1000U           /* work per dispatch */
-#define LIST_CHECK_EVERY 32U            /* processes between two looks at the clock */
+#define LIST_SLICE_USEC 500U            /* work per dispatch */
+#define LIST_CHECK_EVERY 16U            /* processes between two looks at the clock */
 #define LIST_BYTES_PER_PROCESS 256U     /* first guess at the reply size */
 #define LIST_TRIM_PROCESSES 1024U       /* give memory back after LISTs bigger than this */
 
