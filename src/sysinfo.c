@@ -2,8 +2,10 @@
 /*
  * INFO's system figures. The proc files it needs (stat, meminfo, loadavg,
  * uptime) are opened once and re-read with pread() at offset 0 into one reused
- * buffer, usually one syscall per file. CPU percentages are busy/total jiffies
- * (busy = everything but idle and iowait) between this call and the previous
+ * buffer, usually one syscall per file; on a real procfs stat, meminfo and loadavg
+ * are sampled at most every SYSINFO_SAMPLE_MIN_USEC and uptime is CLOCK_BOOTTIME,
+ * what /proc/uptime shows, read without the file. CPU percentages are busy/total jiffies
+ * (busy = everything but idle and iowait) between this sample and the previous
  * one; the first call has no previous sample and reports the average since
  * boot. CPUs are matched by number, so hotplug does not mix them up; a CPU that
  * just came online reports its average since boot. "processes" counts the
@@ -94,6 +96,7 @@ struct SysInfo {
         double *percent;        /* [0] aggregate, then per CPU, n_cur - 1 of them */
         size_t n_percent_alloc;
         MemInfo mem;
+        double load[3];
 
         char *dents;
         uint64_t processes;     /* from the last listing */
@@ -491,23 +494,23 @@ static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
         size_t len;
         int r;
 
-        /* loadavg first: its figures feed "cpu" */
-        r = read_file(s, FILE_LOADAVG, &len);
-        if (r < 0)
-                return log_debug_errno(r, "Failed to read loadavg: %m");
-        {
-                const char *p = s->buf;
-
-                for (size_t i = 0; i < 3 && p; i++)
-                        p = parse_decimal(p, &ret->load[i]);
-                if (!p)
-                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse loadavg.");
-        }
-
         if (!s->have_sample || s->min_interval == 0 || now - s->sample_usec >= s->min_interval) {
                 MemInfo m;
 
                 s->have_sample = false;
+                /* The kernel recomputes the load averages every 5 s: sampled with the rest. */
+                r = read_file(s, FILE_LOADAVG, &len);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read loadavg: %m");
+                {
+                        const char *p = s->buf;
+
+                        for (size_t i = 0; i < 3 && p; i++)
+                                p = parse_decimal(p, &s->load[i]);
+                        if (!p)
+                                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse loadavg.");
+                }
+
                 r = read_file(s, FILE_STAT, &len);
                 if (r < 0)
                         return log_debug_errno(r, "Failed to read stat: %m");
@@ -537,11 +540,22 @@ static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
                 s->have_sample = true;
         }
 
-        r = read_file(s, FILE_UPTIME, &len);
-        if (r < 0)
-                return log_debug_errno(r, "Failed to read uptime: %m");
-        if (!parse_decimal(s->buf, &ret->uptime))
-                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse uptime.");
+        memcpy(ret->load, s->load, sizeof(ret->load));
+
+        if (s->is_procfs) {
+                struct timespec ts;
+
+                /* What /proc/uptime prints (CLOCK_BOOTTIME, cut to hundredths), without the file. */
+                if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+                        return log_debug_errno(-errno, "clock_gettime(CLOCK_BOOTTIME) failed: %m");
+                ret->uptime = (double) ts.tv_sec + (double) (ts.tv_nsec / 10000000) / 100.0;
+        } else {
+                r = read_file(s, FILE_UPTIME, &len);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read uptime: %m");
+                if (!parse_decimal(s->buf, &ret->uptime))
+                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse uptime.");
+        }
 
         r = processes_get(s, &ret->processes);
         if (r < 0)
