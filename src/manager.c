@@ -240,6 +240,11 @@ int manager_startup(Manager *m) {
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the %s backend: %m", vt->name);
+        /* With scopes our state lives in systemd: should the bus go away, exit with failure
+         * and let Restart=on-failure bring us back to find our processes again, rather than
+         * serve without a service manager. */
+        if (m->bus && m->backend->vtable == &backend_systemd_vtable)
+                (void) sd_bus_set_exit_on_disconnect(m->bus, true);
 
         if (m->config.exit_idle > 0) {
                 r = sd_event_add_time_relative(m->event, &m->exit_idle_timer, CLOCK_MONOTONIC, m->config.exit_idle,
@@ -269,6 +274,9 @@ int manager_run(Manager *m) {
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        if (r > 0)      /* sd-bus ends the loop with EXIT_FAILURE when the bus disconnects */
+                return log_error_errno(SYNTHETIC_ERRNO(ECONNRESET),
+                                       "Lost the system bus, exiting so that the service manager restarts us.");
         log_info("procmgrd stopping.");
         return r;
 }
