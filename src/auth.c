@@ -114,22 +114,24 @@ static bool token_equal(const char *expected, const char *given) {
         return diff == 0;
 }
 
+#define AUTH_FAILURE_RECORDS_PER_SEC 3
+
 static void auth_log_failure(Auth *a, const Call *call) {
         usec_t now = 0;
 
-        event_log_auth_failure(call_peer(call)->description, "invalid token");
+        /* A client guessing tokens must not flood the journal: a few records a second, the
+         * next one counting what was left out. */
         (void) sd_event_now(a->manager->event, CLOCK_MONOTONIC, &now);
         if (now - a->fail_window_start >= USEC_PER_SEC) {
-                if (a->fail_suppressed > 0)
-                        log_notice("%u more authentication failures suppressed.", a->fail_suppressed);
                 a->fail_window_start = now;
                 a->fail_count = 0;
-                a->fail_suppressed = 0;
         }
-        if (a->fail_count++ < 3)
-                log_notice("%s: authentication failed: invalid token.", call_peer(call)->description);
-        else
+        if (a->fail_count++ >= AUTH_FAILURE_RECORDS_PER_SEC) {
                 a->fail_suppressed++;
+                return;
+        }
+        event_log_auth_failure(call_peer(call)->description, "invalid token", a->fail_suppressed);
+        a->fail_suppressed = 0;
 }
 
 bool auth_token_valid(Auth *a, const Call *call, const char *token) {

@@ -16,7 +16,6 @@
 #include "event-log.h"
 #include "log.h"
 #include "manager.h"
-#include "parse-util.h"
 #include "proc.h"
 
 typedef struct StartOperation {
@@ -42,11 +41,6 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         ExitStatus st;
 
         exit_status_from_siginfo(si, &st);
-        if (st.signal)
-                log_info("Process %i (%s) was killed by SIG%s.", (int) m->pid, m->name,
-                         strna(signal_to_string(st.signal)));
-        else
-                log_info("Process %i (%s) exited with status %i.", (int) m->pid, m->name, st.code);
         event_log_process_exited(m->pid, m->name, m->unit, &st);
         m->child_source = sd_event_source_disable_unref(m->child_source);
         managed_exited(m, &st);

@@ -289,7 +289,6 @@ static void on_watch_gone(ProcessWatch *pw, void *userdata) {
         ExitStatus st = {};
 
         if (m && m->start_ticks == w->start_ticks && !m->child_source) {
-                log_info("Process %i (%s) in %s is gone.", (int) m->pid, m->name, strna(m->unit));
                 event_log_process_exited(m->pid, m->name, m->unit, &st);
                 managed_exited(m, &st);
                 backend_remove_managed(b, m);

@@ -175,7 +175,6 @@ static void stop_done(int r, const ExitStatus *st, void *userdata) {
                 call_reply_error(call, ERROR_INTERNAL, "out of memory");
                 goto finish;
         }
-        log_info("Process %i stopped (requested by %s).", (int) ctx->pid, call_peer(call)->description);
         event_log_process_stopped(ctx->pid, ctx->unit, ctx->signal, st, call_peer(call)->description);
         call_reply(call, reply);
 finish:

@@ -209,16 +209,12 @@ static void start_done(int r, const char *error_msg, Managed *mp, void *userdata
         json_t *reply;
 
         if (r < 0) {
-                log_info("Starting '%s' for %s failed: %s", ctx->req.name, call_peer(call)->description,
-                         error_msg ?: strerror(-r));
                 event_log_start_failed(ctx->req.name, ctx->req.description, call_peer(call)->description,
                                        error_msg ?: strerror(-r));
                 call_reply_error(call, ERROR_SPAWN_FAILED, "%s", error_msg ?: strerror(-r));
                 start_context_free(ctx);
                 return;
         }
-        log_info("Started process %i '%s' as %s%s%s (requested by %s).", (int) mp->pid, ctx->req.name,
-                 ctx->req.user, mp->unit ? " in " : "", mp->unit ?: "", call_peer(call)->description);
         event_log_process_started(mp->pid, mp->name, mp->unit, ctx->req.description, ctx->req.user,
                                   call_peer(call)->description);
         reply = call_reply_new(call);

@@ -11,14 +11,13 @@
 #include <stdio.h>
 #include <systemd/sd-journal.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "backend.h"
 #include "event-log.h"
+#include "log.h"
 #include "parse-util.h"
 
 #define FIELD_MAX 4096
-#define AUTH_RECORDS_PER_SEC 3
 
 static void exit_describe(const ExitStatus *exit, char *buf, size_t size) {
         const char *name;
@@ -35,10 +34,21 @@ static void exit_describe(const ExitStatus *exit, char *buf, size_t size) {
                 (void) snprintf(buf, size, "status %i", exit->code);
 }
 
+/* Without a journal of our own (a terminal, a test), the message goes to stderr too. The
+ * record is sent either way: LOGS reads it back wherever a journald listens. */
+static const char *echo(int priority, const char *message) {
+        if (!log_to_journal())
+                log_full(priority, "%s", message);
+        return message;
+}
+
 void event_log_process_started(pid_t pid, const char *name, const char *unit, const char *cmdline,
                                const char *user, const char *peer) {
-        (void) sd_journal_send("MESSAGE=Started process %i '%.64s' as %s%s%s (requested by %s).",
-                               (int) pid, strna(name), strna(user), unit ? " in " : "", unit ?: "", strna(peer),
+        char msg[512];
+
+        (void) snprintf(msg, sizeof(msg), "Started process %i '%.64s' as %s%s%s (requested by %s).", (int) pid,
+                        strna(name), strna(user), unit ? " in " : "", unit ?: "", strna(peer));
+        (void) sd_journal_send("MESSAGE=%s", echo(LOG_INFO, msg),
                                "MESSAGE_ID=" PROCMGR_MESSAGE_PROCESS_STARTED,
                                "PRIORITY=%i", LOG_INFO,
                                "SYSLOG_IDENTIFIER=procmgrd",
@@ -52,8 +62,11 @@ void event_log_process_started(pid_t pid, const char *name, const char *unit, co
 }
 
 void event_log_start_failed(const char *name, const char *cmdline, const char *peer, const char *error) {
-        (void) sd_journal_send("MESSAGE=Starting '%.64s' failed (requested by %s): %.256s",
-                               strna(name), strna(peer), strna(error),
+        char msg[512];
+
+        (void) snprintf(msg, sizeof(msg), "Starting '%.64s' failed (requested by %s): %.256s", strna(name),
+                        strna(peer), strna(error));
+        (void) sd_journal_send("MESSAGE=%s", echo(LOG_WARNING, msg),
                                "MESSAGE_ID=" PROCMGR_MESSAGE_START_FAILED,
                                "PRIORITY=%i", LOG_WARNING,
                                "SYSLOG_IDENTIFIER=procmgrd",
@@ -68,9 +81,12 @@ void event_log_process_stopped(pid_t pid, const char *unit, int sig, const ExitS
         const char *sn = signal_to_string(sig);
         char how[48];
 
+        char msg[512];
+
         exit_describe(exit, how, sizeof(how));
-        (void) sd_journal_send("MESSAGE=Stopped process %i%s%s with SIG%s (requested by %s), exit: %s.",
-                               (int) pid, unit ? " and its scope " : "", unit ?: "", strna(sn), strna(peer), how,
+        (void) snprintf(msg, sizeof(msg), "Stopped process %i%s%s with SIG%s (requested by %s), exit: %s.",
+                        (int) pid, unit ? " and its scope " : "", unit ?: "", strna(sn), strna(peer), how);
+        (void) sd_journal_send("MESSAGE=%s", echo(LOG_INFO, msg),
                                "MESSAGE_ID=" PROCMGR_MESSAGE_PROCESS_STOPPED,
                                "PRIORITY=%i", LOG_INFO,
                                "SYSLOG_IDENTIFIER=procmgrd",
@@ -83,11 +99,12 @@ void event_log_process_stopped(pid_t pid, const char *unit, int sig, const ExitS
 }
 
 void event_log_process_exited(pid_t pid, const char *name, const char *unit, const ExitStatus *exit) {
-        char how[48];
+        char how[48], msg[512];
 
         exit_describe(exit, how, sizeof(how));
-        (void) sd_journal_send("MESSAGE=Process %i '%.64s'%s%s exited, %s.",
-                               (int) pid, strna(name), unit ? " in " : "", unit ?: "", how,
+        (void) snprintf(msg, sizeof(msg), "Process %i '%.64s'%s%s exited, %s.", (int) pid, strna(name),
+                        unit ? " in " : "", unit ?: "", how);
+        (void) sd_journal_send("MESSAGE=%s", echo(LOG_INFO, msg),
                                "MESSAGE_ID=" PROCMGR_MESSAGE_PROCESS_EXITED,
                                "PRIORITY=%i", LOG_INFO,
                                "SYSLOG_IDENTIFIER=procmgrd",
@@ -98,31 +115,16 @@ void event_log_process_exited(pid_t pid, const char *name, const char *unit, con
                                NULL);
 }
 
-void event_log_auth_failure(const char *peer, const char *reason) {
-        /* A client guessing tokens must not flood the journal: at most AUTH_RECORDS_PER_SEC
-         * records a second; the next record counts what was left out. */
-        static uint64_t window_start;
-        static unsigned in_window, suppressed;
-        struct timespec ts;
-        uint64_t now;
+void event_log_auth_failure(const char *peer, const char *reason, unsigned suppressed) {
+        char msg[320];
 
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        now = (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
-        if (now - window_start >= 1000000000ULL) {
-                window_start = now;
-                in_window = 0;
-        }
-        if (in_window++ >= AUTH_RECORDS_PER_SEC) {
-                suppressed++;
-                return;
-        }
-        (void) sd_journal_send("MESSAGE=Authentication failed for %s: %.128s%s", strna(peer), strna(reason),
-                               suppressed > 0 ? " (after more failures not recorded)" : "",
+        (void) snprintf(msg, sizeof(msg), "Authentication failed for %s: %.128s%s", strna(peer), strna(reason),
+                        suppressed > 0 ? " (after more failures not recorded)" : "");
+        (void) sd_journal_send("MESSAGE=%s", echo(LOG_NOTICE, msg),
                                "MESSAGE_ID=" PROCMGR_MESSAGE_AUTH_FAILURE,
                                "PRIORITY=%i", LOG_NOTICE,
                                "SYSLOG_IDENTIFIER=procmgrd",
                                "PROCMGR_PEER=%s", strna(peer),
                                "PROCMGR_SUPPRESSED=%u", suppressed,
                                NULL);
-        suppressed = 0;
 }

@@ -9,7 +9,9 @@
  *
  * The ids are fixed forever: they are listed here once and explained in the
  * catalog. Sending never fails the caller; without a journal the record is
- * dropped (sd_journal_send() does so silently).
+ * dropped (sd_journal_send() does so silently). When procmgrd does not log to
+ * the journal itself (started from a terminal), the message is also written to
+ * stderr, so callers log nothing of their own for these events.
  */
 
 #include <stdbool.h>
@@ -31,5 +33,5 @@ void event_log_start_failed(const char *name, const char *cmdline, const char *p
 /* exit may be NULL or unknown. */
 void event_log_process_stopped(pid_t pid, const char *unit, int sig, const ExitStatus *exit, const char *peer);
 void event_log_process_exited(pid_t pid, const char *name, const char *unit, const ExitStatus *exit);
-/* Rate-limited by itself (a few records a second), so callers need not. */
-void event_log_auth_failure(const char *peer, const char *reason);
+/* The caller rate-limits (auth.c); suppressed counts the failures not recorded since the last one. */
+void event_log_auth_failure(const char *peer, const char *reason, unsigned suppressed);
