@@ -20,6 +20,7 @@
 #include "proc.h"
 
 #define MESSAGE_MAX (16U * 1024U)
+#define JOURNAL_SKIP_MAX 10000U
 
 static json_t *json_string_lossy(const char *s, size_t n) {
         json_t *j = json_stringn(s, n);
@@ -101,10 +102,29 @@ static bool scope_main_process(const char *unit, const Managed *mp, char *ident,
         return true;
 }
 
+/* Opening the journal maps every file: do it once. sd_journal_get_fd() turns on the
+ * inotify watch and sd_journal_process() applies it, so files journald adds or rotates
+ * later are seen by the next query. */
+static int journal_get(Manager *m, sd_journal **ret) {
+        int r;
+
+        if (!m->journal) {
+                r = sd_journal_open(&m->journal, SD_JOURNAL_LOCAL_ONLY);
+                if (r < 0)
+                        return r;
+                r = sd_journal_get_fd(m->journal);
+                if (r < 0)
+                        log_debug_errno(r, "Cannot watch the journal for new files, ignoring: %m");
+        }
+        (void) sd_journal_process(m->journal);
+        *ret = m->journal;
+        return 0;
+}
+
 int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) {
-        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(json_decrefp) json_t *arr = NULL, *reply = NULL;
         Manager *m = call->manager;
+        sd_journal *j;
         Managed *mp = NULL;
         char buf[32];
         unsigned n = 0;
@@ -136,11 +156,12 @@ int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) 
                 return 0;
         }
 
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        r = journal_get(m, &j);
         if (r < 0) {
                 call_reply_errno(call, r, "cannot open the journal: %s", strerror(-r));
                 return 0;
         }
+        sd_journal_flush_matches(j);
 
         if (unit) {
                 pid_t main_pid;
@@ -179,8 +200,9 @@ int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) 
         r = sd_journal_seek_tail(j);
         if (r < 0)
                 return r;
-        /* Walk backwards, inserting at the front: the reply is oldest first. */
-        while (n < lines) {
+        /* Walk backwards (newest first), then turn the array around: the reply is oldest
+         * first. Unreadable entries are skipped, but they count against a bound too. */
+        for (unsigned steps = 0; n < lines && steps < lines + JOURNAL_SKIP_MAX; steps++) {
                 json_t *e;
 
                 r = sd_journal_previous(j);
@@ -191,9 +213,14 @@ int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) 
                 r = read_entry(j, &e);
                 if (r < 0)
                         continue;
-                if (json_array_insert_new(arr, 0, e) < 0)
+                if (json_array_append_new(arr, e) < 0)
                         return -ENOMEM;
                 n++;
+        }
+        for (size_t a = 0, b = json_array_size(arr); b > 1 && a < b - 1; a++, b--) {
+                json_t *x = json_incref(json_array_get(arr, a));
+                if (json_array_set(arr, a, json_array_get(arr, b - 1)) < 0 || json_array_set_new(arr, b - 1, x) < 0)
+                        return -ENOMEM;
         }
 
         reply = call_reply_new(call);

@@ -80,6 +80,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->exit_idle_timer);
         proc_table_free(m->procs);
         sysinfo_free(m->sysinfo);
+        sd_journal_close(m->journal);
         auth_free(m->auth);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+#include <systemd/sd-journal.h>
 
 #include "macro.h"
 
@@ -61,6 +62,7 @@ typedef struct Manager {
         ProcTable *procs;
         ListJob *list_job;              /* LIST, scanned and written in slices */
         SysInfo *sysinfo;
+        sd_journal *journal;            /* opened by the first LOGS, kept for the next ones */
 } Manager;
 
 int manager_new(ManagerConfig *config, Manager **ret);    /* takes over config's strings */
