@@ -342,6 +342,7 @@ int command_start(Call *call) {
                 .user = strdup(u.name),
                 .cwd = strdup(cwd ?: u.home),
                 .cwd_explicit = !!cwd,
+                .nofile_soft = m->nofile_soft_original,
         };
         const char *base = strrchr(ctx->req.argv[0], '/');
         ctx->req.name = strdup(name ?: (base ? base + 1 : ctx->req.argv[0]));

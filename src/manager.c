@@ -199,6 +199,27 @@ static int manager_connect_bus(Manager *m) {
         return 0;
 }
 
+/* The connection limit needs descriptors: raise the soft limit up to the hard one. The
+ * started processes get the original soft limit back (spawn.c), since select()-based
+ * programs break above 1024. */
+static void manager_raise_nofile(Manager *m) {
+        struct rlimit rl;
+        rlim_t want;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return;
+        m->nofile_soft_original = rl.rlim_cur;
+        want = (rlim_t) m->config.max_connections + 256;
+        if (rl.rlim_cur >= want)
+                return;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN(want, rl.rlim_max);
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_debug_errno(errno, "Cannot raise RLIMIT_NOFILE, ignoring: %m");
+        if (rl.rlim_cur < want)
+                log_notice("RLIMIT_NOFILE allows %llu descriptors, fewer than --max-connections needs.",
+                           (unsigned long long) rl.rlim_cur);
+}
+
 int manager_startup(Manager *m) {
         const BackendVTable *vt = &backend_direct_vtable;
         sigset_t ss;
@@ -223,6 +244,7 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch SIGINT: %m");
         (void) sd_event_set_watchdog(m->event, true);
+        manager_raise_nofile(m);
 
         if (m->config.backend != BACKEND_DIRECT) {
                 r = manager_connect_bus(m);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -63,6 +64,7 @@ typedef struct Manager {
         ListJob *list_job;              /* LIST, scanned and written in slices */
         SysInfo *sysinfo;
         sd_journal *journal;            /* opened by the first LOGS, kept for the next ones */
+        rlim_t nofile_soft_original;    /* RLIMIT_NOFILE soft limit we were started with */
 } Manager;
 
 int manager_new(ManagerConfig *config, Manager **ret);    /* takes over config's strings */

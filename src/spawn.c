@@ -114,6 +114,14 @@ int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifie
                 (void) child_reset_signals();
                 if (setsid() < 0)
                         child_fail(err_w, errno, "setsid");
+                /* The daemon raised its own descriptor limit; don't pass that on. */
+                if (req->nofile_soft > 0) {
+                        struct rlimit rl;
+                        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur > req->nofile_soft) {
+                                rl.rlim_cur = req->nofile_soft;
+                                (void) setrlimit(RLIMIT_NOFILE, &rl);
+                        }
+                }
                 /* Don't outlive nothing: if the daemon dies before releasing us, give up. */
                 if (hold_r >= 0) {
                         char c;

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 typedef struct SpawnRequest {
@@ -33,6 +34,7 @@ typedef struct SpawnRequest {
         uint64_t tasks_max;     /* UINT64_MAX = unset */
         char *description;      /* the command line, for logs and the scope Description= */
         const char *scope_prefix; /* systemd backend, borrowed: the child's scope is <prefix><pid>.scope */
+        rlim_t nofile_soft;     /* RLIMIT_NOFILE soft limit for the child; 0 = leave as is */
 } SpawnRequest;
 
 void spawn_request_done(SpawnRequest *req);

@@ -7,6 +7,7 @@ authentication, SIGTERM, and the hygiene of started processes. TAP output."""
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -32,7 +33,22 @@ def err(reply):
     return reply.get("error") if isinstance(reply, dict) else None
 
 
+# The daemon starts with the common soft limit of 1024 descriptors; it must raise its own
+# for --max-connections and give its children the original limit back.
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
 d = Daemon(["--no-auth", "--backend=direct"])
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
+
+
+def nofile_soft(pid):
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return line.split()[3]
+    return None
+
+
 try:
     c = d.tcp()
 
@@ -386,6 +402,30 @@ try:
         t.eq(err(rs[3]), E + "AccessDenied", "non-root Unix caller may not STATUS others' processes")
     u.close()
 
+    # 1000 idle connections while others are served
+    if hard == resource.RLIM_INFINITY or hard >= 1100:
+        t.ok(int(nofile_soft(d.pid)) >= 1024 + 256, "the daemon raised its descriptor limit for 1024 connections",
+             nofile_soft(d.pid))
+        idle = []
+        for _ in range(1000):
+            x = d.tcp()
+            idle.append(x)
+        x.send('{"cmd":"PING","id":"last-idle"}\n')
+        t.eq(x.reply().get("id"), "last-idle", "the 1000th connection is served")
+        c = d.tcp()
+        t0 = time.monotonic()
+        r = c.call(cmd="PING")
+        dt = time.monotonic() - t0
+        t.ok(r.get("ok") and dt < 1.0, "with 1000 idle connections open a fresh one is answered", dt)
+        r = c.call(cmd="START", argv=["sleep", "300"])
+        if t.ok(r.get("ok"), "START with 1000 idle connections open", r):
+            started.append(r["pid"])
+            t.eq(nofile_soft(r["pid"]), "1024", "a started process gets the original descriptor limit back")
+            t.ok(c.call(cmd="STOP", pid=r["pid"]).get("ok"), "and STOP")
+        c.close()
+        for x in idle:
+            x.close()
+
     c = d.tcp()
     t.ok(c.call(cmd="PING").get("ok"), "daemon still answers after all of the above")
     c.close()
@@ -446,6 +486,22 @@ try:
 
     c = d.tcp()
     t.eq(err(c.raw('{"cmd":"PING","pad":"' + "a" * 1100 + '"}')), E + "RequestTooLarge", "--max-line is honoured")
+    c.close()
+finally:
+    d.cleanup()
+
+# --- huge requests within a raised --max-line: clear errors, nothing started -------------
+d = Daemon(["--no-auth", "--backend=direct", "--max-line", "4M"])
+try:
+    c = d.tcp()
+    r = c.call(cmd="START", argv=["true"] + ["x"] * 100000)
+    t.ok(err(r) == E + "InvalidArgument" and "too many arguments" in r.get("msg", ""), "argv with 100k args", r)
+    r = c.call(cmd="START", argv=["true"], env={f"V{i}": "x" for i in range(10000)})
+    t.ok(err(r) == E + "InvalidArgument" and "env" in r.get("msg", ""), "env with 10k variables", r)
+    r = c.call(cmd="START", command="true " + "x " * 100000)
+    t.eq(err(r), E + "InvalidArgument", "command with 100k words")
+    r = c.call(cmd="LIST", managed=True)
+    t.ok(r.get("ok") and r["total"] == 0, "none of them started a process", r.get("total"))
     c.close()
 finally:
     d.cleanup()
