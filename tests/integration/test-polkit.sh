@@ -22,35 +22,21 @@
 
 set -u -o pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-top_srcdir=${top_srcdir:-$top}
-PROCMGRD=${PROCMGRD:-${top_builddir:-$top}/src/procmgrd}
-PROCCTL=${PROCCTL:-${top_builddir:-$top}/src/procctl}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 POLKITD=${POLKITD:-/usr/lib/polkit-1/polkitd}
 # $PROCMGRD_WRAPPER (check-valgrind) is deliberately not used: what is asserted here is
 # kernel state of the real process, and Debian 12's valgrind (3.19) lacks pidfd_open, so
 # STOP and spawning behave differently under it. Waits still stretch with the scale.
-SCALE=${PROCMGRD_TIMEOUT_SCALE:-1}
-
-skip() {
-        echo "1..0 # SKIP $*"
-        exit 0
-}
 
 if [ -z "${POLKITTEST_INNER:-}" ]; then
-        [ "$(id -u)" -eq 0 ] || skip "needs root: runs polkitd and procmgrd as root in a private mount namespace"
-        [ -x "$PROCMGRD" ] && [ -x "$PROCCTL" ] || skip "procmgrd or procctl not built ($PROCMGRD, $PROCCTL)"
-        [ -x "$POLKITD" ] || skip "polkitd not installed ($POLKITD; apt-get install polkitd)"
-        command -v dbus-daemon >/dev/null || skip "dbus-daemon not installed (apt-get install dbus)"
+        [ "$(id -u)" -eq 0 ] || skip_all "needs root: runs polkitd and procmgrd as root in a private mount namespace"
+        [ -x "$PROCMGRD" ] && [ -x "$PROCCTL" ] || skip_all "procmgrd or procctl not built ($PROCMGRD, $PROCCTL)"
+        [ -x "$POLKITD" ] || skip_all "polkitd not installed ($POLKITD; apt-get install polkitd)"
+        command -v dbus-daemon >/dev/null || skip_all "dbus-daemon not installed (apt-get install dbus)"
         for t in unshare setpriv systemd-sysusers busctl; do
-                command -v $t >/dev/null || skip "$t not installed"
+                command -v $t >/dev/null || skip_all "$t not installed"
         done
-        T=$(mktemp -d "${TMPDIR:-/tmp}/test-polkit.XXXXXX") || exit 1
-        chmod 0755 "$T"
-        POLKITTEST_INNER=1 T=$T unshare --mount --propagation private "$BASH" "${BASH_SOURCE[0]}"
-        rc=$?
-        rm -rf "$T"
-        exit $rc
+        rerun_in_mount_namespace test-polkit POLKITTEST_INNER
 fi
 
 # ---------------------------------------------------------------------------
@@ -69,20 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tests=0
-failed=0
-ok() {
-        tests=$((tests + 1))
-        echo "ok $tests - $*"
-}
-not_ok() {
-        tests=$((tests + 1))
-        failed=$((failed + 1))
-        echo "not ok $tests - $*"
-}
-diag() {
-        sed 's/^/# /'
-}
 bail() {
         echo "Bail out! $*"
         for f in "$T"/*.log; do
@@ -97,11 +69,11 @@ mkdir -p "$T/ovl" "$T/actions"
 mount -t tmpfs -o mode=0755 tmpfs "$T/ovl" &&
         mkdir -p "$T/ovl/upper" "$T/ovl/work" &&
         mount -t overlay -o "lowerdir=/etc,upperdir=$T/ovl/upper,workdir=$T/ovl/work" overlay /etc ||
-        skip "cannot mount an overlay on /etc in a private mount namespace"
+        skip_all "cannot mount an overlay on /etc in a private mount namespace"
 cp "$top_srcdir/polkit/org.procmgr.policy" "$T/actions/"
 chmod 0644 "$T/actions/org.procmgr.policy"
 mount -t overlay -o "lowerdir=$T/actions:/usr/share/polkit-1/actions" overlay /usr/share/polkit-1/actions ||
-        skip "cannot overlay /usr/share/polkit-1/actions"
+        skip_all "cannot overlay /usr/share/polkit-1/actions"
 mkdir -p /etc/polkit-1/rules.d
 install -m 0644 "$top_srcdir/polkit/50-procmgr.rules" /etc/polkit-1/rules.d/50-procmgr.rules
 systemd-sysusers "$top_srcdir/systemd/procmgrd.sysusers" >"$T/sysusers.log" 2>&1 || bail "systemd-sysusers failed"
@@ -341,5 +313,4 @@ as_root stop --timeout-ms 2000 "$FOREIGN2"
 expect "polkit unreachable: root still may STOP" ok
 [ -n "$FB_CHILD" ] && as_root stop --signal KILL "$FB_CHILD"
 
-echo "1..$tests"
-[ "$failed" -eq 0 ]
+done_testing

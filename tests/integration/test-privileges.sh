@@ -21,39 +21,24 @@
 
 set -u -o pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-top_srcdir=${top_srcdir:-$top}
-PROCMGRD=${PROCMGRD:-${top_builddir:-$top}/src/procmgrd}
-PROCCTL=${PROCCTL:-${top_builddir:-$top}/src/procctl}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # $PROCMGRD_WRAPPER (check-valgrind) is deliberately not used: what is asserted here is
 # kernel state of the real process, and Debian 12's valgrind (3.19) lacks pidfd_open, so
 # STOP and spawning behave differently under it. Waits still stretch with the scale.
-SCALE=${PROCMGRD_TIMEOUT_SCALE:-1}
-
-skip() {
-        echo "1..0 # SKIP $*"
-        exit 0
-}
+DAEMON_WRAPPER=()
 
 if [ -z "${PRIVTEST_INNER:-}" ]; then
-        [ "$(id -u)" -eq 0 ] || skip "needs root: starts procmgrd as root to watch it drop privileges"
-        [ -x "$PROCMGRD" ] && [ -x "$PROCCTL" ] || skip "procmgrd or procctl not built ($PROCMGRD, $PROCCTL)"
-        command -v unshare >/dev/null || skip "unshare (util-linux) not installed"
-        command -v systemd-sysusers >/dev/null || skip "systemd-sysusers not installed"
-        command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
-        T=$(mktemp -d "${TMPDIR:-/tmp}/test-privileges.XXXXXX") || exit 1
-        chmod 0755 "$T"
-        # Everything below runs in a private mount namespace; its mounts vanish with it.
-        PRIVTEST_INNER=1 T=$T unshare --mount --propagation private "$BASH" "${BASH_SOURCE[0]}"
-        rc=$?
-        rm -rf "$T"
-        exit $rc
+        [ "$(id -u)" -eq 0 ] || skip_all "needs root: starts procmgrd as root to watch it drop privileges"
+        [ -x "$PROCMGRD" ] && [ -x "$PROCCTL" ] || skip_all "procmgrd or procctl not built ($PROCMGRD, $PROCCTL)"
+        command -v unshare >/dev/null || skip_all "unshare (util-linux) not installed"
+        command -v systemd-sysusers >/dev/null || skip_all "systemd-sysusers not installed"
+        command -v setpriv >/dev/null || skip_all "setpriv (util-linux) not installed"
+        rerun_in_mount_namespace test-privileges PRIVTEST_INNER
 fi
 
 # ---------------------------------------------------------------------------
 # Inside the namespace
 
-DAEMON_PIDS=()
 STARTED_PIDS=()
 cleanup() {
         local p
@@ -65,35 +50,6 @@ cleanup() {
         done
 }
 trap cleanup EXIT
-
-tests=0
-failed=0
-ok() {
-        tests=$((tests + 1))
-        echo "ok $tests - $*"
-}
-not_ok() {
-        tests=$((tests + 1))
-        failed=$((failed + 1))
-        echo "not ok $tests - $*"
-}
-diag() {
-        sed 's/^/# /'
-}
-# is DESC GOT WANT
-is() {
-        if [ "$2" = "$3" ]; then
-                ok "$1"
-        else
-                not_ok "$1"
-                printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag
-        fi
-}
-check() {
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
 
 # status_line PID FIELD: the value of "FIELD:" in /proc/PID/status, blanks squeezed.
 status_line() {
@@ -108,7 +64,7 @@ mkdir -p "$T/ovl"
 mount -t tmpfs -o mode=0755 tmpfs "$T/ovl" &&
         mkdir -p "$T/ovl/upper" "$T/ovl/work" &&
         mount -t overlay -o "lowerdir=/etc,upperdir=$T/ovl/upper,workdir=$T/ovl/work" overlay /etc ||
-        skip "cannot mount an overlay on /etc in a private mount namespace"
+        skip_all "cannot mount an overlay on /etc in a private mount namespace"
 if ! systemd-sysusers "$top_srcdir/systemd/procmgrd.sysusers" >"$T/sysusers.log" 2>&1; then
         echo "Bail out! systemd-sysusers failed on procmgrd.sysusers"
         diag <"$T/sysusers.log"
@@ -129,43 +85,10 @@ KEEP=$(hex_and 00000000000000e0 "$MY_BND")
 KEEP_EFF=$(hex_and 0000000000000020 "$MY_BND")
 ZERO=0000000000000000
 
-WRAP=()                 # a command to run procmgrd through (capsh)
-# start_daemon NAME [ENV=VAL...] -- ARGS...: procmgrd on a free loopback port and
-# $T/NAME.sock; sets $PORT, $SOCK, $DPID. Returns 1 if it did not come up.
-start_daemon() {
-        local name=$1 envs=() attempt i
-        shift
-        while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-                envs+=("$1")
-                shift
-        done
-        shift
-        SOCK=$T/$name.sock
-        for attempt in 1 2 3 4 5 6; do
-                PORT=$((20000 + (RANDOM * 7 + attempt * 131) % 40000))
-                env "${envs[@]}" PROCMGR_TEST_SECRET=do-not-inherit \
-                        "${WRAP[@]}" "$PROCMGRD" --listen "127.0.0.1:$PORT" --unix "$SOCK" --backend=direct "$@" \
-                        >"$T/$name.log" 2>&1 </dev/null &
-                DPID=$!
-                for i in $(seq 1 $((100 * SCALE))); do
-                        kill -0 "$DPID" 2>/dev/null || break
-                        if "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null; then
-                                DAEMON_PIDS+=("$DPID")
-                                return 0
-                        fi
-                        sleep 0.1
-                done
-                if kill -0 "$DPID" 2>/dev/null; then
-                        kill -TERM "$DPID"
-                        wait "$DPID" 2>/dev/null
-                        diag <"$T/$name.log"
-                        return 1
-                fi
-                wait "$DPID" 2>/dev/null
-                grep -qi "address already in use" "$T/$name.log" || { diag <"$T/$name.log"; return 1; }
-        done
-        return 1
-}
+# start_daemon (tests/lib.sh): the direct backend, and a secret no child may inherit.
+DAEMON_ENV=(PROCMGR_TEST_SECRET=do-not-inherit)
+DAEMON_ARGS=(--backend=direct)
+DAEMON_ATTEMPTS=6
 # stop_daemon PID: SIGTERM, bounded wait, then SIGKILL.
 stop_daemon() {
         local i
@@ -192,7 +115,7 @@ start_child() {
 # ---------------------------------------------------------------------------
 # 1. The default: root → procmgr with the keep-set
 
-if ! start_daemon main -- --no-auth --default-user nobody; then
+if ! start_daemon main --no-auth --default-user nobody; then
         echo "Bail out! procmgrd did not start as root"
         exit 1
 fi
@@ -296,7 +219,7 @@ check "--user with an unknown user: exits with failure" [ $rc -ne 0 ] && grep -q
 
 # A service user of uid 0 (the same path as a missing default 'procmgr'): stays uid 0,
 # still drops to the keep-set.
-if start_daemon rootuser -- --user root; then
+if start_daemon rootuser --user root; then
         is "--user root: stays uid 0" "$(status_line "$DPID" Uid)" "0 0 0 0"
         is "--user root: capabilities still the keep-set" \
                 "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
@@ -308,7 +231,7 @@ else
 fi
 
 # --no-drop-privileges: everything kept, loudly.
-if start_daemon nodrop -- --no-drop-privileges; then
+if start_daemon nodrop --no-drop-privileges; then
         is "--no-drop-privileges: uid 0 and all capabilities kept" \
                 "$(status_line "$DPID" Uid)/$(status_line "$DPID" CapEff)" "0 0 0 0/$(status_line self CapEff)"
         check "--no-drop-privileges: says so in the log" grep -q -- "--no-drop-privileges" "$T/nodrop.log"
@@ -320,9 +243,9 @@ fi
 # Started without one of the keep-set (a narrower CapabilityBoundingSet=): runs with
 # what it has, says so, and never gains anything.
 if command -v capsh >/dev/null; then
-        WRAP=(capsh --drop=cap_kill -- -c 'exec "$0" "$@"')
-        start_daemon nokill -- || DPID=
-        WRAP=()
+        DAEMON_WRAPPER=(capsh --drop=cap_kill -- -c 'exec "$0" "$@"')
+        start_daemon nokill || DPID=
+        DAEMON_WRAPPER=()
 fi
 if [ -n "${DPID:-}" ] && [ -f "$T/nokill.log" ] && kill -0 "$DPID" 2>/dev/null; then
         is "started without CAP_KILL: CapPrm/CapEff/CapBnd without it" \
@@ -354,5 +277,4 @@ check "not root: logs that there is nothing to drop" grep -q "Not started as roo
 check "not root: START as root is refused (AccessDenied)" grep -q "AccessDenied" "$T/out"
 stop_daemon "$DPID"
 
-echo "1..$tests"
-[ "$failed" -eq 0 ]
+done_testing

@@ -12,18 +12,16 @@
 
 set -u -o pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PROCMGRD=${PROCMGRD:-${top_builddir:-$top}/src/procmgrd}
-PROCCTL=${PROCCTL:-${top_builddir:-$top}/src/procctl}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# This test has never run the daemon through $PROCMGRD_WRAPPER.
+DAEMON_WRAPPER=()
 
 if [ ! -x "$PROCMGRD" ] || [ ! -x "$PROCCTL" ]; then
-        echo "1..0 # SKIP procmgrd or procctl not built ($PROCMGRD, $PROCCTL)"
-        exit 0
+        skip_all "procmgrd or procctl not built ($PROCMGRD, $PROCCTL)"
 fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/test-procctl.XXXXXX") || exit 1
 chmod 0755 "$T"   # started processes may run as nobody and get this as a path
-DAEMON_PIDS=()
 STARTED_PIDS=()
 
 cleanup() {
@@ -40,21 +38,6 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
-
-tests=0
-failed=0
-ok() {
-        tests=$((tests + 1))
-        echo "ok $tests - $*"
-}
-not_ok() {
-        tests=$((tests + 1))
-        failed=$((failed + 1))
-        echo "not ok $tests - $*"
-}
-diag() {
-        sed 's/^/# /'
-}
 
 # pc ARGS...: run procctl, stdin from /dev/null; sets $rc, output in $T/out and $T/err.
 pc() {
@@ -88,64 +71,15 @@ expect() {
         fi
 }
 
-# check DESC COMMAND...: ok if COMMAND succeeds.
-check() {
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-
 # One JSON object on one line with "ok" of the given value (true/false).
 json_line_ok() {
         [ "$(wc -l <"$T/out")" -eq 1 ] && grep -Eq '^\{.*"ok": ?'"$1"'[,}]' "$T/out"
 }
 
-# start_daemon NAME ARGS...: starts procmgrd on a free 127.0.0.1 port and $T/NAME.sock;
-# sets $PORT and $SOCK. Retries with another port when the one picked is taken.
-start_daemon() {
-        local name=$1 extra=() attempt i pid
-        shift
-
-        # As non-root the daemon cannot switch users; tell it so if it has the switch.
-        if [ "$(id -u)" -ne 0 ] && "$PROCMGRD" --help 2>&1 | grep -q -- --no-drop-privileges; then
-                extra+=(--no-drop-privileges)
-        fi
-
-        SOCK=$T/$name.sock
-        for attempt in 1 2 3 4 5 6 7 8; do
-                PORT=$((20000 + (RANDOM * 7 + attempt * 131) % 40000))
-                "$PROCMGRD" --listen "127.0.0.1:$PORT" --unix "$SOCK" "${extra[@]}" "$@" \
-                        >"$T/$name.log" 2>&1 </dev/null &
-                pid=$!
-                # Bounded readiness wait: 100 × 0.1 s, a ping each time.
-                for i in $(seq 1 100); do
-                        if ! kill -0 "$pid" 2>/dev/null; then
-                                break
-                        fi
-                        if "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null &&
-                           [ -S "$SOCK" ]; then
-                                DAEMON_PIDS+=("$pid")
-                                return 0
-                        fi
-                        sleep 0.1
-                done
-                if kill -0 "$pid" 2>/dev/null; then
-                        kill -TERM "$pid" 2>/dev/null
-                        wait "$pid" 2>/dev/null
-                        echo "procmgrd ($name) did not answer within 10 s" | diag
-                        diag <"$T/$name.log"
-                        return 1
-                fi
-                wait "$pid" 2>/dev/null
-                if ! grep -qi "address already in use" "$T/$name.log"; then
-                        echo "procmgrd ($name) exited during startup" | diag
-                        diag <"$T/$name.log"
-                        return 1
-                fi
-        done
-        echo "no free port found for procmgrd ($name)" | diag
-        return 1
-}
+# As non-root the daemon cannot switch users; tell it so if it has the switch.
+if [ "$(id -u)" -ne 0 ] && "$PROCMGRD" --help 2>&1 | grep -q -- --no-drop-privileges; then
+        DAEMON_ARGS+=(--no-drop-privileges)
+fi
 
 # ---------------------------------------------------------------------------
 # Daemon 1: TCP without authentication (development mode) + Unix socket
@@ -341,5 +275,4 @@ else
         not_ok "procmgrd --token-file started"
 fi
 
-echo "1..$tests"
-exit $((failed > 0))
+done_testing

@@ -11,44 +11,13 @@
 
 set -u -o pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
 export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
 A=sbx-$$-a
 B=sbx-$$-b
 UINT64_MAX=18446744073709551615
 
-tests=0
-failed=0
-ok() {
-        tests=$((tests + 1))
-        echo "ok $tests - $*"
-}
-not_ok() {
-        tests=$((tests + 1))
-        failed=$((failed + 1))
-        echo "not ok $tests - $*"
-}
-# check DESCRIPTION COMMAND...: ok if COMMAND succeeds
-check() {
-        local what=$1
-        shift
-        if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-# expect DESCRIPTION ACTUAL EXPECTED (exact match, shown on failure)
-expect() {
-        if [ "$2" = "$3" ]; then
-                ok "$1"
-        else
-                not_ok "$1"
-                echo "#   got:      '$2'"
-                echo "#   expected: '$3'"
-        fi
-}
-now_ms() {
-        local us=${EPOCHREALTIME//[!0-9]/}
-        echo $((us / 1000))
-}
 # value of "KEY rest" from a key/value report
 field() {
         sed -n "s/^$2 //p" <<<"$1"
@@ -126,16 +95,7 @@ SDNS_NET=1 SDNS_UNITS=$fixtures/units SDNS_ENABLE=sbx-echo.socket \
         "$SANDBOX" start "$A" 2>"$fixtures/start.err"
 rc=$?
 t_start=$(($(now_ms) - t0))
-if [ $rc = 77 ]; then
-        echo "1..0 # SKIP $(sed -n 's/^sandbox: //p' "$fixtures/start.err" | head -n 1)"
-        exit 0
-fi
-if [ $rc != 0 ]; then
-        sed 's/^/# /' "$fixtures/start.err"
-        not_ok "start instance $A (rc=$rc)"
-        echo "1..$tests"
-        exit 1
-fi
+sandbox_started $rc "$fixtures/start.err" "start instance $A"
 ok "start instance $A"
 echo "# start: $t_start ms"
 
@@ -143,9 +103,9 @@ in_a() {
         "$SANDBOX" exec "$A" "$@"
 }
 
-expect "instance reaches SystemState running" "$(in_a systemctl is-system-running 2>&1)" running
-expect "exec passes the exit status through" "$(in_a sh -c 'exit 7'; echo $?)" 7
-expect "exec runs in the instance's UTS namespace" "$(in_a hostname)" "sdns-$A"
+is "instance reaches SystemState running" "$(in_a systemctl is-system-running 2>&1)" running
+is "exec passes the exit status through" "$(in_a sh -c 'exit 7'; echo $?)" 7
+is "exec runs in the instance's UTS namespace" "$(in_a hostname)" "sdns-$A"
 
 # ---- transient scope: StartTransientUnit, accounting, KillUnit --------------------------
 # Shell functions used inside the instance, prepended to each inside script.
@@ -191,18 +151,18 @@ retry collected && echo "collected yes"
 EOF
 )
 echo "$report" | sed 's/^/#   inside: /'
-expect "StartTransientUnit of a scope for a forked PID" "$(field "$report" startunit)" 0
-expect "scope is active" "$(field "$report" active)" active
-expect "the PID is in the scope's cgroup" "$(field "$report" cgroup)" /system.slice/sbx-sleep.scope
+is "StartTransientUnit of a scope for a forked PID" "$(field "$report" startunit)" 0
+is "scope is active" "$(field "$report" active)" active
+is "the PID is in the scope's cgroup" "$(field "$report" cgroup)" /system.slice/sbx-sleep.scope
 mem=$(field "$report" MemoryCurrent)
 check "MemoryCurrent is a number > 0 ($mem)" \
         eval '[[ $mem =~ ^t\ [0-9]+$ ]] && [ "${mem#t }" != $UINT64_MAX ] && [ "${mem#t }" -gt 0 ]'
-expect "TasksCurrent is 1" "$(field "$report" TasksCurrent)" "t 1"
+is "TasksCurrent is 1" "$(field "$report" TasksCurrent)" "t 1"
 cpu=$(field "$report" CPUUsageNSec)
 check "CPUUsageNSec is a number ($cpu)" eval '[[ $cpu =~ ^t\ [0-9]+$ ]] && [ "${cpu#t }" != $UINT64_MAX ]'
-expect "KillUnit succeeds" "$(field "$report" killunit)" 0
-expect "KillUnit's SIGTERM ended the process" "$(field "$report" exit)" 143
-expect "the dead scope is garbage-collected" "$(field "$report" collected)" yes
+is "KillUnit succeeds" "$(field "$report" killunit)" 0
+is "KillUnit's SIGTERM ended the process" "$(field "$report" exit)" 143
+is "the dead scope is garbage-collected" "$(field "$report" collected)" yes
 
 # ---- journal ----------------------------------------------------------------------------
 tag=sbx-test-$$
@@ -231,20 +191,20 @@ kill $nobody
 EOF
 )
 echo "$report" | sed 's/^/#   inside: /'
-expect "polkit: root may manage-units" "$(field "$report" root-manage)" "(bba{ss}) true false 0"
-expect "polkit: nobody gets a challenge for manage-units" \
+is "polkit: root may manage-units" "$(field "$report" root-manage)" "(bba{ss}) true false 0"
+is "polkit: nobody gets a challenge for manage-units" \
         "$(field "$report" nobody-manage)" "(bba{ss}) false true 0"
-expect "polkit: SDNS_POLKIT_ACTIONS/RULES grant nobody the test action" \
+is "polkit: SDNS_POLKIT_ACTIONS/RULES grant nobody the test action" \
         "$(field "$report" nobody-rule)" "(bba{ss}) true false 0"
 
 # ---- units deployed at boot, credentials, /etc overlay ----------------------------------
-expect "SDNS_UNITS + SDNS_ENABLE: socket unit listens on 127.0.0.1:5050 in the private netns" \
+is "SDNS_UNITS + SDNS_ENABLE: socket unit listens on 127.0.0.1:5050 in the private netns" \
         "$(in_a timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5050; echo ping >&3; read -r l <&3; echo "$l"' 2>&1)" ping
-expect "SetCredential= reaches the service (/ is shared)" \
+is "SetCredential= reaches the service (/ is shared)" \
         "$(in_a systemd-run -q --wait --pipe -p DefaultDependencies=no -p SetCredential=sbx:secret \
                 sh -c 'cat "$CREDENTIALS_DIRECTORY/sbx"' 2>&1)" secret
 user=sbxuser$$
-expect "systemd-sysusers creates a user inside" \
+is "systemd-sysusers creates a user inside" \
         "$(echo "u $user - \"sandbox test\"" | in_a sh -c 'systemd-sysusers - >/dev/null 2>&1 && getent passwd "$1" | cut -d: -f1' sh "$user")" \
         "$user"
 check "... but not on the host" eval '! getent passwd "$user" >/dev/null'
@@ -254,7 +214,7 @@ t0=$(now_ms)
 "$SANDBOX" start "$B" 2>"$fixtures/start.err"
 rc=$?
 t_start_b=$(($(now_ms) - t0))
-expect "start a second instance $B while $A runs" $rc 0
+is "start a second instance $B while $A runs" $rc 0
 [ $rc = 0 ] || sed 's/^/# /' "$fixtures/start.err"
 echo "# start (second instance): $t_start_b ms"
 for n in $A $B; do
@@ -263,7 +223,7 @@ $INSIDE_LIB
 scope_sleep sbx-par.scope
 EOF
 done
-expect "the same scope name starts in both instances" \
+is "the same scope name starts in both instances" \
         "$(field "$(cat "$fixtures/par-$A")" startunit) $(field "$(cat "$fixtures/par-$B")" startunit)" "0 0"
 "$SANDBOX" exec "$B" busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
         org.freedesktop.systemd1.Manager KillUnit ssi sbx-par.scope all 9 >/dev/null 2>&1
@@ -271,24 +231,23 @@ b_scope_ended() {
         [ "$("$SANDBOX" exec "$B" systemctl is-active sbx-par.scope)" != active ]
 }
 check "KillUnit in $B ends $B's scope" retry b_scope_ended
-expect "... and leaves $A's scope of the same name alone" "$(in_a systemctl is-active sbx-par.scope)" active
+is "... and leaves $A's scope of the same name alone" "$(in_a systemctl is-active sbx-par.scope)" active
 
 # ---- stop -------------------------------------------------------------------------------
 t0=$(now_ms)
 SDNS_FAST_STOP=1 "$SANDBOX" stop "$B" 2>/dev/null
 rc=$?
 echo "# stop (SDNS_FAST_STOP=1): $(($(now_ms) - t0)) ms"
-expect "fast stop of $B" $rc 0
+is "fast stop of $B" $rc 0
 t0=$(now_ms)
 "$SANDBOX" stop "$A" 2>/dev/null
 rc=$?
 echo "# stop (orderly): $(($(now_ms) - t0)) ms"
-expect "orderly stop of $A" $rc 0
+is "orderly stop of $A" $rc 0
 
 left=$(ls -d "$SDNS_BASE/$A" "$SDNS_BASE/$B" 2>/dev/null
        find /sys/fs/cgroup -maxdepth 5 -type d -name "sdns-sbx-$$-*" 2>/dev/null)
-expect "no state dir and no cgroup left" "$left" ""
-expect "the host's /tmp is intact" "$(cat "$marker" 2>&1)" "host /tmp must survive"
+is "no state dir and no cgroup left" "$left" ""
+is "the host's /tmp is intact" "$(cat "$marker" 2>&1)" "host /tmp must survive"
 
-echo "1..$tests"
-[ $failed = 0 ]
+done_testing

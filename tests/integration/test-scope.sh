@@ -13,48 +13,13 @@
 
 set -u -o pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-top_builddir=${top_builddir:-$top}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
-PROCMGRD=${PROCMGRD:-$top_builddir/src/procmgrd}
-PROCCTL=${PROCCTL:-$top_builddir/src/procctl}
 export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
 N=scope-$$
 SOCK=/run/procmgrd/procmgrd.sock
 UINT64_MAX=18446744073709551615
 
-tests=0
-failed=0
-ok() {
-        tests=$((tests + 1))
-        echo "ok $tests - $*"
-}
-not_ok() {
-        tests=$((tests + 1))
-        failed=$((failed + 1))
-        echo "not ok $tests - $*"
-}
-check() {
-        local what=$1
-        shift
-        if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-expect() {
-        if [ "$2" = "$3" ]; then
-                ok "$1"
-        else
-                not_ok "$1"
-                echo "#   got:      '$2'"
-                echo "#   expected: '$3'"
-        fi
-}
-diag() {
-        sed 's/^/#   /' <<<"$*"
-}
-now_ms() {
-        local us=${EPOCHREALTIME//[!0-9]/}
-        echo $((us / 1000))
-}
 # Retry COMMAND every 10 ms for up to 10 s (kernel/journal state with no event to wait on).
 retry() {
         local deadline=$(($(now_ms) + 10000))
@@ -89,10 +54,7 @@ cleanup() {
 trap cleanup EXIT
 
 for f in "$PROCMGRD" "$PROCCTL"; do
-        if [ ! -x "$f" ]; then
-                echo "1..0 # SKIP $f not built"
-                exit 0
-        fi
+        [ -x "$f" ] || skip_all "$f not built"
 done
 
 # ---- the project's units, as test copies ------------------------------------------------
@@ -132,16 +94,7 @@ printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr.slice.d/test.conf"
 t0=$(now_ms)
 SDNS_NET=1 SDNS_UNITS=$units SDNS_ENABLE=procmgrd.socket "$SANDBOX" start "$N" 2>"$work/start.err"
 rc=$?
-if [ $rc = 77 ]; then
-        echo "1..0 # SKIP $(sed -n 's/^sandbox: //p' "$work/start.err" | head -n 1)"
-        exit 0
-fi
-if [ $rc != 0 ]; then
-        sed 's/^/# /' "$work/start.err"
-        not_ok "start sandbox $N (rc=$rc)"
-        echo "1..$tests"
-        exit 1
-fi
+sandbox_started $rc "$work/start.err" "start sandbox $N"
 ok "start sandbox $N with procmgrd.socket ($(($(now_ms) - t0)) ms)"
 
 in_sb() {
@@ -169,24 +122,24 @@ unit_gone() {
 }
 
 # ---- socket activation ------------------------------------------------------------------
-expect "procmgrd.service is not running before the first connection" "$(service_state)" inactive
+is "procmgrd.service is not running before the first connection" "$(service_state)" inactive
 reply=$(pc ping)
-expect "the first connection activates procmgrd (PING over the Unix socket)" "$(json 'j["msg"]' <<<"$reply")" pong
-expect "procmgrd.service is active now" "$(service_state)" active
+is "the first connection activates procmgrd (PING over the Unix socket)" "$(json 'j["msg"]' <<<"$reply")" pong
+is "procmgrd.service is active now" "$(service_state)" active
 reply=$(in_sb "$PROCCTL" -H 127.0.0.1:5050 --json ping)
-expect "PING over TCP 127.0.0.1:5050 (second socket of the unit)" "$(json 'j["msg"]' <<<"$reply")" pong
+is "PING over TCP 127.0.0.1:5050 (second socket of the unit)" "$(json 'j["msg"]' <<<"$reply")" pong
 reply=$(pc info)
-expect "INFO: backend systemd" "$(json 'j["backend"]' <<<"$reply")" systemd
+is "INFO: backend systemd" "$(json 'j["backend"]' <<<"$reply")" systemd
 
 # ---- START: the scope and its properties ------------------------------------------------
 reply=$(pc start --name "sleeper" --memory-max 64M --cpu-quota 50 --tasks-max 10 -- sleep 3001)
 pid=$(json 'j["pid"]' <<<"$reply")
 unit=$(json 'j["unit"]' <<<"$reply")
-expect "START replies with the scope's name" "$unit" "procmgr-sleeper-$pid.scope"
+is "START replies with the scope's name" "$unit" "procmgr-sleeper-$pid.scope"
 props=$(in_sb systemctl show "$unit" -p Slice -p Description -p MemoryMax -p TasksMax -p CPUQuotaPerSecUSec \
         -p MemoryAccounting -p CPUAccounting -p TasksAccounting -p CollectMode -p ActiveState 2>&1 | sort)
 diag "$props"
-expect "scope properties (systemctl show)" "$props" "ActiveState=active
+is "scope properties (systemctl show)" "$props" "ActiveState=active
 CPUAccounting=yes
 CPUQuotaPerSecUSec=500ms
 CollectMode=inactive-or-failed
@@ -196,16 +149,16 @@ MemoryMax=67108864
 Slice=procmgr.slice
 TasksAccounting=yes
 TasksMax=10"
-expect "the process is in the scope's cgroup" \
+is "the process is in the scope's cgroup" \
         "$(in_sb sed -n 's/^[0-9]*:memory://p' "/proc/$pid/cgroup")" "/procmgr.slice/$unit"
-expect "... and the kernel has the memory limit" \
+is "... and the kernel has the memory limit" \
         "$(in_sb cat "/sys/fs/cgroup/memory/procmgr.slice/$unit/memory.limit_in_bytes" 2>&1)" 67108864
 
 reply=$(pc status "$pid")
 diag "$reply"
-expect "STATUS: unit" "$(json 'j["unit"]' <<<"$reply")" "$unit"
-expect "STATUS: unit_state" "$(json 'j["unit_state"]' <<<"$reply")" active/running
-expect "STATUS: process is managed, in its unit" \
+is "STATUS: unit" "$(json 'j["unit"]' <<<"$reply")" "$unit"
+is "STATUS: unit_state" "$(json 'j["unit_state"]' <<<"$reply")" active/running
+is "STATUS: process is managed, in its unit" \
         "$(json '(j["process"]["managed"], j["process"]["unit"])' <<<"$reply")" "(True, '$unit')"
 check "STATUS: memory_current is a number > 0 (charged in the scope)" \
         test "$(json 'isinstance(j["memory_current"], int) and 0 < j["memory_current"] < 64 << 20' <<<"$reply")" = true
@@ -213,7 +166,7 @@ check "STATUS: cpu_usage_ns is a number" \
         test "$(json 'isinstance(j["cpu_usage_ns"], int)' <<<"$reply")" = true
 
 reply=$(pc list --managed)
-expect "LIST managed:true shows it" "$(json '[(p["pid"], p["unit"]) for p in j["processes"]]' <<<"$reply")" \
+is "LIST managed:true shows it" "$(json '[(p["pid"], p["unit"]) for p in j["processes"]]' <<<"$reply")" \
         "[($pid, '$unit')]"
 
 # ---- limits are enforced by the kernel ----------------------------------------------------
@@ -225,10 +178,10 @@ exited_record() {
                 MESSAGE_ID=9cb316d11798477d866ef9074afab208 "PROCMGR_PID=$1"
 }
 retry eval '[ -n "$(exited_record "$hog")" ]'
-expect "a process allocating 200M under MemoryMax=32M is killed by the kernel" \
+is "a process allocating 200M under MemoryMax=32M is killed by the kernel" \
         "$(exited_record "$hog")" "signal SIGKILL"
 check "... and its scope is collected" retry unit_gone "$hog_unit"
-expect "... and it never printed 'survived'" \
+is "... and it never printed 'survived'" \
         "$(in_sb journalctl -q --no-pager -o cat -u "$hog_unit" | grep -c survived)" 0
 
 # ---- STOP takes the whole tree, also setsid'ed and TERM-ignoring members -----------------
@@ -246,9 +199,9 @@ t0=$(now_ms)
 reply=$(pc stop --timeout-ms 1000 "$tree")
 t_stop=$(($(now_ms) - t0))
 diag "$reply ($t_stop ms)"
-expect "STOP of the tree answers stopped, with the main process's exit" \
+is "STOP of the tree answers stopped, with the main process's exit" \
         "$(json '(j["stopped"], j["exit"])' <<<"$reply")" "(True, {'signal': 'TERM'})"
-expect "... and when it answers, every process of the scope is gone" "$(members)" ""
+is "... and when it answers, every process of the scope is gone" "$(members)" ""
 check "... the TERM-ignoring member was SIGKILLed after timeout_ms (took $t_stop ms)" \
         test "$t_stop" -ge 900 -a "$t_stop" -lt 8000
 check "... and the scope is gone" unit_gone "$tree_unit"
@@ -266,15 +219,15 @@ check "journalctl -u $echo_unit shows it" \
         retry eval '[ "$(in_sb journalctl -q --no-pager -o cat -u "$echo_unit")" = "$word" ]'
 reply=$(in_sb "$PROCCTL" -U "$SOCK" --json logs --unit "$echo_unit" --lines 2)
 diag "$reply"
-expect "LOGS unit --lines 2: the newest two, oldest first (the last is the 'exited' record)" \
+is "LOGS unit --lines 2: the newest two, oldest first (the last is the 'exited' record)" \
         "$(json '(len(j["lines"]), j["lines"][0]["ts"] <= j["lines"][1]["ts"], j["lines"][1]["message"].split(" ")[0])' \
         <<<"$reply")" "(2, True, 'Process')"
 started=$(in_sb journalctl -q --no-pager -o json MESSAGE_ID=3a11ec9c07c14d6f92ae760166bd47da "PROCMGR_PID=$echo_pid")
-expect "event record 'started' with PROCMGR_CMD, PROCMGR_UNIT, PROCMGR_PEER" \
+is "event record 'started' with PROCMGR_CMD, PROCMGR_UNIT, PROCMGR_PEER" \
         "$(json '(j["PROCMGR_CMD"], j["PROCMGR_UNIT"], j["PROCMGR_PEER"].startswith("uid=0"))' <<<"$started")" \
         "('echo $word', '$echo_unit', True)"
 stopped=$(in_sb journalctl -q --no-pager -o json MESSAGE_ID=2560da632f3b4500b0c6ac17c67cf7df "PROCMGR_PID=$tree")
-expect "event record 'stopped' for the tree" \
+is "event record 'stopped' for the tree" \
         "$(json '(j["PROCMGR_UNIT"], j["PROCMGR_EXIT"])' <<<"$stopped")" "('$tree_unit', 'signal SIGTERM')"
 printf 'wrong-token\n' >"$work/wrong-token"
 in_sb "$PROCCTL" -H 127.0.0.1:5050 --json --token-file "$work/wrong-token" list >/dev/null 2>&1
@@ -288,10 +241,10 @@ new_main=$(show procmgrd.service MainPID)
 check "procmgrd.service restarted ($old_main -> $new_main)" test "$old_main" != "$new_main" -a "$new_main" != 0
 check "the started process survived the restart" eval '! proc_gone "$pid"'
 reply=$(pc list --managed)
-expect "LIST managed:true after the restart" "$(json '[(p["pid"], p["unit"]) for p in j["processes"]]' <<<"$reply")" \
+is "LIST managed:true after the restart" "$(json '[(p["pid"], p["unit"]) for p in j["processes"]]' <<<"$reply")" \
         "[($pid, '$unit')]"
 reply=$(pc status "$pid")
-expect "STATUS after the restart: unit and unit_state" \
+is "STATUS after the restart: unit and unit_state" \
         "$(json '(j["unit"], j["unit_state"], j["process"]["managed"])' <<<"$reply")" "('$unit', 'active/running', True)"
 
 # ---- --exit-idle with socket activation ----------------------------------------------------
@@ -304,17 +257,17 @@ in_sb sh -c "mkdir -p /run/systemd/system/procmgrd.service.d && cp '$work/idle.c
 pc ping >/dev/null
 check "--exit-idle 1: procmgrd exits after a second without connections" \
         retry eval '[ "$(service_state)" = inactive ]'
-expect "... and the next connection activates it again" "$(pc ping | json 'j["msg"]')" pong
+is "... and the next connection activates it again" "$(pc ping | json 'j["msg"]')" pong
 reply=$(pc list --managed)
-expect "... still managing the process" "$(json '[p["pid"] for p in j["processes"]]' <<<"$reply")" "[$pid]"
+is "... still managing the process" "$(json '[p["pid"] for p in j["processes"]]' <<<"$reply")" "[$pid]"
 
 # ---- STOP after the restart: not our child, still the whole scope -------------------------
 reply=$(pc stop "$pid")
-expect "STOP of a process found again after the restart" "$(json '(j["stopped"], j["exit"])' <<<"$reply")" "(True, None)"
+is "STOP of a process found again after the restart" "$(json '(j["stopped"], j["exit"])' <<<"$reply")" "(True, None)"
 check "... it is gone" proc_gone "$pid"
 check "... and so is its scope" unit_gone "$unit"
 reply=$(pc list --managed)
-expect "LIST managed:true is empty now" "$(json 'j["total"]' <<<"$reply")" 0
+is "LIST managed:true is empty now" "$(json 'j["total"]' <<<"$reply")" 0
 
 # ---- START latency vs systemd-run --scope -------------------------------------------------
 in_sb python3 - "$SOCK" <<'EOF' | sed 's/^/# /'
@@ -353,7 +306,7 @@ finally:
     d.cleanup()
 EOF
 )
-expect "no system bus: INFO backend direct, START unit null" "$fallback" "direct
+is "no system bus: INFO backend direct, START unit null" "$fallback" "direct
 None"
 out=$(DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/no-bus timeout 10 "$PROCMGRD" --backend=systemd \
         --unix "$work/forced.sock" 2>&1)
@@ -363,7 +316,6 @@ diag "$out"
 
 # ---- stop ---------------------------------------------------------------------------------
 "$SANDBOX" stop "$N" >/dev/null 2>&1
-expect "sandbox stopped, nothing left" "$(ls -d "$SDNS_BASE/$N" 2>/dev/null)" ""
+is "sandbox stopped, nothing left" "$(ls -d "$SDNS_BASE/$N" 2>/dev/null)" ""
 
-echo "1..$tests"
-[ $failed = 0 ]
+done_testing

@@ -17,37 +17,14 @@
 
 set -u -o pipefail
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-top_srcdir=${top_srcdir:-$top}
-top_builddir=${top_builddir:-$top}
-PROCMGRD=${PROCMGRD:-$top_builddir/src/procmgrd}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-command -v systemd-analyze >/dev/null || { echo "1..0 # SKIP systemd-analyze not installed"; exit 0; }
+command -v systemd-analyze >/dev/null || skip_all "systemd-analyze not installed"
 SERVICE=$top_builddir/systemd/procmgrd.service
-[ -f "$SERVICE" ] || { echo "1..0 # SKIP $SERVICE not generated (run make first)"; exit 0; }
+[ -f "$SERVICE" ] || skip_all "$SERVICE not generated (run make first)"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/test-units.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
-
-tests=0
-failed=0
-ok() {
-        tests=$((tests + 1))
-        echo "ok $tests - $*"
-}
-not_ok() {
-        tests=$((tests + 1))
-        failed=$((failed + 1))
-        echo "not ok $tests - $*"
-}
-diag() {
-        sed 's/^/# /'
-}
-check() {
-        local desc=$1
-        shift
-        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
 
 cp "$SERVICE" "$top_srcdir/systemd/procmgrd.socket" "$top_srcdir/systemd/procmgr.slice" "$T/"
 check "generated service has ExecStart=<sbindir>/procmgrd" grep -Eq '^ExecStart=/.*/procmgrd$' "$T/procmgrd.service"
@@ -121,5 +98,4 @@ EOF
         fi
 fi
 
-echo "1..$tests"
-[ "$failed" -eq 0 ]
+done_testing

@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Shared by the shell integration tests (tests/integration/test-*.sh), sourced after
+# "set -u -o pipefail": TAP output, the paths of the binaries, and starting the real
+# procmgrd on a free loopback port. The Python tests have the same in tests/pmtest.py.
+#
+# Environment (as for pmtest.py; set by `make check-valgrind`):
+#   PROCMGRD_WRAPPER        a command prefix, split on whitespace, put before
+#                           "$PROCMGRD" by start_daemon (DAEMON_WRAPPER; a test that
+#                           must not run the daemon through it empties DAEMON_WRAPPER)
+#   PROCMGRD_TIMEOUT_SCALE  an integer the daemon waits are multiplied by ($SCALE)
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+top_srcdir=${top_srcdir:-$top}
+top_builddir=${top_builddir:-$top}
+PROCMGRD=${PROCMGRD:-$top_builddir/src/procmgrd}
+PROCCTL=${PROCCTL:-$top_builddir/src/procctl}
+SCALE=${PROCMGRD_TIMEOUT_SCALE:-1}
+read -r -a DAEMON_WRAPPER <<<"${PROCMGRD_WRAPPER:-}"
+
+# ---- TAP ----------------------------------------------------------------------------------
+
+tests=0
+failed=0
+ok() {
+        tests=$((tests + 1))
+        echo "ok $tests - $*"
+}
+not_ok() {
+        tests=$((tests + 1))
+        failed=$((failed + 1))
+        echo "not ok $tests - $*"
+}
+# diag [TEXT]: TEXT, or stdin, as TAP comment lines.
+diag() {
+        if [ $# -gt 0 ]; then
+                sed 's/^/# /' <<<"$*"
+        else
+                sed 's/^/# /'
+        fi
+}
+# check DESC COMMAND...: ok if COMMAND succeeds.
+check() {
+        local desc=$1
+        shift
+        if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+# is DESC GOT WANT: ok if GOT is WANT exactly; both shown on failure.
+is() {
+        if [ "$2" = "$3" ]; then
+                ok "$1"
+        else
+                not_ok "$1"
+                printf "  got:      '%s'\n  expected: '%s'\n" "$2" "$3" | diag
+        fi
+}
+# skip_all REASON: the whole test is skipped. Exit status 0: tap-driver.sh reports any
+# other, 77 too, as ERROR.
+skip_all() {
+        echo "1..0 # SKIP $*"
+        exit 0
+}
+# done_testing: the plan; the exit status says whether everything passed.
+done_testing() {
+        echo "1..$tests"
+        [ "$failed" -eq 0 ]
+}
+
+# rerun_in_mount_namespace NAME VAR: run this test again in a private mount namespace
+# (its mounts vanish with it) with VAR=1 and T set to a fresh directory (mode 0755,
+# removed afterwards); exits with its exit status.
+rerun_in_mount_namespace() {
+        local rc
+        T=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || exit 1
+        chmod 0755 "$T"
+        env "$2=1" T="$T" unshare --mount --propagation private "$BASH" "${BASH_SOURCE[-1]}"
+        rc=$?
+        rm -rf "$T"
+        exit $rc
+}
+
+now_ms() {
+        local us=${EPOCHREALTIME//[!0-9]/}
+        echo $((us / 1000))
+}
+
+# ---- procmgrd -----------------------------------------------------------------------------
+
+DAEMON_PIDS=()          # started by start_daemon; the test stops them
+DAEMON_ENV=()           # VAR=VALUE... for every daemon start_daemon starts
+DAEMON_ARGS=()          # options put before the ARGS of start_daemon
+DAEMON_ATTEMPTS=8       # ports tried when the one picked is taken
+
+# start_daemon NAME ARGS...: procmgrd, through $DAEMON_WRAPPER, on a free 127.0.0.1 port
+# and the Unix socket $T/NAME.sock, log in $T/NAME.log; sets $PORT, $SOCK and $DPID and
+# adds DPID to DAEMON_PIDS. Ready once it answers a ping over TCP (bounded: 100 × 0.1 s
+# × $SCALE). Returns 1, the log shown, if it did not come up.
+start_daemon() {
+        local name=$1 attempt i
+        shift
+
+        SOCK=$T/$name.sock
+        for ((attempt = 1; attempt <= DAEMON_ATTEMPTS; attempt++)); do
+                PORT=$((20000 + (RANDOM * 7 + attempt * 131) % 40000))
+                env "${DAEMON_ENV[@]}" "${DAEMON_WRAPPER[@]}" "$PROCMGRD" \
+                        --listen "127.0.0.1:$PORT" --unix "$SOCK" "${DAEMON_ARGS[@]}" "$@" \
+                        >"$T/$name.log" 2>&1 </dev/null &
+                DPID=$!
+                for ((i = 0; i < 100 * SCALE; i++)); do
+                        kill -0 "$DPID" 2>/dev/null || break
+                        if "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null &&
+                           [ -S "$SOCK" ]; then
+                                DAEMON_PIDS+=("$DPID")
+                                return 0
+                        fi
+                        sleep 0.1
+                done
+                if kill -0 "$DPID" 2>/dev/null; then
+                        kill -TERM "$DPID" 2>/dev/null
+                        wait "$DPID" 2>/dev/null
+                        echo "procmgrd ($name) did not answer within $((10 * SCALE)) s" | diag
+                        diag <"$T/$name.log"
+                        return 1
+                fi
+                wait "$DPID" 2>/dev/null
+                if ! grep -qi "address already in use" "$T/$name.log"; then
+                        echo "procmgrd ($name) exited during startup" | diag
+                        diag <"$T/$name.log"
+                        return 1
+                fi
+        done
+        echo "no free port found for procmgrd ($name)" | diag
+        return 1
+}
+
+# ---- tests/sandbox.sh ---------------------------------------------------------------------
+
+# sandbox_started RC ERRFILE DESC: judge `"$SANDBOX" start` (exit status RC, its stderr
+# in ERRFILE): skip the whole test when no sandbox can run here (77), bail out with
+# "not ok DESC (rc=RC)" when it failed otherwise; returns when it started.
+sandbox_started() {
+        if [ "$1" = 77 ]; then
+                skip_all "$(sed -n 's/^sandbox: //p' "$2" | head -n 1)"
+        fi
+        if [ "$1" != 0 ]; then
+                sed 's/^/# /' "$2"
+                not_ok "$3 (rc=$1)"
+                echo "1..$tests"
+                exit 1
+        fi
+}
