@@ -327,22 +327,61 @@ static void getopt_reset(void) {
         opterr = 0;
 }
 
-/* A verb's default: help/version exit or usage error or a non-global option. Returns
- * OPT_CONTINUE when handled. */
-static int verb_option_fallback(int c, char **argv) {
-        return parse_global_option(c, optarg, argv);
+static bool option_is_global(int c) {
+        switch (c) {
+        case 'h':
+        case ARG_VERSION:
+        case 'H':
+        case 'U':
+        case ARG_TOKEN_FILE:
+        case ARG_JSON:
+        case ARG_TIMEOUT:
+        case ':':
+        case '?':
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* getopt_long() over a verb's argv (after getopt_reset()) that handles the global options
+ * itself. Returns the next of the verb's own options, -1 when there are no more, or
+ * OPT_EXIT with *ret_exit set to the exit status (after --help or --version: 0; after a
+ * usage error: EXIT_USAGE). */
+#define OPT_EXIT (-2)
+static int verb_getopt(int argc, char **argv, const char *shortopts, const struct option *options,
+                       int *ret_exit) {
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
+                if (!option_is_global(c))
+                        return c;
+                r = parse_global_option(c, optarg, argv);
+                if (r != OPT_CONTINUE) {
+                        *ret_exit = r;
+                        return OPT_EXIT;
+                }
+        }
+        return -1;
+}
+
+/* For a verb without options of its own. Returns OPT_CONTINUE, or the exit status. */
+static int verb_global_options(int argc, char **argv) {
+        static const struct option options[] = { GLOBAL_OPTIONS, {} };
+        int r;
+
+        getopt_reset();
+        if (verb_getopt(argc, argv, "+:" GLOBAL_SHORT, options, &r) == OPT_EXIT)
+                return r;
+        return OPT_CONTINUE;
 }
 
 static int verb_no_options(int argc, char **argv) {
-        static const struct option options[] = { GLOBAL_OPTIONS, {} };
-        int c, r;
+        int r;
 
-        getopt_reset();
-        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT, options, NULL)) >= 0) {
-                r = verb_option_fallback(c, argv);
-                if (r != OPT_CONTINUE)
-                        return r;
-        }
+        r = verb_global_options(argc, argv);
+        if (r != OPT_CONTINUE)
+                return r;
         if (optind < argc)
                 return usage_error("'%s' takes no arguments", argv[0]);
         return OPT_CONTINUE;
@@ -393,14 +432,14 @@ static int verb_list(int argc, char **argv, Context *ctx) {
         int64_t count, total;
         size_t i;
         unsigned u;
-        int c, r;
+        int c, r, exit_status;
 
         req = json_pack("{s:s}", "cmd", "LIST");
         if (!req)
                 return oom();
 
         getopt_reset();
-        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT, options, NULL)) >= 0) {
+        while ((c = verb_getopt(argc, argv, "+:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
                 switch (c) {
                 case ARG_SORT:
                         r = json_object_set_new(req, "sort", json_string(optarg));
@@ -420,14 +459,13 @@ static int verb_list(int argc, char **argv, Context *ctx) {
                         r = json_object_set_new(req, "managed", json_true());
                         break;
                 default:
-                        r = verb_option_fallback(c, argv);
-                        if (r != OPT_CONTINUE)
-                                return r;
-                        r = 0;
+                        abort(); /* verb_getopt() returns only the options above */
                 }
                 if (r < 0)
                         return usage_error("invalid value '%s' (not UTF-8?)", optarg);
         }
+        if (c == OPT_EXIT)
+                return exit_status;
         if (optind < argc)
                 return usage_error("'list' takes no arguments (got '%s')", argv[optind]);
 
@@ -510,7 +548,7 @@ static int verb_start(int argc, char **argv, Context *ctx) {
         int64_t pid = 0;
         uint64_t bytes;
         unsigned u;
-        int c, r;
+        int c, r, exit_status;
 
         req = json_pack("{s:s}", "cmd", "START");
         env = json_object();
@@ -519,7 +557,7 @@ static int verb_start(int argc, char **argv, Context *ctx) {
                 return oom();
 
         getopt_reset();
-        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT, options, NULL)) >= 0) {
+        while ((c = verb_getopt(argc, argv, "+:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
                 switch (c) {
                 case ARG_NAME:
                         r = json_object_set_new(req, "name", json_string(optarg));
@@ -569,14 +607,13 @@ static int verb_start(int argc, char **argv, Context *ctx) {
                         r = json_object_set_new(req, "tasks_max", json_integer(u));
                         break;
                 default:
-                        r = verb_option_fallback(c, argv);
-                        if (r != OPT_CONTINUE)
-                                return r;
-                        r = 0;
+                        abort(); /* verb_getopt() returns only the options above */
                 }
                 if (r < 0)
                         return usage_error("invalid value '%s' (not UTF-8?)", optarg);
         }
+        if (c == OPT_EXIT)
+                return exit_status;
         if (optind >= argc)
                 return usage_error("'start' needs a command: procctl start [OPTIONS] -- PROGRAM [ARGS...]");
 
@@ -601,9 +638,16 @@ static int verb_start(int argc, char **argv, Context *ctx) {
         return 0;
 }
 
-static int parse_pid_arg(const char *verb, const char *s, pid_t *ret) {
-        if (parse_pid(s, ret) < 0)
-                return usage_error("%s: invalid PID '%s'", verb, s);
+/* After a verb's options: exactly one argument left, a PID, put into the request as "pid"
+ * and into *ret_pid. NEEDS completes the usage error "'VERB' needs ...". Returns 0 or the
+ * exit status. */
+static int request_set_pid_arg(json_t *req, int argc, char **argv, const char *needs, pid_t *ret_pid) {
+        if (argc - optind != 1)
+                return usage_error("'%s' needs %s", argv[0], needs);
+        if (parse_pid(argv[optind], ret_pid) < 0)
+                return usage_error("%s: invalid PID '%s'", argv[0], argv[optind]);
+        if (json_object_set_new(req, "pid", json_integer(*ret_pid)) < 0)
+                return oom();
         return 0;
 }
 
@@ -619,14 +663,14 @@ static int verb_stop(int argc, char **argv, Context *ctx) {
         int64_t code;
         unsigned u;
         pid_t pid;
-        int c, r, sig;
+        int c, r, sig, exit_status;
 
         req = json_pack("{s:s}", "cmd", "STOP");
         if (!req)
                 return oom();
 
         getopt_reset();
-        while ((c = getopt_long(argc, argv, "+:s:" GLOBAL_SHORT, options, NULL)) >= 0) {
+        while ((c = verb_getopt(argc, argv, "+:s:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
                 switch (c) {
                 case 's': {
                         const char *name;
@@ -645,21 +689,16 @@ static int verb_stop(int argc, char **argv, Context *ctx) {
                         r = json_object_set_new(req, "timeout_ms", json_integer(u));
                         break;
                 default:
-                        r = verb_option_fallback(c, argv);
-                        if (r != OPT_CONTINUE)
-                                return r;
-                        r = 0;
+                        abort(); /* verb_getopt() returns only the options above */
                 }
                 if (r < 0)
                         return oom();
         }
-        if (argc - optind != 1)
-                return usage_error("'stop' needs exactly one PID");
-        r = parse_pid_arg("stop", argv[optind], &pid);
+        if (c == OPT_EXIT)
+                return exit_status;
+        r = request_set_pid_arg(req, argc, argv, "exactly one PID", &pid);
         if (r != 0)
                 return r;
-        if (json_object_set_new(req, "pid", json_integer(pid)) < 0)
-                return oom();
 
         r = call(ctx, TAKE_PTR(req), &reply);
         if (r != 0 || arg_json)
@@ -706,19 +745,16 @@ static Table *kv_table_new(void) {
 
 static int kv_add(Table *t, const char *key, const char *format, ...) _printf_(3, 4);
 static int kv_add(Table *t, const char *key, const char *format, ...) {
-        _cleanup_free_ char *v = NULL;
         va_list ap;
         int r;
 
-        va_start(ap, format);
-        r = vasprintf(&v, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
         r = table_add_cellf(t, "%s:", key);
         if (r < 0)
                 return r;
-        return table_add_cell(t, v);
+        va_start(ap, format);
+        r = table_add_cellv(t, format, ap);
+        va_end(ap);
+        return r;
 }
 
 static int kv_print(Table *t) {
@@ -730,29 +766,26 @@ static int kv_print(Table *t) {
 }
 
 static int verb_status(int argc, char **argv, Context *ctx) {
-        static const struct option options[] = { GLOBAL_OPTIONS, {} };
         _cleanup_(table_freep) Table *t = NULL;
-        json_auto_t *reply = NULL;
+        json_auto_t *req = NULL, *reply = NULL;
         const json_t *p;
         char buf[FORMAT_BYTES_MAX], ts[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX], name[80];
         int64_t v;
         double d;
         pid_t pid;
-        int c, r = 0;
+        int r;
 
-        getopt_reset();
-        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT, options, NULL)) >= 0) {
-                r = verb_option_fallback(c, argv);
-                if (r != OPT_CONTINUE)
-                        return r;
-        }
-        if (argc - optind != 1)
-                return usage_error("'status' needs exactly one PID");
-        r = parse_pid_arg("status", argv[optind], &pid);
+        r = verb_global_options(argc, argv);
+        if (r != OPT_CONTINUE)
+                return r;
+        req = json_pack("{s:s}", "cmd", "STATUS");
+        if (!req)
+                return oom();
+        r = request_set_pid_arg(req, argc, argv, "exactly one PID", &pid);
         if (r != 0)
                 return r;
 
-        r = call(ctx, json_pack("{s:s, s:i}", "cmd", "STATUS", "pid", (int) pid), &reply);
+        r = call(ctx, TAKE_PTR(req), &reply);
         if (r != 0 || arg_json)
                 return r;
 
@@ -918,14 +951,14 @@ static int verb_logs(int argc, char **argv, Context *ctx) {
         unsigned u;
         size_t i;
         pid_t pid;
-        int c, r;
+        int c, r, exit_status;
 
         req = json_pack("{s:s}", "cmd", "LOGS");
         if (!req)
                 return oom();
 
         getopt_reset();
-        while ((c = getopt_long(argc, argv, "+:n:" GLOBAL_SHORT, options, NULL)) >= 0) {
+        while ((c = verb_getopt(argc, argv, "+:n:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
                 switch (c) {
                 case 'n':
                         if (safe_atou(optarg, &u) < 0)
@@ -937,25 +970,20 @@ static int verb_logs(int argc, char **argv, Context *ctx) {
                         r = json_object_set_new(req, "unit", json_string(optarg));
                         break;
                 default:
-                        r = verb_option_fallback(c, argv);
-                        if (r != OPT_CONTINUE)
-                                return r;
-                        r = 0;
+                        abort(); /* verb_getopt() returns only the options above */
                 }
                 if (r < 0)
                         return usage_error("invalid value '%s' (not UTF-8?)", optarg);
         }
+        if (c == OPT_EXIT)
+                return exit_status;
         if (unit) {
                 if (optind < argc)
                         return usage_error("'logs' takes either a PID or --unit, not both");
         } else {
-                if (argc - optind != 1)
-                        return usage_error("'logs' needs a PID or --unit UNIT");
-                r = parse_pid_arg("logs", argv[optind], &pid);
+                r = request_set_pid_arg(req, argc, argv, "a PID or --unit UNIT", &pid);
                 if (r != 0)
                         return r;
-                if (json_object_set_new(req, "pid", json_integer(pid)) < 0)
-                        return oom();
         }
 
         r = call(ctx, TAKE_PTR(req), &reply);
@@ -1057,19 +1085,6 @@ static int menu_run_verb(int argc, char **argv, void *userdata) {
         return dispatch_verb(argc, argv, userdata);
 }
 
-static int parse_argv(int argc, char **argv) {
-        static const struct option options[] = { GLOBAL_OPTIONS, {} };
-        int c, r;
-
-        getopt_reset();
-        while ((c = getopt_long(argc, argv, "+:" GLOBAL_SHORT, options, NULL)) >= 0) {
-                r = parse_global_option(c, optarg, argv);
-                if (r != OPT_CONTINUE)
-                        return r;
-        }
-        return OPT_CONTINUE;
-}
-
 static int run(int argc, char **argv) {
         Context ctx = {};
         Client *c;
@@ -1077,7 +1092,8 @@ static int run(int argc, char **argv) {
 
         (void) setlocale(LC_ALL, "");
 
-        r = parse_argv(argc, argv);
+        /* Before the command: the global options only. */
+        r = verb_global_options(argc, argv);
         if (r != OPT_CONTINUE)
                 return r;
 

@@ -138,17 +138,22 @@ int table_add_cell(Table *t, const char *s) {
         return 0;
 }
 
-int table_add_cellf(Table *t, const char *format, ...) {
+int table_add_cellv(Table *t, const char *format, va_list ap) {
         _cleanup_free_ char *s = NULL;
+
+        if (vasprintf(&s, format, ap) < 0)
+                return -ENOMEM;
+        return table_add_cell(t, s);
+}
+
+int table_add_cellf(Table *t, const char *format, ...) {
         va_list ap;
         int r;
 
         va_start(ap, format);
-        r = vasprintf(&s, format, ap);
+        r = table_add_cellv(t, format, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return table_add_cell(t, s);
+        return r;
 }
 
 size_t utf8_width(const char *s) {

@@ -11,6 +11,7 @@
  * Pure apart from writing to the FILE given; never logs.
  */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,7 @@ void table_set_header(Table *t, bool show);
 /* Cells are added row by row, left to right. NULL is shown as "-". 0 or -ENOMEM. */
 int table_add_cell(Table *t, const char *s);
 int table_add_cellf(Table *t, const char *format, ...) _printf_(2, 3);
+int table_add_cellv(Table *t, const char *format, va_list ap) _printf_(2, 0);
 
 /* width 0: never shorten. Otherwise the ellipsize column is shortened (down to its
  * header's width, at least 3) so rows fit width columns where possible. */
