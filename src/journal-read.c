@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "backend.h"
@@ -102,6 +104,23 @@ static bool scope_main_process(const char *unit, const Managed *mp, char *ident,
         return true;
 }
 
+/* The wall-clock time (µs) at which a process with this start time (clock ticks since
+ * boot, /proc/PID/stat field 22) started, to 1/CLK_TCK; 0 if unknown. */
+static uint64_t start_ticks_to_realtime(uint64_t ticks) {
+        struct timespec rt, bt;
+        long hz = sysconf(_SC_CLK_TCK);
+        uint64_t now_rt, now_bt, start_bt;
+
+        if (ticks == 0 || hz <= 0 || clock_gettime(CLOCK_REALTIME, &rt) < 0 || clock_gettime(CLOCK_BOOTTIME, &bt) < 0)
+                return 0;
+        now_rt = (uint64_t) rt.tv_sec * USEC_PER_SEC + (uint64_t) rt.tv_nsec / 1000;
+        now_bt = (uint64_t) bt.tv_sec * USEC_PER_SEC + (uint64_t) bt.tv_nsec / 1000;
+        start_bt = ticks * USEC_PER_SEC / (uint64_t) hz;
+        if (start_bt > now_bt || now_bt - start_bt > now_rt)
+                return 0;
+        return now_rt - (now_bt - start_bt);
+}
+
 /* Opening the journal maps every file: do it once. sd_journal_get_fd() turns on the
  * inotify watch and sd_journal_process() applies it, so files journald adds or rotates
  * later are seen by the next query. */
@@ -127,6 +146,7 @@ int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) 
         sd_journal *j;
         Managed *mp = NULL;
         char buf[32];
+        uint64_t since = 0;     /* entries older than this (µs) are not returned */
         unsigned n = 0;
         int r;
 
@@ -136,18 +156,33 @@ int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) 
                         unit = mp->unit;
         }
 
-        /* Non-root Unix callers may read the logs of their own processes only. */
+        /* Non-root Unix callers may read the logs of their own processes only: of the
+         * process now running under that pid (not of earlier holders of the pid, nor of an
+         * earlier scope with the same name), and no unit but that process's own scope. */
         if (!auth_call_is_privileged(call)) {
                 uid_t owner = (uid_t) -1;
-                if (mp)
+                uint64_t ticks = 0;
+                if (mp) {
                         owner = mp->uid;
-                else if (pid > 0) {
+                        ticks = mp->start_ticks;
+                } else if (pid > 0) {
                         const ProcessInfo *p;
-                        if (proc_table_read_one(m->procs, pid, &p) >= 0)
+                        if (proc_table_read_one(m->procs, pid, &p) >= 0) {
                                 owner = p->uid;
+                                ticks = p->start_ticks;
+                        }
                 }
                 if (owner != call_peer(call)->uid) {
                         call_reply_error(call, ERROR_ACCESS_DENIED, "not your process");
+                        return 0;
+                }
+                if (unit && !(mp && mp->unit && strcmp(mp->unit, unit) == 0)) {
+                        call_reply_error(call, ERROR_ACCESS_DENIED, "not the unit of your process %i", (int) pid);
+                        return 0;
+                }
+                since = start_ticks_to_realtime(ticks);
+                if (since == 0) {
+                        call_reply_error(call, ERROR_ACCESS_DENIED, "cannot tell when process %i started", (int) pid);
                         return 0;
                 }
         }
@@ -210,6 +245,12 @@ int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines) 
                         return r;
                 if (r == 0)
                         break;
+                if (since > 0) {
+                        uint64_t ts;
+                        /* Walking backwards: everything from here on is older still. */
+                        if (sd_journal_get_realtime_usec(j, &ts) < 0 || ts < since)
+                                break;
+                }
                 r = read_entry(j, &e);
                 if (r < 0)
                         continue;

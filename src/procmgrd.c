@@ -242,6 +242,12 @@ static int read_token(void) {
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return log_error_errno(errno, "Cannot open token file %s: %m", path);
+        /* The token is worth root on the Unix socket: say so when others may read it. */
+        struct stat st;
+        if (fstat(fd, &st) >= 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+                log_warning("Token file %s is readable by %s: anyone who can read it controls procmgrd over TCP. "
+                            "Make it mode 0600 (or use the systemd credential 'token').",
+                            path, st.st_mode & S_IROTH ? "every user" : "its group");
         n = read(fd, buf, sizeof(buf));
         if (n < 0)
                 return log_error_errno(errno, "Cannot read token file %s: %m", path);
