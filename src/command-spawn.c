@@ -301,6 +301,13 @@ int command_start(Call *call) {
         if (r < 0)
                 return r;
         as_other_user = user && !(peer->is_unix && u.uid == peer->uid);
+        /* Same uid under another name (a second passwd entry) may bring another primary group
+         * and other supplementary groups: only the caller's own entry is "itself". */
+        if (user && !as_other_user) {
+                _cleanup_(user_record_done) UserRecord self = {};
+                as_other_user = user_record_lookup_uid_or_numeric(peer->uid, &self) < 0 ||
+                                strcmp(self.name, u.name) != 0 || self.gid != u.gid;
+        }
 
         /* After the privilege drop the daemon is not uid 0 but keeps CAP_SETUID/CAP_SETGID
          * (permitted only; the child raises them): that, not the euid, says whether a

@@ -212,6 +212,11 @@ else
 fi
 as_nobody start --user root -- sleep 300
 expect "nobody with the test rule: START as root (start-as-user) is AccessDenied" AccessDenied
+# A second passwd entry for uid 65534 with group root is not nobody itself (start-as-user).
+echo "nobody-alias:x:65534:0:alias:/:/usr/sbin/nologin" >>/etc/passwd
+as_nobody start --user nobody-alias -- sleep 300
+expect "nobody with the test rule: START as a same-uid alias with another group is AccessDenied" AccessDenied
+sed -i '/^nobody-alias:/d' /etc/passwd
 as_nobody stop "$FOREIGN"
 expect "nobody with the test rule: STOP of a process procmgrd did not start (stop-any) is AccessDenied" \
         AccessDenied
