@@ -355,7 +355,7 @@ static int connection_process_input(Connection *c) {
         if (!c->closing && c->in_len > max + 1 && !memchr(c->in, '\n', c->in_len))
                 connection_too_large(c);
         /* After EOF, once every complete line is taken, nothing more can come. */
-        if (c->eof && !memchr(c->in, '\n', c->in_len))
+        if (c->eof && !connection_has_line(c))
                 c->closing = true;
         return 0;
 }

@@ -15,6 +15,37 @@
 #include "log.h"
 #include "manager.h"
 
+#define LISTENER_RETRY_USEC (100 * USEC_PER_MSEC)
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Listener *l = userdata;
+
+        (void) sd_event_source_set_enabled(l->io, SD_EVENT_ON);
+        return 0;
+}
+
+/* accept() fails for want of descriptors or memory while the peer stays in the backlog:
+ * the socket remains readable, and retrying at once would spin. Stop watching it for a
+ * moment (connections that close meanwhile give descriptors back). */
+static void listener_pause(Listener *l, int error) {
+        int r;
+
+        if (!l->pause_logged) {
+                log_warning_errno(error, "Cannot accept a connection, pausing accepts: %m");
+                l->pause_logged = true;
+        }
+        if (l->retry)
+                r = sd_event_source_set_time_relative(l->retry, LISTENER_RETRY_USEC);
+        else
+                r = sd_event_add_time_relative(l->manager->event, &l->retry, CLOCK_MONOTONIC, LISTENER_RETRY_USEC,
+                                               10 * USEC_PER_MSEC, on_retry, l);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(l->retry, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return;         /* can't come back later: keep trying now rather than never */
+        (void) sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Listener *l = userdata;
         Manager *m = l->manager;
@@ -28,12 +59,13 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 if (cfd < 0) {
                         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                                 return 0;
-                        if (errno == EMFILE || errno == ENFILE) {
-                                log_warning_errno(errno, "Cannot accept a connection: %m");
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                                listener_pause(l, -errno);
                                 return 0;
                         }
                         return log_warning_errno(errno, "accept() failed, ignoring: %m"), 0;
                 }
+                l->pause_logged = false;
                 if (m->n_connections >= m->config.max_connections) {
                         log_debug("Connection limit (%u) reached, refusing a connection.", m->config.max_connections);
                         connection_refuse(cfd, ERROR_LIMIT_EXCEEDED, "too many connections");
@@ -76,6 +108,7 @@ Listener *listener_free(Listener *l) {
         if (!l)
                 return NULL;
         sd_event_source_disable_unref(l->io);
+        sd_event_source_disable_unref(l->retry);
         (void) safe_close(l->fd);
         if (l->owned_path && l->path)
                 (void) unlink(l->path);

@@ -15,6 +15,8 @@ typedef struct Listener {
         bool owned_path;        /* we bound it: unlink on exit */
         char *path;
         sd_event_source *io;
+        sd_event_source *retry;         /* accepting paused (out of descriptors/memory) until it fires */
+        bool pause_logged;              /* one warning per stretch of failed accepts */
 } Listener;
 
 int listener_new(Manager *m, int fd, bool owned_path, const char *path, Listener **ret);   /* takes fd */
