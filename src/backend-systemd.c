@@ -509,7 +509,11 @@ static void start_job_finished(ScopeStart *op, const char *result) {
                 return;
         }
         /* In its scope now: let it go on to exec. */
-        op->hold_fd = safe_close(op->hold_fd);
+        r = spawn_release(TAKE_FD(op->hold_fd));
+        if (r < 0) {
+                /* It sees EOF and gives up (exit 126); its exec result says so. */
+                log_warning_errno(r, "Cannot release process %i: %m", (int) op->pid);
+        }
         op->state = START_WAIT_EXEC;
         op->call_slot = sd_bus_slot_unref(op->call_slot);
         r = sd_event_add_io(op->sd->backend->manager->event, &op->io, op->error_fd, EPOLLIN, on_start_exec_result,

@@ -122,15 +122,21 @@ int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifie
                                 (void) setrlimit(RLIMIT_NOFILE, &rl);
                         }
                 }
-                /* Don't outlive nothing: if the daemon dies before releasing us, give up. */
+                /* Go on only when released with SPAWN_RELEASE_BYTE. Anything else gives up: "x"
+                 * (scope creation failed), or EOF (the daemon died before releasing us: don't
+                 * run outside the scope). A byte, not EOF, is the release, because children
+                 * forked meanwhile hold copies of the write end until they close everything. */
                 if (hold_r >= 0) {
-                        char c;
+                        char c = 0;
                         ssize_t n;
                         do
                                 n = read(hold_r, &c, 1);
                         while (n < 0 && errno == EINTR);
-                        if (n != 0)
-                                _exit(126);   /* aborted by the parent (scope creation failed) */
+                        if (n != 1 || c != SPAWN_RELEASE_BYTE) {
+                                ChildError e = { .error = ECANCELED, .step = "hold" };
+                                (void) !write(err_w, &e, sizeof(e));    /* for whoever still reads it */
+                                _exit(126);
+                        }
                         hold_r = safe_close(hold_r);
                 }
 
@@ -182,6 +188,22 @@ int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifie
                 .error_fd = TAKE_FD(err_r),
         };
         return 0;
+}
+
+int spawn_release(int hold_fd) {
+        char c = SPAWN_RELEASE_BYTE;
+        ssize_t n;
+        int r = 0;
+
+        if (hold_fd < 0)
+                return -EBADF;
+        do
+                n = write(hold_fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                r = n < 0 ? -errno : -EIO;
+        (void) safe_close(hold_fd);
+        return r;
 }
 
 int spawn_read_result(int error_fd, const char **ret_step) {

@@ -41,13 +41,18 @@ void spawn_request_done(SpawnRequest *req);
 
 typedef struct SpawnedChild {
         pid_t pid;
-        int hold_fd;            /* write end; close it to let the child continue; -EBADF if not held */
+        int hold_fd;            /* write end, see spawn_release(); -EBADF if not held */
         int error_fd;           /* read end; EOF = exec'd, 4 bytes = errno of the failure */
 } SpawnedChild;
 
-/* Forks. With hold, the child waits until hold_fd is closed (or written "x" to abort).
+/* Forks. With hold, the child waits on hold_fd: spawn_release() lets it go on; anything
+ * else (writing "x", closing it, the daemon dying) makes it exit 126 without exec'ing.
  * Returns 0 and fills ret in the parent; the child never returns. */
 int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifier, SpawnedChild *ret);
+#define SPAWN_RELEASE_BYTE 'g'
+/* Lets a held child go on, and closes hold_fd (also on failure, which the child then
+ * sees as EOF: it gives up). */
+int spawn_release(int hold_fd);
 
 /* Read the result of the error pipe (non-blocking; -EAGAIN if nothing yet): 0 = exec
  * succeeded, > 0 = the child's errno, with the step that failed in *ret_step. */
