@@ -23,26 +23,12 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "proc.h"
 #include "protocol.h"
 
 static long clk_tck;
 static uint64_t page_size;
-
-static const char *test_data(void) {
-        return getenv("TEST_DATA") ?: "tests/data";
-}
-
-static int open_fixture(const char *name) {
-        char path[PATH_MAX];
-        int fd;
-
-        snprintf(path, sizeof(path), "%s/proc/%s", test_data(), name);
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                fail_msg("cannot open fixture %s: %m (set TEST_DATA)", path);
-        return fd;
-}
 
 /* ---------------------------------------------------------------------------
  * proc_parse_stat */
@@ -337,23 +323,8 @@ static void test_user_names(void **state) {
 /* ---------------------------------------------------------------------------
  * A writable tree: CPU deltas, caching, pid reuse, pruning */
 
-typedef struct Tree {
-        char path[PATH_MAX];
-} Tree;
-
-static void tree_write(Tree *tr, const char *rel, const void *data, size_t len) {
-        char p[PATH_MAX + 64];
-        FILE *f;
-
-        snprintf(p, sizeof(p), "%s/%s", tr->path, rel);
-        f = fopen(p, "we");
-        assert_non_null(f);
-        assert_int_equal(fwrite(data, 1, len, f), len);
-        assert_int_equal(fclose(f), 0);
-}
-
 static void tree_uptime(Tree *tr, const char *s) {
-        tree_write(tr, "uptime", s, strlen(s));
+        tree_write(tr, "uptime", s);
 }
 
 static void tree_proc(Tree *tr, pid_t pid, const char *comm, uint64_t utime, uint64_t start,
@@ -369,12 +340,12 @@ static void tree_proc(Tree *tr, pid_t pid, const char *comm, uint64_t utime, uin
                      (int) pid, comm, (unsigned long long) utime, (unsigned long long) start,
                      (unsigned long long) arg_start, (unsigned long long) arg_start + 100);
         snprintf(rel, sizeof(rel), "%d/stat", (int) pid);
-        tree_write(tr, rel, buf, (size_t) n);
+        tree_write_data(tr, rel, buf, (size_t) n);
         n = snprintf(buf, sizeof(buf), "Name:\t%s\nUid:\t%u\t%u\t%u\t%u\n", comm, uid, uid, uid, uid);
         snprintf(rel, sizeof(rel), "%d/status", (int) pid);
-        tree_write(tr, rel, buf, (size_t) n);
+        tree_write_data(tr, rel, buf, (size_t) n);
         snprintf(rel, sizeof(rel), "%d/cmdline", (int) pid);
-        tree_write(tr, rel, cmdline, cmdline_len);
+        tree_write_data(tr, rel, cmdline, cmdline_len);
 }
 
 static void tree_remove_proc(Tree *tr, pid_t pid) {
@@ -389,32 +360,18 @@ static void tree_remove_proc(Tree *tr, pid_t pid) {
 }
 
 static int tree_setup(void **state) {
-        Tree *tr = calloc(1, sizeof(Tree));
+        Tree *tr = tree_new("test-proc");
 
-        assert_non_null(tr);
-        snprintf(tr->path, sizeof(tr->path), "%s/test-proc-XXXXXX", getenv("TMPDIR") ?: "/tmp");
-        assert_non_null(mkdtemp(tr->path));
-        tree_write(tr, "stat", "cpu  1 1 1 1\nbtime 1600000000\n", 31);
+        /* 31: the terminating NUL too, as this test always wrote it */
+        tree_write_data(tr, "stat", "cpu  1 1 1 1\nbtime 1600000000\n", 31);
         *state = tr;
-        return 0;
-}
-
-static int tree_teardown(void **state) {
-        Tree *tr = *state;
-        char cmd[PATH_MAX + 16];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tr->path);
-        assert_int_equal(system(cmd), 0);
-        free(tr);
         return 0;
 }
 
 static ProcTable *tree_table(Tree *tr) {
         ProcTable *t = NULL;
-        int fd = open(tr->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-        assert_true(fd >= 0);
-        assert_int_equal(proc_table_new(fd, &t), 0);
+        assert_int_equal(proc_table_new(tree_open(tr), &t), 0);
         return t;
 }
 

@@ -24,19 +24,9 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "protocol.h"
 #include "sysinfo.h"
-
-static int open_fixture(const char *name) {
-        char path[PATH_MAX];
-        int fd;
-
-        snprintf(path, sizeof(path), "%s/proc/%s", getenv("TEST_DATA") ?: "tests/data", name);
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                fail_msg("cannot open fixture %s: %m (set TEST_DATA)", path);
-        return fd;
-}
 
 static json_t *get(json_t *o, const char *path) {
         char buf[128], *save = NULL;
@@ -153,28 +143,9 @@ static void test_writer_decimals(void **state) {
         }
 }
 
-typedef struct Tree {
-        char path[PATH_MAX];
-} Tree;
-
-static void tree_write(Tree *tr, const char *rel, const char *data) {
-        char p[PATH_MAX + 64];
-        FILE *f;
-
-        /* "w" truncates the same inode, so the fds SysInfo keeps see the new text */
-        snprintf(p, sizeof(p), "%s/%s", tr->path, rel);
-        f = fopen(p, "we");
-        assert_non_null(f);
-        assert_int_equal(fputs(data, f) >= 0, 1);
-        assert_int_equal(fclose(f), 0);
-}
-
 static int tree_setup(void **state) {
-        Tree *tr = calloc(1, sizeof(Tree));
+        Tree *tr = tree_new("test-sysinfo");
 
-        assert_non_null(tr);
-        snprintf(tr->path, sizeof(tr->path), "%s/test-sysinfo-XXXXXX", getenv("TMPDIR") ?: "/tmp");
-        assert_non_null(mkdtemp(tr->path));
         tree_write(tr, "stat", "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0\ncpu1 50 0 50 400 0\nbtime 1\n");
         tree_write(tr, "meminfo", "MemTotal: 1000 kB\nMemAvailable: 250 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n");
         tree_write(tr, "loadavg", "0.00 0.01 0.05 1/100 5\n");
@@ -183,22 +154,10 @@ static int tree_setup(void **state) {
         return 0;
 }
 
-static int tree_teardown(void **state) {
-        Tree *tr = *state;
-        char cmd[PATH_MAX + 16];
-
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tr->path);
-        assert_int_equal(system(cmd), 0);
-        free(tr);
-        return 0;
-}
-
 static SysInfo *tree_sysinfo(Tree *tr) {
         SysInfo *s = NULL;
-        int fd = open(tr->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-        assert_true(fd >= 0);
-        assert_int_equal(sysinfo_new(fd, &s), 0);
+        assert_int_equal(sysinfo_new(tree_open(tr), &s), 0);
         return s;
 }
 
