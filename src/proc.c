@@ -41,17 +41,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "proc-util.h"
 #include "proc.h"
 #include "protocol.h"
-
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
 
 #define PID_FMT "%d"
 #define UID_FMT "%u"
@@ -597,24 +593,20 @@ const char *proc_table_user_name(ProcTable *t, uid_t uid) {
 int proc_table_new(int proc_fd, ProcTable **ret) {
         _cleanup_(proc_table_freep) ProcTable *t = NULL;
         _cleanup_close_ int fd = proc_fd;
-        struct statfs sfs;
         long v;
         int r;
 
         if (!ret)
                 return -EINVAL;
-        if (fd < 0) {
-                fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-        } else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-                return -errno;
+        fd = proc_root_open(TAKE_FD(fd));
+        if (fd < 0)
+                return fd;
 
         t = calloc(1, sizeof(ProcTable));
         if (!t)
                 return -ENOMEM;
         t->proc_fd = TAKE_FD(fd);
-        t->is_procfs = fstatfs(t->proc_fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+        t->is_procfs = fd_is_procfs(t->proc_fd);
         v = sysconf(_SC_CLK_TCK);
         t->clk_tck = v > 0 ? v : 100;
         v = sysconf(_SC_PAGESIZE);

@@ -33,17 +33,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "proc-util.h"
 #include "protocol.h"
 #include "sysinfo.h"
 
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
 
 #define SYSINFO_PROCESSES_MAX_AGE_USEC (30 * USEC_PER_SEC)
 #define SYSINFO_DENTS_BUF (64 * 1024)
@@ -108,16 +105,12 @@ struct SysInfo {
 int sysinfo_new(int proc_fd, SysInfo **ret) {
         _cleanup_(sysinfo_freep) SysInfo *s = NULL;
         _cleanup_close_ int fd = proc_fd;
-        struct statfs sfs;
 
         if (!ret)
                 return -EINVAL;
-        if (fd < 0) {
-                fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-        } else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-                return -errno;
+        fd = proc_root_open(TAKE_FD(fd));
+        if (fd < 0)
+                return fd;
 
         s = calloc(1, sizeof(SysInfo));
         if (!s)
@@ -125,7 +118,7 @@ int sysinfo_new(int proc_fd, SysInfo **ret) {
         for (size_t i = 0; i < _FILE_MAX; i++)
                 s->fds[i] = -EBADF;
         s->proc_fd = TAKE_FD(fd);
-        s->is_procfs = fstatfs(s->proc_fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+        s->is_procfs = fd_is_procfs(s->proc_fd);
 
         for (size_t i = 0; i < _FILE_MAX; i++) {
                 s->fds[i] = openat(s->proc_fd, file_names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the /proc readers (proc.c, sysinfo.c) share: the root they read below. */
+
+#include <stdbool.h>
+
+/* The /proc root of a reader: proc_fd taken over (and made close-on-exec), or /proc
+ * opened when proc_fd is negative (a fixture tree is passed as proc_fd in the tests).
+ * Returns the fd or -errno; proc_fd is closed on failure. */
+int proc_root_open(int proc_fd);
+
+/* Whether fd is on a real procfs (not a fixture tree). */
+bool fd_is_procfs(int fd);
