@@ -78,6 +78,31 @@ static int get_pid(Call *call, pid_t *ret) {
         return 0;
 }
 
+/* The process PID, read now. Returns 1 with *ret set; 0 with NoSuchProcess replied when
+ * there is none; <0 on failure. */
+static int read_process(Call *call, pid_t pid, const ProcessInfo **ret) {
+        int r;
+
+        r = proc_table_read_one(call->manager->procs, pid, ret);
+        if (r == -ESRCH || r == -ENOENT) {
+                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) pid);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+/* The backend's entry for PID if procmgrd started this very process (P, as just read), not
+ * an earlier one whose pid was reused. */
+static Managed *find_managed(Manager *m, pid_t pid, const ProcessInfo *p) {
+        Managed *mp = backend_find(m->backend, pid);
+
+        if (mp && mp->start_ticks != 0 && mp->start_ticks != p->start_ticks)
+                return NULL;
+        return mp;
+}
+
 typedef struct StatusContext {
         Call *call;
         json_t *reply;
@@ -103,21 +128,15 @@ int command_status(Call *call) {
 
         if (get_pid(call, &pid) < 0)
                 return 0;
-        r = proc_table_read_one(m->procs, pid, &p);
-        if (r == -ESRCH || r == -ENOENT) {
-                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) pid);
-                return 0;
-        }
-        if (r < 0)
+        r = read_process(call, pid, &p);
+        if (r <= 0)
                 return r;
         if (!auth_call_is_privileged(call) && call_peer(call)->is_unix && p->uid != call_peer(call)->uid) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "process %i belongs to another user", (int) pid);
                 return 0;
         }
 
-        mp = backend_find(m->backend, pid);
-        if (mp && mp->start_ticks != 0 && mp->start_ticks != p->start_ticks)
-                mp = NULL;
+        mp = find_managed(m, pid, p);
         reply = call_reply_new(call);
         if (!reply || json_object_set_new(reply, "process", process_json(m, p)) < 0)
                 return -ENOMEM;
@@ -248,12 +267,8 @@ int command_stop(Call *call) {
                                  pid == 1 ? "PID 1" : "procmgrd itself");
                 return 0;
         }
-        r = proc_table_read_one(m->procs, pid, &p);
-        if (r == -ESRCH || r == -ENOENT) {
-                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) pid);
-                return 0;
-        }
-        if (r < 0)
+        r = read_process(call, pid, &p);
+        if (r <= 0)
                 return r;
         /* A zombie has exited already; only its parent's wait() is missing. */
         if (p->state == 'Z' || p->state == 'X') {
@@ -266,9 +281,7 @@ int command_stop(Call *call) {
                 return 0;
         }
 
-        mp = backend_find(m->backend, pid);
-        if (mp && mp->start_ticks != 0 && mp->start_ticks != p->start_ticks)
-                mp = NULL;
+        mp = find_managed(m, pid, p);
 
         ctx = calloc(1, sizeof(StopContext));
         if (!ctx)
