@@ -65,15 +65,10 @@ static void check_conversions(const char *s) {
 static void check_split(const char *s, size_t max) {
         _cleanup_strv_free_ char **words = NULL;
         size_t total = 0;
-        int r;
 
-        r = split_command(s, max, &words);
-        fuzz_assert(r >= 0 || r == -EINVAL || r == -E2BIG);
-        if (r < 0)
+        words = fuzz_split_command(s, max);
+        if (!words)
                 return;
-        fuzz_assert(words);
-        fuzz_assert((size_t) r <= max);
-        fuzz_assert(strv_length(words) == (size_t) r);
         /* Quotes and escapes only ever remove bytes. */
         for (char **w = words; *w; w++)
                 total += strlen(*w);

@@ -8,10 +8,14 @@
  * saved, and which fails the corpus replay in `make check`.
  */
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "split.h"
+#include "strv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,3 +27,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
                         abort();                                                        \
                 }                                                                       \
         } while (0)
+
+/* split_command() with the invariants that hold for any input: returns the words (the
+ * caller frees them), or NULL when the input was refused (-EINVAL, -E2BIG). */
+static inline char **fuzz_split_command(const char *s, size_t max) {
+        char **words = NULL;
+        int r;
+
+        r = split_command(s, max, &words);
+        fuzz_assert(r >= 0 || r == -EINVAL || r == -E2BIG);
+        if (r < 0)
+                return NULL;
+        fuzz_assert(words);
+        fuzz_assert((size_t) r <= max);
+        fuzz_assert(strv_length(words) == (size_t) r);
+        return words;
+}
