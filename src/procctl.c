@@ -387,17 +387,26 @@ static int verb_no_options(int argc, char **argv) {
         return OPT_CONTINUE;
 }
 
+/* A verb without options or arguments of its own: sends {"cmd": CMD}. Sets *ret_reply to
+ * the reply to print, or NULL when there is nothing more to do (--json, --help, an error);
+ * returns the exit status. */
+static int verb_call_plain(int argc, char **argv, Context *ctx, const char *cmd, json_t **ret_reply) {
+        int r;
+
+        *ret_reply = NULL;
+        r = verb_no_options(argc, argv);
+        if (r != OPT_CONTINUE)
+                return r;
+        return call(ctx, json_pack("{s:s}", "cmd", cmd), arg_json ? NULL : ret_reply);
+}
+
 static int verb_ping(int argc, char **argv, Context *ctx) {
         json_auto_t *reply = NULL;
         _cleanup_free_ char *version = NULL;
         int r;
 
-        r = verb_no_options(argc, argv);
-        if (r != OPT_CONTINUE)
-                return r;
-
-        r = call(ctx, json_pack("{s:s}", "cmd", "PING"), &reply);
-        if (r != 0 || arg_json)
+        r = verb_call_plain(argc, argv, ctx, "PING", &reply);
+        if (!reply)
                 return r;
 
         version = value_to_string(json_object_get(reply, "version"));
@@ -856,12 +865,8 @@ static int verb_info(int argc, char **argv, Context *ctx) {
         size_t i;
         int r;
 
-        r = verb_no_options(argc, argv);
-        if (r != OPT_CONTINUE)
-                return r;
-
-        r = call(ctx, json_pack("{s:s}", "cmd", "INFO"), &reply);
-        if (r != 0 || arg_json)
+        r = verb_call_plain(argc, argv, ctx, "INFO", &reply);
+        if (!reply)
                 return r;
 
         cpu = json_object_get(reply, "cpu");
@@ -1026,12 +1031,8 @@ static int verb_describe(int argc, char **argv, Context *ctx) {
         size_t i, j;
         int r;
 
-        r = verb_no_options(argc, argv);
-        if (r != OPT_CONTINUE)
-                return r;
-
-        r = call(ctx, json_pack("{s:s}", "cmd", "DESCRIBE"), &reply);
-        if (r != 0 || arg_json)
+        r = verb_call_plain(argc, argv, ctx, "DESCRIBE", &reply);
+        if (!reply)
                 return r;
 
         version = value_to_string(json_object_get(reply, "version"));
