@@ -247,6 +247,21 @@ reply=$(pc status "$pid")
 is "STATUS after the restart: unit and unit_state" \
         "$(json '(j["unit"], j["unit_state"], j["process"]["managed"])' <<<"$reply")" "('$unit', 'active/running', True)"
 
+# ---- the system bus goes away: exit with failure, Restart= brings procmgrd back -----------
+old_main=$(show procmgrd.service MainPID)
+old_restarts=$(show procmgrd.service NRestarts)
+in_sb systemctl restart dbus.service
+check "losing the bus ends procmgrd and systemd restarts it" \
+        retry eval '[ "$(show procmgrd.service NRestarts)" -gt "$old_restarts" ] &&
+                    [ "$(show procmgrd.service MainPID)" != "$old_main" ] &&
+                    [ "$(service_state)" = active ]'
+check "... the journal says why" \
+        retry eval 'in_sb journalctl -u procmgrd.service -o cat --no-pager | grep -q "Lost the system bus"'
+reply=$(pc list --managed)
+is "... and it manages the process again (found through its scope)" \
+        "$(json '[(p["pid"], p["unit"]) for p in j["processes"]]' <<<"$reply")" "[($pid, '$unit')]"
+is "... over the new bus: INFO backend systemd" "$(pc info | json 'j["backend"]')" systemd
+
 # ---- --exit-idle with socket activation ----------------------------------------------------
 cat >"$work/idle.conf" <<EOF
 [Service]
