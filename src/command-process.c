@@ -291,6 +291,11 @@ int command_stop(Call *call) {
                 .timeout = (usec_t) timeout_ms * USEC_PER_MSEC, .managed = !!mp,
         };
         /* Stopping what procmgrd did not start needs the stronger right. */
-        auth_authorize(m->auth, call, mp ? AUTH_ACTION_STOP : AUTH_ACTION_STOP_ANY, stop_authorized, ctx);
+        /* org.procmgr.stop covers the caller's own managed processes; anything else — what
+         * procmgrd did not start, or another user's — needs the stronger stop-any. */
+        auth_authorize(m->auth, call,
+                       mp && (!call_peer(call)->is_unix || mp->uid == call_peer(call)->uid) ? AUTH_ACTION_STOP
+                                                                                         : AUTH_ACTION_STOP_ANY,
+                       stop_authorized, ctx);
         return 0;
 }

@@ -368,6 +368,11 @@ int privileges_drop(const PrivilegesConfig *c) {
         if (r < 0)
                 return r;
 
+        /* The token lives in our memory: no core dump of us, whatever fs.suid_dumpable says
+         * (systemd-coredump sets it to 2). Started processes are dumpable again after execve. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return log_error_errno(errno, "Cannot make procmgrd non-dumpable: %m");
+
         keep_text = cap_to_text(keep, NULL);
         log_info("Dropped privileges: running as uid %u gid %u, capabilities '%s', bounding set the same.",
                  (unsigned) uid, (unsigned) gid, strna(keep_text));

@@ -220,6 +220,14 @@ sed -i '/^nobody-alias:/d' /etc/passwd
 as_nobody stop "$FOREIGN"
 expect "nobody with the test rule: STOP of a process procmgrd did not start (stop-any) is AccessDenied" \
         AccessDenied
+# org.procmgr.stop covers one's own managed processes; another user's needs stop-any.
+if [ -n "$ROOT_CHILD" ]; then
+        as_nobody stop "$ROOT_CHILD"
+        expect "nobody with the test rule: STOP of root's managed process (stop-any) is AccessDenied" \
+                AccessDenied
+else
+        not_ok "nobody with the test rule: STOP of root's managed process (no process)"
+fi
 if [ -n "$NB_CHILD" ]; then
         as_nobody stop --signal KILL "$NB_CHILD"
         expect "nobody with the test rule: STOP of its own started process is allowed" ok
