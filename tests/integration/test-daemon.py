@@ -16,6 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import pmtest  # noqa: E402
 from pmtest import Client, Daemon, Tap, process_gone, settled_fds, skip_all, wait_for  # noqa: E402
 
 E = "org.procmgr.Error."
@@ -404,8 +405,10 @@ try:
 
     # 1000 idle connections while others are served
     if hard == resource.RLIM_INFINITY or hard >= 1100:
-        t.ok(int(nofile_soft(d.pid)) >= 1024 + 256, "the daemon raised its descriptor limit for 1024 connections",
-             nofile_soft(d.pid))
+        # valgrind (PROCMGRD_WRAPPER) keeps descriptors for itself and virtualizes the limit.
+        if not pmtest.WRAPPER:
+            t.ok(int(nofile_soft(d.pid)) >= 1024 + 256,
+                 "the daemon raised its descriptor limit for 1024 connections", nofile_soft(d.pid))
         idle = []
         for _ in range(1000):
             x = d.tcp()
@@ -420,7 +423,8 @@ try:
         r = c.call(cmd="START", argv=["sleep", "300"])
         if t.ok(r.get("ok"), "START with 1000 idle connections open", r):
             started.append(r["pid"])
-            t.eq(nofile_soft(r["pid"]), "1024", "a started process gets the original descriptor limit back")
+            if not pmtest.WRAPPER:
+                t.eq(nofile_soft(r["pid"]), "1024", "a started process gets the original descriptor limit back")
             t.ok(c.call(cmd="STOP", pid=r["pid"]).get("ok"), "and STOP")
         c.close()
         for x in idle:
@@ -564,7 +568,6 @@ if have6:
         d.cleanup()
 
 # --- bad command lines -----------------------------------------------------------------
-import pmtest  # noqa: E402
 for args, what in [(["--listen", "nonsense"], "bad --listen"), (["--bogus"], "unknown option"),
                    (["--token-file", "/nonexistent/token", "--listen", "127.0.0.1:1"], "missing token file"),
                    (["--max-line", "0"], "bad --max-line")]:
