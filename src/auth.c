@@ -115,6 +115,7 @@ static bool token_equal(const char *expected, const char *given) {
 }
 
 #define AUTH_FAILURE_RECORDS_PER_SEC 3
+#define AUTH_FAILURES_PER_CONNECTION 5
 
 static void auth_log_failure(Auth *a, const Call *call) {
         usec_t now = 0;
@@ -140,6 +141,10 @@ bool auth_token_valid(Auth *a, const Call *call, const char *token) {
         if (expected && token && token_equal(expected, token))
                 return true;
         auth_log_failure(a, call);
+        /* A connection that keeps guessing is closed after this reply: guessing then costs a
+         * new connection (and a slot of the connection limit) every few tries. */
+        if (call->connection && ++call->connection->auth_failures >= AUTH_FAILURES_PER_CONNECTION)
+                call->connection->closing = true;
         return false;
 }
 

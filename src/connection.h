@@ -57,6 +57,7 @@ struct Connection {
         sd_event_source *defer;         /* continues parsing buffered lines on the next iteration */
         Peer peer;
         bool authenticated;
+        unsigned auth_failures;         /* wrong tokens so far; the connection closes at a few */
 
         char *in;
         size_t in_len, in_alloc;

@@ -533,6 +533,13 @@ try:
     t.ok(c2.call(cmd="INFO").get("ok"), "after plain AUTH")
     c.close()
     c2.close()
+    c3 = d.tcp()
+    for i in range(4):
+        c3.call(cmd="AUTH", token=f"guess-{i}")
+    r = c3.call(cmd="LIST", token="guess-4")
+    t.eq(err(r), E + "AccessDenied", "the fifth wrong token on a connection is still AccessDenied")
+    t.ok(c3.at_eof(), "and closes that connection")
+    c3.close()
     t.ok("s3cret-token" not in d.logtext(), "the token never appears in the log")
 finally:
     d.cleanup()
