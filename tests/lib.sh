@@ -54,6 +54,11 @@ is() {
                 printf "  got:      '%s'\n  expected: '%s'\n" "$2" "$3" | diag
         fi
 }
+# bail REASON: stop the whole test as failed (TAP "Bail out!").
+bail() {
+        echo "Bail out! $*"
+        exit 1
+}
 # skip_all REASON: the whole test is skipped. Exit status 0: tap-driver.sh reports any
 # other, 77 too, as ERROR.
 skip_all() {
@@ -148,4 +153,52 @@ sandbox_started() {
                 echo "1..$tests"
                 exit 1
         fi
+}
+
+# sandbox_units DIR SOCK TOKEN [ARG...]: the project's units as test copies in DIR, for
+# SDNS_UNITS: DefaultDependencies=no, the socket on 127.0.0.1:5050 and SOCK, ExecStart=
+# the build tree's procmgrd with ARGs, the credential "token" set to TOKEN (none if "").
+sandbox_units() {
+        local units=$1 sock=$2 token=$3
+        shift 3
+        mkdir -p "$units/procmgrd.service.d" "$units/procmgrd.socket.d" "$units/procmgr.slice.d" || return
+        cp "$top_srcdir/systemd/procmgrd.socket" "$top_srcdir/systemd/procmgr.slice" "$units/" || return
+        if [ -f "$top_builddir/systemd/procmgrd.service" ]; then
+                cp "$top_builddir/systemd/procmgrd.service" "$units/"
+        else
+                sed -e 's|@sbindir[@]|/usr/sbin|g' "$top_srcdir/systemd/procmgrd.service.in" >"$units/procmgrd.service"
+        fi || return
+        printf '[Unit]\nDefaultDependencies=no\n\n[Socket]\nListenStream=\nListenStream=127.0.0.1:5050\nListenStream=%s\n' \
+                "$sock" >"$units/procmgrd.socket.d/test.conf"
+        printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nExecStart=\nExecStart=%s %s\n' \
+                "$PROCMGRD" "$*" >"$units/procmgrd.service.d/test.conf"
+        [ -z "$token" ] || printf 'SetCredential=token:%s\n' "$token" >>"$units/procmgrd.service.d/test.conf"
+        printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr.slice.d/test.conf"
+}
+
+# retry COMMAND...: run COMMAND every 10 ms until it succeeds, for at most 10 s (times
+# $SCALE): for kernel, journal or manager state that has no event to wait on.
+retry() {
+        local deadline=$(($(now_ms) + 10000 * SCALE))
+        until "$@"; do
+                [ "$(now_ms)" -lt $deadline ] || return 1
+                sleep 0.01
+        done
+}
+
+# json EXPR: evaluate a Python expression on the JSON document on stdin (bound to j);
+# prints "" for None/missing, lower-case true/false, "<Error>" when it can't.
+json() {
+        python3 -c '
+import json, sys
+try:
+    j = json.loads(sys.stdin.read())
+    v = eval(sys.argv[1])
+except Exception as e:
+    v = "<%s>" % type(e).__name__
+if v is None:
+    v = ""
+elif v is True or v is False:
+    v = str(v).lower()
+print(v)' "$1"
 }

@@ -20,31 +20,6 @@ N=scope-$$
 SOCK=/run/procmgrd/procmgrd.sock
 UINT64_MAX=18446744073709551615
 
-# Retry COMMAND every 10 ms for up to 10 s (kernel/journal state with no event to wait on).
-retry() {
-        local deadline=$(($(now_ms) + 10000))
-        until "$@"; do
-                [ "$(now_ms)" -lt $deadline ] || return 1
-                sleep 0.01
-        done
-}
-# json EXPR: evaluate a Python expression on the JSON document on stdin (bound to j);
-# prints "" for None/missing, lower-case true/false.
-json() {
-        python3 -c '
-import json, sys
-try:
-    j = json.loads(sys.stdin.read())
-    v = eval(sys.argv[1])
-except Exception as e:
-    v = "<%s>" % type(e).__name__
-if v is None:
-    v = ""
-elif v is True or v is False:
-    v = str(v).lower()
-print(v)' "$1"
-}
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/test-scope.XXXXXX") || exit 1
 chmod 755 "$work"
 cleanup() {
@@ -59,36 +34,12 @@ done
 
 # ---- the project's units, as test copies ------------------------------------------------
 units=$work/units
-mkdir -p "$units/procmgrd.service.d" "$units/procmgrd.socket.d" "$units/procmgr.slice.d"
-cp "$top/systemd/procmgrd.socket" "$top/systemd/procmgr.slice" "$units/"
-if [ -f "$top_builddir/systemd/procmgrd.service" ]; then
-        cp "$top_builddir/systemd/procmgrd.service" "$units/"
-else
-        sed -e 's|@sbindir[@]|/usr/sbin|g' "$top/systemd/procmgrd.service.in" >"$units/procmgrd.service"
-fi
 # Privilege drop: the main tests run the daemon as root where the option exists.
 daemon_args=
 if "$PROCMGRD" --help 2>/dev/null | grep -q -- --no-drop-privileges; then
         daemon_args=--no-drop-privileges
 fi
-printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgrd.socket.d/test.conf"
-cat >>"$units/procmgrd.socket.d/test.conf" <<EOF
-
-[Socket]
-ListenStream=
-ListenStream=127.0.0.1:5050
-ListenStream=$SOCK
-EOF
-cat >"$units/procmgrd.service.d/test.conf" <<EOF
-[Unit]
-DefaultDependencies=no
-
-[Service]
-ExecStart=
-ExecStart=$PROCMGRD $daemon_args
-SetCredential=token:scope-test-token
-EOF
-printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr.slice.d/test.conf"
+sandbox_units "$units" "$SOCK" scope-test-token $daemon_args || bail "cannot write the test units"
 
 # ---- boot -------------------------------------------------------------------------------
 t0=$(now_ms)
