@@ -235,7 +235,6 @@ static Call *connection_new_call(Connection *c) {
                 return NULL;
         call->manager = c->manager;
         call->connection = c;
-        call->peer = &c->peer;
         call->peer_copy = c->peer;
         call->authenticated = c->authenticated;
         if (c->calls_tail)

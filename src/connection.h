@@ -37,8 +37,7 @@ struct Call {
         Connection *connection;         /* NULL once the connection has gone away */
         Call *next;
         Request request;
-        const Peer *peer;               /* valid while connection != NULL; see call_peer() */
-        Peer peer_copy;                 /* kept so async work can still name the peer */
+        Peer peer_copy;                 /* a copy: async work may outlive the connection; see call_peer() */
         bool authenticated;             /* TCP: connection or this request carried the token */
         bool done;
         json_t *reply;
