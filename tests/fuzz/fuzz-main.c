@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "macro.h"
-#include "strv.h"
+#include "shared/macro.h"
+#include "shared/strv.h"
 
 /* Corpus files are small; anything larger is a mistake, not an input. */
 #define FUZZ_INPUT_MAX (16U * 1024U * 1024U)

@@ -21,10 +21,10 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "parse-util.h"
-#include "protocol.h"
-#include "split.h"
-#include "strv.h"
+#include "shared/parse-util.h"
+#include "protocol/protocol.h"
+#include "shared/split.h"
+#include "shared/strv.h"
 
 /* The daemon's default bound on a request line (connection.c counts it without '\n';
  * one more byte is allowed when it is the '\r' of "\r\n"). */

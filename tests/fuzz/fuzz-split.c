@@ -19,10 +19,10 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "parse-util.h"
-#include "protocol.h"
-#include "split.h"
-#include "strv.h"
+#include "shared/parse-util.h"
+#include "protocol/protocol.h"
+#include "shared/split.h"
+#include "shared/strv.h"
 
 static void check_conversions(const char *s) {
         char shown[40];

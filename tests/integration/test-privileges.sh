@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The privilege drop of the real procmgrd (src/privileges.c) and what started
+# The privilege drop of the real procmgrd (src/daemon/privileges.c) and what started
 # processes inherit, read from /proc/<pid>/status:
 #  - started as root, the daemon becomes user 'procmgr' with exactly the keep-set
 #    (CapPrm = CapBnd = CAP_KILL|CAP_SETGID|CAP_SETUID, CapEff = CAP_KILL, CapInh =

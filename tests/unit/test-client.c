@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* procctl's transport (src/client.c): target parsing, token files, and one call
+/* procctl's transport (src/client/client.c): target parsing, token files, and one call
  * against a scripted peer on a Unix socket in a temporary directory. */
 
 #include "config.h"
@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "client.h"
-#include "socket-util.h"
+#include "client/client.h"
+#include "shared/socket-util.h"
 
 static void test_targets(void **state) {
         static const struct {

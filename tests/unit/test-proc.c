@@ -24,8 +24,8 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "proc.h"
-#include "protocol.h"
+#include "daemon/proc.h"
+#include "protocol/protocol.h"
 
 static long clk_tck;
 static uint64_t page_size;

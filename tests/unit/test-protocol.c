@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "protocol.h"
+#include "protocol/protocol.h"
 
 static int parse(const char *line, Request *req, ErrorCode *e, char *msg) {
         return request_parse(line, strlen(line), req, e, msg, 256);

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "spawn.h"
+#include "daemon/spawn.h"
 
 /* sh -c 'exit 7', as the current user, no journal. */
 static SpawnedChild fork_held(void) {

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "parse-util.h"
-#include "split.h"
-#include "strv.h"
+#include "shared/parse-util.h"
+#include "shared/split.h"
+#include "shared/strv.h"
 
 static void check_split(const char *s, const char *const *want, size_t n) {
         _cleanup_strv_free_ char **l = NULL;

@@ -25,8 +25,8 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "protocol.h"
-#include "sysinfo.h"
+#include "protocol/protocol.h"
+#include "daemon/sysinfo.h"
 
 static json_t *get(json_t *o, const char *path) {
         char buf[128], *save = NULL;

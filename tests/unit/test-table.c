@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* procctl's column output and value formatters (src/table.c). */
+/* procctl's column output and value formatters (src/client/table.c). */
 
 #include "config.h"
 
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "table.h"
+#include "client/table.h"
 
 /* Prints t at width into a string the caller frees. */
 static char *render(const Table *t, size_t width) {

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Authorization decisions; see auth.h. TCP tokens are compared in constant
+ * time over the full configured length; failures are logged at most once a
+ * second with a count, so a guessing client cannot flood the journal.
+ *
+ * Unix peers that are not root ask polkit (polkit.c), asynchronously. The
+ * subject process is pinned with a pidfd and its start time compared with the
+ * one read at accept time before asking; when polkit answers, the pinned
+ * process must still be alive — otherwise the pid may have been recycled
+ * while polkit looked it up, and the answer is thrown away (denied). Only
+ * when polkit is unreachable (no bus, polkitd not running) does membership in
+ * --admin-group decide; any other polkit error denies.
+ */
+
+#include "config.h"
+
+#include <poll.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "daemon/auth.h"
+#include "daemon/event-log.h"
+#include "shared/log.h"
+#include "daemon/manager.h"
+#include "daemon/polkit.h"
+#include "daemon/proc.h"
+#include "shared/user-util.h"
+
+#define AUTH_BUS_RETRY_USEC (10 * USEC_PER_SEC)
+
+typedef struct AuthPending AuthPending;
+
+struct Auth {
+        Manager *manager;
+        usec_t fail_window_start;
+        unsigned fail_count;
+        unsigned fail_suppressed;
+
+        sd_bus *bus;                    /* our own, only when the manager has none */
+        usec_t bus_tried;
+        bool polkit_unreachable_logged;
+        AuthPending *pending;
+};
+
+/* A polkit question in flight. */
+struct AuthPending {
+        Auth *auth;
+        AuthPending *prev, *next;
+        PolkitQuery *query;
+        Call *call;
+        AuthAction action;
+        AuthCallback cb;
+        void *userdata;
+        int pidfd;                      /* pins the subject; -EBADF without pidfd support */
+};
+
+static const char *const action_ids[_AUTH_ACTION_MAX] = {
+        [AUTH_ACTION_LIST] = "org.procmgr.list",
+        [AUTH_ACTION_START] = "org.procmgr.start",
+        [AUTH_ACTION_STOP] = "org.procmgr.stop",
+        [AUTH_ACTION_STOP_ANY] = "org.procmgr.stop-any",
+        [AUTH_ACTION_START_AS_USER] = "org.procmgr.start-as-user",
+};
+
+const char *auth_action_id(AuthAction a) {
+        return a >= 0 && a < _AUTH_ACTION_MAX ? action_ids[a] : NULL;
+}
+
+int auth_new(Manager *m, Auth **ret) {
+        Auth *a = calloc(1, sizeof(Auth));
+
+        if (!a)
+                return -ENOMEM;
+        a->manager = m;
+        *ret = a;
+        return 0;
+}
+
+static AuthPending *auth_pending_free(AuthPending *p) {
+        if (!p)
+                return NULL;
+        if (p->prev)
+                p->prev->next = p->next;
+        else if (p->auth->pending == p)
+                p->auth->pending = p->next;
+        if (p->next)
+                p->next->prev = p->prev;
+        polkit_query_cancel(p->query);
+        (void) safe_close(p->pidfd);
+        free(p);
+        return NULL;
+}
+
+Auth *auth_free(Auth *a) {
+        if (!a)
+                return NULL;
+        /* At exit: cancel outstanding questions; their calls have nobody left to answer. */
+        while (a->pending)
+                auth_pending_free(a->pending);
+        sd_bus_flush_close_unref(a->bus);
+        free(a);
+        return NULL;
+}
+
+/* Compares every byte of the configured token whatever the input, so the time taken
+ * says nothing about how much of a guess was right. */
+static bool token_equal(const char *expected, const char *given) {
+        size_t el = strlen(expected), gl = strlen(given);
+        volatile unsigned char diff = (unsigned char) (el != gl);
+
+        for (size_t i = 0; i < el; i++)
+                diff |= (unsigned char) expected[i] ^ (unsigned char) (i < gl ? given[i] : 0);
+        return diff == 0;
+}
+
+#define AUTH_FAILURE_RECORDS_PER_SEC 3
+#define AUTH_FAILURES_PER_CONNECTION 5
+
+static void auth_log_failure(Auth *a, const Call *call) {
+        usec_t now = 0;
+
+        /* A client guessing tokens must not flood the journal: a few records a second, the
+         * next one counting what was left out. */
+        (void) sd_event_now(a->manager->event, CLOCK_MONOTONIC, &now);
+        if (now - a->fail_window_start >= USEC_PER_SEC) {
+                a->fail_window_start = now;
+                a->fail_count = 0;
+        }
+        if (a->fail_count++ >= AUTH_FAILURE_RECORDS_PER_SEC) {
+                a->fail_suppressed++;
+                return;
+        }
+        event_log_auth_failure(call_peer(call)->description, "invalid token", a->fail_suppressed);
+        a->fail_suppressed = 0;
+}
+
+bool auth_token_valid(Auth *a, const Call *call, const char *token) {
+        const char *expected = a->manager->config.token;
+
+        if (expected && token && token_equal(expected, token))
+                return true;
+        auth_log_failure(a, call);
+        /* A connection that keeps guessing is closed after this reply: guessing then costs a
+         * new connection (and a slot of the connection limit) every few tries. */
+        if (call->connection && ++call->connection->auth_failures >= AUTH_FAILURES_PER_CONNECTION)
+                call->connection->closing = true;
+        return false;
+}
+
+bool auth_call_is_privileged(const Call *call) {
+        const Peer *p = call_peer(call);
+
+        if (p->is_unix)
+                return p->has_cred && p->uid == 0;
+        return call->authenticated || call->manager->config.no_auth;
+}
+
+int auth_check_access(Call *call, Access access) {
+        const Peer *p = call_peer(call);
+
+        if (access == ACCESS_PUBLIC)
+                return 0;
+        if (p->is_unix) {
+                if (!p->has_cred) {
+                        call_reply_error(call, ERROR_ACCESS_DENIED, "peer credentials unavailable");
+                        return -EACCES;
+                }
+                /* READ is open to every local user; CONTROL is decided per object by the
+                 * handler (auth_authorize), since the action depends on the arguments. */
+                return 0;
+        }
+        if (auth_call_is_privileged(call))
+                return 0;
+        if (!call->manager->config.token)
+                call_reply_error(call, ERROR_AUTH_REQUIRED,
+                                 "no token configured on this daemon: TCP control is disabled");
+        else
+                call_reply_error(call, ERROR_AUTH_REQUIRED, "authenticate first (AUTH or 'token')");
+        return -EACCES;
+}
+
+/* The decision when polkit cannot be asked: the configured admin group, if any. */
+static int auth_fallback_group(Auth *a, const Peer *p) {
+        const char *group = a->manager->config.admin_group;
+        int r;
+
+        if (!group)
+                return 0;
+        r = user_in_group(p->uid, p->gid, group);
+        if (r < 0)
+                log_debug_errno(r, "Cannot check membership of uid %u in '%s': %m", (unsigned) p->uid, group);
+        return r > 0;
+}
+
+static void auth_note_unreachable(Auth *a, int r) {
+        if (a->polkit_unreachable_logged)
+                return;
+        a->polkit_unreachable_logged = true;
+        if (a->manager->config.admin_group)
+                log_notice_errno(r, "polkit is not reachable: members of group '%s' may start and stop processes.",
+                                 a->manager->config.admin_group);
+        else
+                log_notice_errno(r, "polkit is not reachable and no --admin-group is set: "
+                                    "only root may start and stop processes on the Unix socket.");
+}
+
+/* The bus to ask polkit on: the manager's, else our own, connected on first use (after
+ * the privilege drop, so polkitd sees the service user) and retried at most every 10 s. */
+static sd_bus *auth_bus(Auth *a) {
+        Manager *m = a->manager;
+        usec_t now = 0;
+        int r;
+
+        if (m->bus)
+                return m->bus;
+        if (a->bus && sd_bus_is_open(a->bus) > 0)
+                return a->bus;
+        a->bus = sd_bus_flush_close_unref(a->bus);
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (a->bus_tried != 0 && now - a->bus_tried < AUTH_BUS_RETRY_USEC)
+                return NULL;
+        a->bus_tried = now ?: 1;
+
+        r = sd_bus_open_system(&a->bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(a->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot connect to the system bus for polkit: %m");
+                a->bus = sd_bus_flush_close_unref(a->bus);
+                return NULL;
+        }
+        return a->bus;
+}
+
+static bool pidfd_exited(int pidfd) {
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+        /* A pidfd becomes readable when its process has exited. */
+        return poll(&pfd, 1, 0) > 0;
+}
+
+/* Is the peer still the process that connected? With the pidfd: it is alive (so its
+ * pid was not recycled). Always: its start time is the one read at accept time. */
+static bool auth_peer_unchanged(Auth *a, const Peer *p, int pidfd) {
+        uint64_t ticks;
+
+        if (pidfd >= 0 && pidfd_exited(pidfd))
+                return false;
+        return proc_get_start_ticks(a->manager->procs, p->pid, &ticks) >= 0 && ticks == p->start_ticks;
+}
+
+static void auth_finish(AuthPending *pending, int allowed) {
+        Call *call = pending->call;
+        AuthCallback cb = pending->cb;
+        void *userdata = pending->userdata;
+
+        auth_pending_free(pending);
+        cb(call, allowed, userdata);
+}
+
+static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error, void *userdata) {
+        AuthPending *pending = userdata;
+        Auth *a = pending->auth;
+        const Peer *p = call_peer(pending->call);
+        const char *action = auth_action_id(pending->action);
+
+        pending->query = NULL;          /* polkit.c freed it */
+
+        if (r == -EHOSTUNREACH) {
+                log_debug("polkit unreachable: %s", error ? error->name : "no bus");
+                auth_note_unreachable(a, r);
+                auth_finish(pending, auth_fallback_group(a, p));
+                return;
+        }
+        a->polkit_unreachable_logged = false;
+        /* Whatever polkit said, it is void if the subject is not the process that asked. */
+        if (!auth_peer_unchanged(a, p, pending->pidfd)) {
+                log_notice("%s: peer process went away while polkit checked, denying %s.", p->description, action);
+                auth_finish(pending, 0);
+                return;
+        }
+        if (r < 0) {
+                if (error)
+                        log_warning("polkit check of %s for %s failed, denying: %s: %s", action, p->description,
+                                    error->name, strna(error->message));
+                else
+                        log_warning_errno(r, "polkit check of %s for %s failed, denying: %m", action,
+                                          p->description);
+                auth_finish(pending, 0);
+                return;
+        }
+        log_debug("polkit: %s %s for %s%s.", action, r > 0 ? "granted" : "denied", p->description,
+                  is_challenge ? " (would need authentication)" : "");
+        auth_finish(pending, r > 0);
+}
+
+void auth_authorize(Auth *a, Call *call, AuthAction action, AuthCallback cb, void *userdata) {
+        const Peer *p = call_peer(call);
+        _cleanup_free_ AuthPending *pending = NULL;
+        PolkitSubject subject;
+        sd_bus *bus;
+        int r;
+
+        if (auth_call_is_privileged(call)) {
+                cb(call, 1, userdata);
+                return;
+        }
+        if (!p->is_unix || !p->has_cred || p->pid <= 0) {
+                cb(call, 0, userdata);
+                return;
+        }
+        /* No start time (the peer was gone at accept time): there is no safe subject. */
+        if (p->start_ticks == 0) {
+                log_debug("%s: peer process start time unknown, denying %s.", p->description, auth_action_id(action));
+                cb(call, 0, userdata);
+                return;
+        }
+
+        pending = calloc(1, sizeof(AuthPending));
+        if (!pending) {
+                cb(call, -ENOMEM, userdata);
+                return;
+        }
+        *pending = (AuthPending) {
+                .auth = a, .call = call, .action = action, .cb = cb, .userdata = userdata, .pidfd = -EBADF,
+        };
+        /* Pin the peer, then make sure the pinned process is the one that connected. */
+        pending->pidfd = (int) syscall(SYS_pidfd_open, p->pid, 0);
+        if (pending->pidfd < 0 && errno != ENOSYS) {
+                cb(call, 0, userdata);
+                return;
+        }
+        if (!auth_peer_unchanged(a, p, pending->pidfd)) {
+                log_debug("%s: peer process is gone, denying %s.", p->description, auth_action_id(action));
+                (void) safe_close(pending->pidfd);
+                cb(call, 0, userdata);
+                return;
+        }
+
+        bus = auth_bus(a);
+        subject = (PolkitSubject) { .pid = p->pid, .start_ticks = p->start_ticks, .uid = p->uid };
+        r = polkit_check_authorization(bus, &subject, auth_action_id(action), on_polkit_answer, pending,
+                                       &pending->query);
+        if (r < 0) {
+                (void) safe_close(pending->pidfd);
+                if (r != -EHOSTUNREACH) {
+                        log_warning_errno(r, "Cannot ask polkit about %s for %s, denying: %m",
+                                          auth_action_id(action), p->description);
+                        cb(call, 0, userdata);
+                        return;
+                }
+                auth_note_unreachable(a, r);
+                cb(call, auth_fallback_group(a, p), userdata);
+                return;
+        }
+        pending->next = a->pending;
+        if (a->pending)
+                a->pending->prev = pending;
+        a->pending = TAKE_PTR(pending);
+}

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Backend-independent parts: the table of managed processes and stopping a
+ * process safely. A stop targets (pid, start time) through a pidfd, so a pid
+ * that was recycled since the request is never signalled; the pidfd also
+ * tells us, without polling and for non-children too, when the process is
+ * gone. TERM → KILL escalation runs on a timer; the loop never waits.
+ */
+
+#include "config.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "daemon/backend.h"
+#include "shared/log.h"
+#include "daemon/manager.h"
+#include "daemon/proc.h"
+#include "daemon/process-watch.h"
+
+typedef struct StopOperation {
+        Manager *manager;
+        Managed *managed;               /* when the target is one of ours */
+        struct StopOperation *next;     /* in managed->stops */
+        pid_t pid;
+        int pidfd;                      /* -EBADF where pidfds are unavailable */
+        ProcessWatch *watch;
+        sd_event_source *timer;
+        bool killed;
+        BackendStopDone done;
+        void *userdata;
+} StopOperation;
+
+int backend_new(Manager *m, const BackendVTable *vt, Backend **ret) {
+        Backend *b = calloc(1, sizeof(Backend));
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        b->vtable = vt;
+        b->manager = m;
+        if (vt->init) {
+                r = vt->init(b);
+                if (r < 0) {
+                        free(b);
+                        return r;
+                }
+        }
+        *ret = b;
+        return 0;
+}
+
+static void stop_operation_finish(StopOperation *op, int r, const ExitStatus *st);
+
+static Managed *managed_free(Managed *m) {
+        if (!m)
+                return NULL;
+        /* Pending stops lose their target object but still finish through their pidfd. */
+        for (StopOperation *op = m->stops; op; op = op->next)
+                op->managed = NULL;
+        sd_event_source_disable_unref(m->child_source);
+        free(m->name);
+        free(m->unit);
+        free(m);
+        return NULL;
+}
+
+Backend *backend_free(Backend *b) {
+        if (!b)
+                return NULL;
+        if (b->vtable->done)
+                b->vtable->done(b);
+        for (size_t i = 0; i < b->n_managed; i++)
+                managed_free(b->managed[i]);
+        free(b->managed);
+        free(b);
+        return NULL;
+}
+
+const char *backend_name(const Backend *b) {
+        return b ? b->vtable->name : "none";
+}
+
+static size_t managed_index(const Backend *b, pid_t pid, bool *found) {
+        size_t lo = 0, hi = b->n_managed;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (b->managed[mid]->pid < pid)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = lo < b->n_managed && b->managed[lo]->pid == pid;
+        return lo;
+}
+
+Managed *backend_find(Backend *b, pid_t pid) {
+        bool found;
+        size_t i;
+
+        if (!b)
+                return NULL;
+        i = managed_index(b, pid, &found);
+        return found ? b->managed[i] : NULL;
+}
+
+int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char *name, const char *unit,
+                        uid_t uid, Managed **ret) {
+        Managed *m, **a;
+        bool found;
+        size_t i;
+
+        i = managed_index(b, pid, &found);
+        if (found) {
+                /* A pid we knew is gone and reused: the old record is stale. */
+                backend_remove_managed(b, b->managed[i]);
+                i = managed_index(b, pid, &found);
+        }
+        m = calloc(1, sizeof(Managed));
+        if (!m)
+                return -ENOMEM;
+        *m = (Managed) {
+                .backend = b, .pid = pid, .start_ticks = start_ticks, .uid = uid,
+                .name = strdup(name ?: ""), .unit = unit ? strdup(unit) : NULL,
+        };
+        if (!m->name || (unit && !m->unit))
+                return managed_free(m), -ENOMEM;
+        a = reallocarray(b->managed, b->n_managed + 1, sizeof(Managed *));
+        if (!a)
+                return managed_free(m), -ENOMEM;
+        b->managed = a;
+        memmove(a + i + 1, a + i, (b->n_managed - i) * sizeof(Managed *));
+        a[i] = m;
+        b->n_managed++;
+        if (ret)
+                *ret = m;
+        return 0;
+}
+
+void backend_remove_managed(Backend *b, Managed *m) {
+        bool found;
+        size_t i = managed_index(b, m->pid, &found);
+
+        if (found && b->managed[i] == m) {
+                memmove(b->managed + i, b->managed + i + 1, (b->n_managed - i - 1) * sizeof(Managed *));
+                b->n_managed--;
+        }
+        managed_free(m);
+}
+
+int backend_start(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata) {
+        return b->vtable->start(b, req, done, userdata);
+}
+
+int backend_stop(Backend *b, Managed *m, int sig, usec_t timeout, BackendStopDone done, void *userdata) {
+        return b->vtable->stop(b, m, sig, timeout, done, userdata);
+}
+
+int backend_status(Backend *b, Managed *m, BackendStatusDone done, void *userdata) {
+        if (!b->vtable->status)
+                return -EOPNOTSUPP;
+        return b->vtable->status(b, m, done, userdata);
+}
+
+static StopOperation *stop_operation_free(StopOperation *op) {
+        if (!op)
+                return NULL;
+        if (op->managed) {
+                for (StopOperation **p = &op->managed->stops; *p; p = &(*p)->next)
+                        if (*p == op) {
+                                *p = op->next;
+                                break;
+                        }
+        }
+        process_watch_free(op->watch);
+        sd_event_source_disable_unref(op->timer);
+        (void) safe_close(op->pidfd);
+        free(op);
+        return NULL;
+}
+
+static void stop_operation_finish(StopOperation *op, int r, const ExitStatus *st) {
+        BackendStopDone done = op->done;
+        void *userdata = op->userdata;
+
+        stop_operation_free(op);
+        done(r, st, userdata);
+}
+
+static void on_stop_gone(ProcessWatch *w, void *userdata) {
+        StopOperation *op = userdata;
+        ExitStatus st = {};
+
+        /* Our own children are reaped by their child source, which completes the stop with
+         * the exit status; for anything else, gone is gone. */
+        if (op->managed && op->managed->child_source && !op->managed->exited)
+                return;
+        if (op->managed && op->managed->exited)
+                st = op->managed->exit;
+        stop_operation_finish(op, 0, &st);
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        StopOperation *op = userdata;
+        int r;
+
+        if (!op->killed) {
+                op->killed = true;
+                log_info("Process %i did not exit in time, sending SIGKILL.", (int) op->pid);
+                r = pid_send_signal(op->pidfd, op->pid, SIGKILL);
+                if (r < 0 && r != -ESRCH)
+                        log_warning_errno(r, "Failed to SIGKILL process %i: %m", (int) op->pid);
+                /* SIGKILL cannot be ignored, but a process in D state may take a while; give it
+                 * a bounded grace before answering Timeout. */
+                (void) sd_event_source_set_time_relative(op->timer, 5 * USEC_PER_SEC);
+                (void) sd_event_source_set_enabled(op->timer, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        stop_operation_finish(op, -ETIMEDOUT, NULL);
+        return 0;
+}
+
+int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t timeout, Managed *m,
+                 BackendStopDone done, void *userdata) {
+        _cleanup_close_ int pidfd = -EBADF;
+        StopOperation *op;
+        uint64_t ticks;
+        int r;
+
+        /* The pidfd pins this process, so the check below can't be raced by pid reuse.
+         * Without pidfd support the check still narrows the window to a few syscalls. */
+        pidfd = pidfd_open_pid(pid);
+        if (pidfd < 0 && pidfd != -ENOSYS)
+                return pidfd;
+        r = proc_get_start_ticks(mgr->procs, pid, &ticks);
+        if (r < 0)
+                return r;
+        if (start_ticks != 0 && ticks != start_ticks)
+                return -ESRCH;
+
+        r = pid_send_signal(pidfd, pid, sig);
+        if (r < 0)
+                return r;
+        /* A stopped process can't act on TERM until it is continued. */
+        if (sig != SIGKILL && sig != SIGCONT)
+                (void) pid_send_signal(pidfd, pid, SIGCONT);
+
+        op = calloc(1, sizeof(StopOperation));
+        if (!op)
+                return -ENOMEM;
+        *op = (StopOperation) {
+                .manager = mgr, .managed = m, .pid = pid, .pidfd = TAKE_FD(pidfd),
+                .done = done, .userdata = userdata,
+        };
+        r = process_watch_new(mgr->event, pid, op->pidfd, on_stop_gone, op, &op->watch);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_time_relative(mgr->event, &op->timer, CLOCK_MONOTONIC, timeout, 0, on_stop_timeout, op);
+        if (r < 0)
+                goto fail;
+        if (m) {
+                op->next = m->stops;
+                m->stops = op;
+        }
+        return 0;
+fail:
+        op->done = NULL;
+        stop_operation_free(op);
+        return r;
+}
+
+void managed_exited(Managed *m, const ExitStatus *st) {
+        m->exited = true;
+        m->exit = *st;
+        while (m->stops)
+                stop_operation_finish(m->stops, 0, st);
+}

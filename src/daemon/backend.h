@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The seam between commands and the way processes are started and stopped.
+ * Two implementations: "systemd" (every process in its own transient scope)
+ * and "direct" (plain fork/exec when no service manager is reachable). The
+ * backend keeps the table of managed processes (pid → Managed). Everything is
+ * asynchronous: the loop keeps serving while a start/stop is in flight.
+ *
+ * Shared here too: stopping a process by pidfd with start-time check and
+ * TERM → KILL escalation, used for unmanaged processes and by both backends.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "shared/macro.h"
+#include "daemon/spawn.h"
+
+typedef struct Manager Manager;
+typedef struct Backend Backend;
+
+typedef struct ExitStatus {
+        bool known;
+        int code;               /* when signal == 0 */
+        int signal;
+} ExitStatus;
+
+typedef struct Managed {
+        Backend *backend;
+        pid_t pid;
+        uint64_t start_ticks;
+        char *name;
+        char *unit;             /* scope name; NULL for the direct backend */
+        uid_t uid;
+        sd_event_source *child_source;  /* while it is our child */
+        bool exited;
+        ExitStatus exit;
+        struct StopOperation *stops;     /* pending STOPs, completed when it is gone */
+} Managed;
+
+typedef void (*BackendStartDone)(int r, const char *error_msg, Managed *m, void *userdata);
+typedef void (*BackendStopDone)(int r, const ExitStatus *exit, void *userdata);
+/* extra: borrowed object of additional STATUS members (unit_state, memory_current…) or NULL. */
+typedef void (*BackendStatusDone)(int r, json_t *extra, void *userdata);
+
+typedef struct BackendVTable {
+        const char *name;               /* "systemd" or "direct" */
+        int (*init)(Backend *b);
+        void (*done)(Backend *b);
+        /* Start req; done is called exactly once unless this returns < 0. */
+        int (*start)(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata);
+        /* Stop m (and, for scopes, its whole tree); done called once unless this returns < 0. */
+        int (*stop)(Backend *b, Managed *m, int sig, usec_t timeout, BackendStopDone done, void *userdata);
+        /* Optional: extra STATUS members. */
+        int (*status)(Backend *b, Managed *m, BackendStatusDone done, void *userdata);
+} BackendVTable;
+
+struct Backend {
+        const BackendVTable *vtable;
+        Manager *manager;
+        Managed **managed;      /* sorted by pid */
+        size_t n_managed;
+        void *data;             /* implementation state */
+};
+
+extern const BackendVTable backend_direct_vtable;
+extern const BackendVTable backend_systemd_vtable;
+
+int backend_new(Manager *m, const BackendVTable *vt, Backend **ret);
+Backend *backend_free(Backend *b);
+const char *backend_name(const Backend *b);
+
+Managed *backend_find(Backend *b, pid_t pid);
+int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char *name, const char *unit,
+                        uid_t uid, Managed **ret);
+void backend_remove_managed(Backend *b, Managed *m);
+
+int backend_start(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata);
+int backend_stop(Backend *b, Managed *m, int sig, usec_t timeout, BackendStopDone done, void *userdata);
+int backend_status(Backend *b, Managed *m, BackendStatusDone done, void *userdata);
+
+/* Signal (pid, start_ticks) through a pidfd, escalate to SIGKILL after timeout, and call
+ * done once the process is gone. exit status is reported when the process is our child
+ * (the Managed child source fills it); -ESRCH when it was already gone or recycled. */
+int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t timeout, Managed *m,
+                 BackendStopDone done, void *userdata);
+/* Fork req (held on a pipe when hold), register it as managed with a child source that
+ * reaps it. Used by both backends. */
+int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, SpawnedChild *child, bool hold,
+                            Managed **ret);
+/* A Managed child exited: record the status and complete pending stops. */
+void managed_exited(Managed *m, const ExitStatus *st);

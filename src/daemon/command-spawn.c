@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * START: validate every member, resolve the executable and the user in the
+ * daemon (never in the child), authorize, then hand a SpawnRequest to the
+ * backend. The command line is never given to a shell.
+ */
+
+#include "config.h"
+
+#include <ctype.h>
+#include <grp.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/auth.h"
+#include "daemon/backend.h"
+#include "daemon/commands.h"
+#include "daemon/event-log.h"
+#include "shared/log.h"
+#include "daemon/manager.h"
+#include "daemon/privileges.h"
+#include "shared/split.h"
+#include "shared/strv.h"
+#include "shared/user-util.h"
+
+#define START_ARGV_MAX 16384
+#define START_ENV_MAX 512
+#define START_NAME_MAX 64
+#define START_GROUPS_MAX 256
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+typedef struct StartContext {
+        Call *call;
+        SpawnRequest req;
+} StartContext;
+
+static void start_context_free(StartContext *ctx) {
+        spawn_request_done(&ctx->req);
+        free(ctx);
+}
+
+static bool env_name_valid(const char *s) {
+        if (!*s || strlen(s) > 256)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (*p == '=' || (unsigned char) *p < 0x20 || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+/* Search PATH of the child's environment for a bare command name. */
+static int resolve_executable(const char *name, char **envp, char **ret) {
+        const char *path = DEFAULT_PATH;
+        char buf[PATH_MAX];
+
+        if (strchr(name, '/')) {
+                if (access(name, F_OK) < 0)
+                        return -errno;
+                *ret = strdup(name);
+                return *ret ? 0 : -ENOMEM;
+        }
+        for (char **e = envp; e && *e; e++)
+                if (strncmp(*e, "PATH=", 5) == 0)
+                        path = *e + 5;
+        for (const char *p = path; *p;) {
+                size_t n = strcspn(p, ":");
+                struct stat st;
+
+                if (n > 0 && n + 1 + strlen(name) < sizeof(buf)) {
+                        memcpy(buf, p, n);
+                        buf[n] = '/';
+                        strcpy(buf + n + 1, name);
+                        if (stat(buf, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+                                *ret = strdup(buf);
+                                return *ret ? 0 : -ENOMEM;
+                        }
+                }
+                p += n;
+                if (*p == ':')
+                        p++;
+        }
+        return -ENOENT;
+}
+
+static int build_env(const UserRecord *u, json_t *env, char ***ret, char *msg, size_t msg_size) {
+        _cleanup_strv_free_ char **l = NULL;
+        const char *key;
+        json_t *v;
+        size_t n = 0;
+        char *s;
+
+        /* The minimal clean environment; the daemon's own is never passed on. */
+        if (asprintf(&s, "PATH=%s", DEFAULT_PATH) < 0 || strv_consume(&l, &n, s) < 0)
+                return -ENOMEM;
+        if (asprintf(&s, "HOME=%s", u->home) < 0 || strv_consume(&l, &n, s) < 0)
+                return -ENOMEM;
+        if (asprintf(&s, "USER=%s", u->name) < 0 || strv_consume(&l, &n, s) < 0)
+                return -ENOMEM;
+        if (asprintf(&s, "LOGNAME=%s", u->name) < 0 || strv_consume(&l, &n, s) < 0)
+                return -ENOMEM;
+        if (asprintf(&s, "SHELL=%s", u->shell) < 0 || strv_consume(&l, &n, s) < 0)
+                return -ENOMEM;
+
+        if (env) {
+                if (json_object_size(env) > START_ENV_MAX) {
+                        (void) snprintf(msg, msg_size, "too many variables in 'env' (max %d)", START_ENV_MAX);
+                        return -EINVAL;
+                }
+                json_object_foreach(env, key, v) {
+                        size_t kl = strlen(key);
+
+                        if (!env_name_valid(key)) {
+                                char shown[40];
+                                string_sanitize(key, 32, shown, sizeof(shown));
+                                (void) snprintf(msg, msg_size, "invalid variable name '%s' in 'env'", shown);
+                                return -EINVAL;
+                        }
+                        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+                                (void) snprintf(msg, msg_size, "values in 'env' must be strings without NUL");
+                                return -EINVAL;
+                        }
+                        /* A variable given twice (PATH) replaces the default. */
+                        for (size_t i = 0; i < n; i++)
+                                if (strncmp(l[i], key, kl) == 0 && l[i][kl] == '=') {
+                                        free(l[i]);
+                                        l[i] = l[--n];
+                                        l[n] = NULL;
+                                        break;
+                                }
+                        if (asprintf(&s, "%s=%s", key, json_string_value(v)) < 0 || strv_consume(&l, &n, s) < 0)
+                                return -ENOMEM;
+                }
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int build_argv(Call *call, char ***ret, char *msg, size_t msg_size) {
+        _cleanup_strv_free_ char **argv = NULL;
+        const char *command = NULL;
+        json_t *arr = NULL, *v;
+        size_t n = 0, i;
+        int r;
+
+        r = request_get_json(&call->request, "argv", JSON_ARRAY, &arr, msg, msg_size);
+        if (r < 0)
+                return r;
+        r = request_get_string(&call->request, "command", &command, msg, msg_size);
+        if (r < 0)
+                return r;
+        if (arr && command) {
+                (void) snprintf(msg, msg_size, "give either 'argv' or 'command', not both");
+                return -EINVAL;
+        }
+        if (command) {
+                r = split_command(command, START_ARGV_MAX, &argv);
+                if (r < 0) {
+                        (void) snprintf(msg, msg_size, r == -E2BIG ? "too many words in 'command' (max %d)"
+                                                                   : "unterminated quote in 'command'", START_ARGV_MAX);
+                        return -EINVAL;
+                }
+                n = (size_t) r;
+        } else if (arr) {
+                if (json_array_size(arr) > START_ARGV_MAX) {
+                        (void) snprintf(msg, msg_size, "too many arguments in 'argv' (max %d)", START_ARGV_MAX);
+                        return -EINVAL;
+                }
+                json_array_foreach(arr, i, v) {
+                        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
+                                (void) snprintf(msg, msg_size, "'argv' must be an array of strings without NUL");
+                                return -EINVAL;
+                        }
+                        if (strv_extend(&argv, &n, json_string_value(v)) < 0)
+                                return -ENOMEM;
+                }
+        } else {
+                (void) snprintf(msg, msg_size, "START needs 'argv' or 'command'");
+                return -EINVAL;
+        }
+        if (n == 0 || argv[0][0] == '\0') {
+                (void) snprintf(msg, msg_size, "empty command line");
+                return -EINVAL;
+        }
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
+static int resolve_groups(const UserRecord *u, SpawnRequest *req) {
+        int n = START_GROUPS_MAX;
+        gid_t *g = calloc(n, sizeof(gid_t));
+
+        if (!g)
+                return -ENOMEM;
+        if (getgrouplist(u->name, u->gid, g, &n) < 0) {
+                /* More groups than we care to pass: keep the primary only. */
+                g[0] = u->gid;
+                n = 1;
+        }
+        req->groups = g;
+        req->n_groups = (size_t) n;
+        return 0;
+}
+
+static void start_done(int r, const char *error_msg, Managed *mp, void *userdata) {
+        StartContext *ctx = userdata;
+        Call *call = ctx->call;
+        json_t *reply;
+
+        if (r < 0) {
+                event_log_start_failed(ctx->req.name, ctx->req.description, call_peer(call)->description,
+                                       error_msg ?: strerror(-r));
+                call_reply_error(call, ERROR_SPAWN_FAILED, "%s", error_msg ?: strerror(-r));
+                start_context_free(ctx);
+                return;
+        }
+        event_log_process_started(mp->pid, mp->name, mp->unit, ctx->req.description, ctx->req.user,
+                                  call_peer(call)->description);
+        reply = call_reply_new(call);
+        if (!reply || json_object_set_new(reply, "pid", json_integer(mp->pid)) < 0 ||
+            json_object_set_new(reply, "unit", mp->unit ? json_string(mp->unit) : json_null()) < 0 ||
+            json_object_set_new(reply, "name", json_string(mp->name)) < 0) {
+                json_decref(reply);
+                call_reply_error(call, ERROR_INTERNAL, "out of memory (process %i was started)", (int) mp->pid);
+        } else
+                call_reply(call, reply);
+        start_context_free(ctx);
+}
+
+static void start_authorized(Call *call, int allowed, void *userdata) {
+        StartContext *ctx = userdata;
+        int r;
+
+        if (allowed <= 0) {
+                call_reply_error(call, ERROR_ACCESS_DENIED, "not authorized to start processes%s%s",
+                                 ctx->req.user ? " as " : "", ctx->req.user ?: "");
+                start_context_free(ctx);
+                return;
+        }
+        r = backend_start(call->manager->backend, &ctx->req, start_done, ctx);
+        if (r < 0) {
+                call_reply_error(call, ERROR_SPAWN_FAILED, "cannot start '%s': %s", ctx->req.name, strerror(-r));
+                start_context_free(ctx);
+        }
+}
+
+int command_start(Call *call) {
+        Manager *m = call->manager;
+        const Peer *peer = call_peer(call);
+        StartContext *ctx = NULL;
+        _cleanup_(user_record_done) UserRecord u = {};
+        _cleanup_strv_free_ char **argv = NULL, **envp = NULL;
+        const char *name = NULL, *cwd = NULL, *user = NULL;
+        long long memory_max = -1, cpu_quota = 0, tasks_max = -1;
+        json_t *env = NULL;
+        bool as_other_user, can_switch;
+        char msg[256];
+        int r;
+
+        if ((r = build_argv(call, &argv, msg, sizeof(msg))) < 0 ||
+            (r = request_get_string(&call->request, "name", &name, msg, sizeof(msg))) < 0 ||
+            (r = request_get_string(&call->request, "cwd", &cwd, msg, sizeof(msg))) < 0 ||
+            (r = request_get_string(&call->request, "user", &user, msg, sizeof(msg))) < 0 ||
+            (r = request_get_json(&call->request, "env", JSON_OBJECT, &env, msg, sizeof(msg))) < 0 ||
+            (r = request_get_int(&call->request, "memory_max", 1, INT64_MAX, &memory_max, msg, sizeof(msg))) < 0 ||
+            (r = request_get_int(&call->request, "cpu_quota", 1, 100000, &cpu_quota, msg, sizeof(msg))) < 0 ||
+            (r = request_get_int(&call->request, "tasks_max", 1, INT32_MAX, &tasks_max, msg, sizeof(msg))) < 0) {
+                if (r == -ENOMEM)
+                        return r;
+                return reply_bad_argument(call, r, msg), 0;
+        }
+        if (name) {
+                bool ok = *name && strlen(name) <= START_NAME_MAX;
+                for (const char *p = name; ok && *p; p++)
+                        ok = isalnum((unsigned char) *p) || strchr("-_.@:+", *p);
+                if (!ok) {
+                        call_reply_error(call, ERROR_INVALID_ARGUMENT,
+                                         "'name' must be 1-%d characters of [A-Za-z0-9-_.@:+]", START_NAME_MAX);
+                        return 0;
+                }
+        }
+        if (cwd && (cwd[0] != '/' || strlen(cwd) >= PATH_MAX)) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "'cwd' must be an absolute path");
+                return 0;
+        }
+
+        /* Who it runs as: asked for, else a Unix caller's own user, else --default-user. */
+        if (user)
+                r = user_record_lookup(user, false, &u);
+        else if (peer->is_unix)
+                r = user_record_lookup_uid_or_numeric(peer->uid, &u);
+        else
+                r = user_record_lookup(m->config.default_user, false, &u);
+        if (r == -ESRCH || r == -EINVAL) {
+                char shown[40];
+                string_sanitize(user ?: m->config.default_user, 32, shown, sizeof(shown));
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "unknown user '%s'", shown);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        as_other_user = user && !(peer->is_unix && u.uid == peer->uid);
+        /* Same uid under another name (a second passwd entry) may bring another primary group
+         * and other supplementary groups: only the caller's own entry is "itself". */
+        if (user && !as_other_user) {
+                _cleanup_(user_record_done) UserRecord self = {};
+                as_other_user = user_record_lookup_uid_or_numeric(peer->uid, &self) < 0 ||
+                                strcmp(self.name, u.name) != 0 || self.gid != u.gid;
+        }
+
+        /* After the privilege drop the daemon is not uid 0 but keeps CAP_SETUID/CAP_SETGID
+         * (permitted only; the child raises them): that, not the euid, says whether a
+         * child can switch user. */
+        can_switch = privileges_can_change_identity();
+        if (!can_switch && u.uid != geteuid()) {
+                call_reply_error(call, ERROR_ACCESS_DENIED,
+                                 "procmgrd holds no CAP_SETUID/CAP_SETGID and cannot start processes as '%s'",
+                                 u.name);
+                return 0;
+        }
+        /* procmgrd's own service user may manage units through polkit: a process running
+         * as that user would hold the same power over systemd. Never hand it out. */
+        if (can_switch && geteuid() != 0 && u.uid == geteuid()) {
+                call_reply_error(call, ERROR_ACCESS_DENIED,
+                                 "refusing to start processes as procmgrd's own user '%s'", u.name);
+                return 0;
+        }
+
+        r = build_env(&u, env, &envp, msg, sizeof(msg));
+        if (r == -EINVAL)
+                return reply_bad_argument(call, r, msg), 0;
+        if (r < 0)
+                return r;
+
+        ctx = calloc(1, sizeof(StartContext));
+        if (!ctx)
+                return -ENOMEM;
+        ctx->call = call;
+        ctx->req = (SpawnRequest) {
+                .argv = TAKE_PTR(argv),
+                .envp = TAKE_PTR(envp),
+                .uid = u.uid,
+                .gid = u.gid,
+                .change_identity = can_switch,
+                .memory_max = memory_max > 0 ? (uint64_t) memory_max : UINT64_MAX,
+                .cpu_quota = cpu_quota > 0 ? (uint64_t) cpu_quota : 0,
+                .tasks_max = tasks_max > 0 ? (uint64_t) tasks_max : UINT64_MAX,
+                .user = strdup(u.name),
+                .cwd = strdup(cwd ?: u.home),
+                .cwd_explicit = !!cwd,
+                .nofile_soft = m->nofile_soft_original,
+        };
+        const char *base = strrchr(ctx->req.argv[0], '/');
+        ctx->req.name = strdup(name ?: (base ? base + 1 : ctx->req.argv[0]));
+        ctx->req.description = strv_join(ctx->req.argv, " ");
+        if (!ctx->req.user || !ctx->req.cwd || !ctx->req.name || !ctx->req.description ||
+            (ctx->req.change_identity && resolve_groups(&u, &ctx->req) < 0)) {
+                start_context_free(ctx);
+                return -ENOMEM;
+        }
+        /* The name ends up in a unit's Description= and a journal identifier: keep it sane. */
+        if (!ctx->req.name[0] || strlen(ctx->req.name) > START_NAME_MAX)
+                ctx->req.name[MIN(strlen(ctx->req.name), (size_t) START_NAME_MAX)] = '\0';
+
+        r = resolve_executable(ctx->req.argv[0], ctx->req.envp, &ctx->req.path);
+        if (r < 0) {
+                char shown[72];
+                string_sanitize(ctx->req.argv[0], 64, shown, sizeof(shown));
+                call_reply_error(call, ERROR_SPAWN_FAILED, "cannot execute '%s': %s", shown,
+                                 r == -ENOENT ? "command not found" : strerror(-r));
+                start_context_free(ctx);
+                return 0;
+        }
+
+        auth_authorize(m->auth, call, as_other_user ? AUTH_ACTION_START_AS_USER : AUTH_ACTION_START,
+                       start_authorized, ctx);
+        return 0;
+}

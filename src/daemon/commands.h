@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Command handlers, one per protocol command; see dispatch.c for the table. */
+
+#include "daemon/connection.h"
+
+int command_ping(Call *call);
+/* PING's reply without an id: what command_ping() sends, for the connection's fast path. */
+#define COMMAND_PING_REPLY_BARE "{\"ok\":true,\"msg\":\"pong\",\"version\":\"" PACKAGE_VERSION "\"}\n"
+int command_describe(Call *call);
+int command_auth(Call *call);
+int command_exit(Call *call);
+int command_info(Call *call);
+int command_logs(Call *call);
+int command_list(Call *call);
+int command_status(Call *call);
+int command_stop(Call *call);
+int command_start(Call *call);
+
+/* Shared by handlers: reply InvalidArgument with msg when r < 0. Returns r. */
+int reply_bad_argument(Call *call, int r, const char *msg);

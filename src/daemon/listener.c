@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Listening sockets and accepting. Over the connection limit a new peer gets
+ * one LimitExceeded line and is closed, instead of waiting in the backlog.
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/connection.h"
+#include "daemon/listener.h"
+#include "shared/log.h"
+#include "daemon/manager.h"
+
+#define LISTENER_RETRY_USEC (100 * USEC_PER_MSEC)
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Listener *l = userdata;
+
+        (void) sd_event_source_set_enabled(l->io, SD_EVENT_ON);
+        return 0;
+}
+
+/* accept() fails for want of descriptors or memory while the peer stays in the backlog:
+ * the socket remains readable, and retrying at once would spin. Stop watching it for a
+ * moment (connections that close meanwhile give descriptors back). */
+static void listener_pause(Listener *l, int error) {
+        int r;
+
+        if (!l->pause_logged) {
+                log_warning_errno(error, "Cannot accept a connection, pausing accepts: %m");
+                l->pause_logged = true;
+        }
+        if (l->retry)
+                r = sd_event_source_set_time_relative(l->retry, LISTENER_RETRY_USEC);
+        else
+                r = sd_event_add_time_relative(l->manager->event, &l->retry, CLOCK_MONOTONIC, LISTENER_RETRY_USEC,
+                                               10 * USEC_PER_MSEC, on_retry, l);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(l->retry, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return;         /* can't come back later: keep trying now rather than never */
+        (void) sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Listener *l = userdata;
+        Manager *m = l->manager;
+
+        /* Bounded: at most a batch per wakeup, so one busy listener can't starve the rest. */
+        for (unsigned i = 0; i < 64; i++) {
+                Connection *c;
+                int cfd, r;
+
+                cfd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (cfd < 0) {
+                        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                                return 0;
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                                listener_pause(l, -errno);
+                                return 0;
+                        }
+                        return log_warning_errno(errno, "accept() failed, ignoring: %m"), 0;
+                }
+                l->pause_logged = false;
+                if (m->n_connections >= m->config.max_connections) {
+                        log_debug("Connection limit (%u) reached, refusing a connection.", m->config.max_connections);
+                        connection_refuse(cfd, ERROR_LIMIT_EXCEEDED, "too many connections");
+                        continue;
+                }
+                r = connection_new(m, cfd, &c);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to set up connection, ignoring: %m");
+        }
+        return 0;
+}
+
+int listener_new(Manager *m, int fd, bool owned_path, const char *path, Listener **ret) {
+        Listener *l;
+        int r;
+
+        l = calloc(1, sizeof(Listener));
+        if (!l) {
+                (void) safe_close(fd);
+                return -ENOMEM;
+        }
+        *l = (Listener) { .manager = m, .fd = fd, .owned_path = owned_path, .is_unix = !!path };
+        if (path) {
+                l->path = strdup(path);
+                if (!l->path) {
+                        listener_free(l);
+                        return -ENOMEM;
+                }
+        }
+        r = sd_event_add_io(m->event, &l->io, fd, EPOLLIN, on_accept, l);
+        if (r < 0) {
+                listener_free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+Listener *listener_free(Listener *l) {
+        if (!l)
+                return NULL;
+        sd_event_source_disable_unref(l->io);
+        sd_event_source_disable_unref(l->retry);
+        (void) safe_close(l->fd);
+        if (l->owned_path && l->path)
+                (void) unlink(l->path);
+        free(l->path);
+        free(l);
+        return NULL;
+}

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon context and its life cycle: sockets → bus and backend →
+ * READY=1 → loop → STOPPING=1. See manager.h.
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon/auth.h"
+#include "daemon/backend.h"
+#include "daemon/list-job.h"
+#include "daemon/listener.h"
+#include "shared/log.h"
+#include "daemon/manager.h"
+#include "daemon/connection.h"
+#include "daemon/proc.h"
+#include "shared/socket-util.h"
+#include "daemon/sysinfo.h"
+
+#define LISTEN_BACKLOG 512
+
+void manager_config_done(ManagerConfig *c) {
+        if (c->token) {
+                /* Don't leave the secret in freed memory. */
+                explicit_bzero(c->token, strlen(c->token));
+                free(c->token);
+        }
+        free(c->default_user);
+        free(c->admin_group);
+        *c = (ManagerConfig) {};
+}
+
+int manager_new(ManagerConfig *config, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return -ENOMEM;
+        m->config = *config;
+        *config = (ManagerConfig) {};
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        r = auth_new(m, &m->auth);
+        if (r < 0)
+                return r;
+        r = proc_table_new(-1, &m->procs);
+        if (r < 0)
+                return r;
+        r = sysinfo_new(-1, &m->sysinfo);
+        if (r < 0)
+                return r;
+        r = list_job_new(m, &m->list_job);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        while (m->connections)
+                connection_free(m->connections);
+        m->list_job = list_job_free(m->list_job);
+        m->poller = connection_poller_free(m->poller);
+        for (size_t i = 0; i < m->n_listeners; i++)
+                listener_free(m->listeners[i]);
+        free(m->listeners);
+        backend_free(m->backend);
+        sd_event_source_disable_unref(m->exit_idle_timer);
+        proc_table_free(m->procs);
+        sysinfo_free(m->sysinfo);
+        sd_journal_close(m->journal);
+        auth_free(m->auth);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        manager_config_done(&m->config);
+        free(m);
+        return NULL;
+}
+
+static int manager_add_listener(Manager *m, int fd, bool owned, const char *path) {
+        Listener *l, **a;
+        int r;
+
+        a = reallocarray(m->listeners, m->n_listeners + 1, sizeof(Listener *));
+        if (!a) {
+                (void) safe_close(fd);
+                return -ENOMEM;
+        }
+        m->listeners = a;
+        r = listener_new(m, fd, owned, path, &l);
+        if (r < 0)
+                return r;
+        m->listeners[m->n_listeners++] = l;
+        return 0;
+}
+
+int manager_add_listen_fds(Manager *m) {
+        int n, r;
+
+        n = sd_listen_fds(true);
+        if (n < 0)
+                return log_error_errno(n, "Failed to read sockets passed by systemd: %m");
+        for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+                /* Only stream sockets that listen: anything else is a configuration error. */
+                if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+                        log_error("Passed descriptor %i is not a listening stream socket.", fd);
+                        return -EINVAL;
+                }
+                (void) fd_set_nonblock(fd, true);
+                (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+                r = manager_add_listener(m, fd, false, sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0 ? "" : NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to adopt passed socket %i: %m", fd);
+        }
+        return n;
+}
+
+int manager_add_listen_address(Manager *m, const char *address) {
+        SocketAddress a;
+        int fd, r;
+
+        r = socket_address_parse_inet(address, 5050, &a);
+        if (r < 0)
+                return log_error_errno(r, "Invalid listen address '%s': expected ADDR:PORT or [ADDR6]:PORT.", address);
+        fd = socket_listen(&a, LISTEN_BACKLOG);
+        if (fd < 0)
+                return log_error_errno(fd, "Failed to listen on %s: %m", address);
+        return manager_add_listener(m, fd, false, NULL);
+}
+
+int manager_add_listen_unix(Manager *m, const char *path) {
+        SocketAddress a;
+        mode_t old;
+        int fd, r;
+
+        r = socket_address_parse_unix(path, &a);
+        if (r < 0)
+                return log_error_errno(r, "Invalid socket path '%s': %m", path);
+        /* Anyone may connect; what they may do is decided per request. */
+        old = umask(0111);
+        fd = socket_listen(&a, LISTEN_BACKLOG);
+        umask(old);
+        if (fd < 0)
+                return log_error_errno(fd, "Failed to listen on %s: %m", path);
+        return manager_add_listener(m, fd, true, path);
+}
+
+static int on_exit_idle(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->n_connections > 0)
+                return 0;
+        /* The direct backend's children exist only in our memory: nobody would reap them or
+         * know they were ours. The systemd backend's live on in their scopes. */
+        if (m->backend && m->backend->vtable == &backend_direct_vtable && m->backend->n_managed > 0) {
+                log_debug("Not exiting while %zu directly started process(es) run.", m->backend->n_managed);
+                (void) sd_event_source_set_time_relative(s, m->config.exit_idle);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        log_info("No connections for a while, exiting (socket activation will start us again).");
+        return sd_event_exit(m->event, 0);
+}
+
+void manager_connection_added(Manager *m) {
+        if (m->exit_idle_timer)
+                (void) sd_event_source_set_enabled(m->exit_idle_timer, SD_EVENT_OFF);
+}
+
+void manager_connection_removed(Manager *m) {
+        if (m->exit_idle_timer && m->n_connections == 0) {
+                (void) sd_event_source_set_time_relative(m->exit_idle_timer, m->config.exit_idle);
+                (void) sd_event_source_set_enabled(m->exit_idle_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+static int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                m->bus = sd_bus_flush_close_unref(m->bus);
+                return r;
+        }
+        return 0;
+}
+
+/* The connection limit needs descriptors: raise the soft limit up to the hard one. The
+ * started processes get the original soft limit back (spawn.c), since select()-based
+ * programs break above 1024. */
+static void manager_raise_nofile(Manager *m) {
+        struct rlimit rl;
+        rlim_t want;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return;
+        m->nofile_soft_original = rl.rlim_cur;
+        want = (rlim_t) m->config.max_connections + 256;
+        if (rl.rlim_cur >= want)
+                return;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN(want, rl.rlim_max);
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_debug_errno(errno, "Cannot raise RLIMIT_NOFILE, ignoring: %m");
+        if (rl.rlim_cur < want)
+                log_notice("RLIMIT_NOFILE allows %llu descriptors, fewer than --max-connections needs.",
+                           (unsigned long long) rl.rlim_cur);
+}
+
+int manager_startup(Manager *m) {
+        const BackendVTable *vt = &backend_direct_vtable;
+        sigset_t ss;
+        int r;
+
+        if (m->n_listeners == 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "No sockets: not socket-activated and no --listen/--unix given.");
+
+        /* Child sources need SIGCHLD blocked; SIGTERM/SIGINT end the loop cleanly. */
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(errno, "sigprocmask() failed: %m");
+        (void) signal(SIGPIPE, SIG_IGN);
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGTERM: %m");
+        r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch SIGINT: %m");
+        (void) sd_event_set_watchdog(m->event, true);
+        manager_raise_nofile(m);
+
+        if (m->config.backend != BACKEND_DIRECT) {
+                r = manager_connect_bus(m);
+                if (r < 0 && m->config.backend == BACKEND_SYSTEMD)
+                        return log_error_errno(r, "Cannot connect to the system bus, but --backend=systemd: %m");
+                if (r < 0)
+                        log_notice_errno(r, "System bus not reachable (%m): using the direct backend, "
+                                            "started processes get no scopes.");
+                else
+                        vt = &backend_systemd_vtable;
+        }
+        r = backend_new(m, vt, &m->backend);
+        if (r < 0 && vt != &backend_direct_vtable && m->config.backend == BACKEND_AUTO) {
+                log_notice_errno(r, "No service manager reachable (%m): using the direct backend.");
+                r = backend_new(m, &backend_direct_vtable, &m->backend);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the %s backend: %m", vt->name);
+        /* With scopes our state lives in systemd: should the bus go away, exit with failure
+         * and let Restart=on-failure bring us back to find our processes again, rather than
+         * serve without a service manager. */
+        if (m->bus && m->backend->vtable == &backend_systemd_vtable)
+                (void) sd_bus_set_exit_on_disconnect(m->bus, true);
+
+        if (m->config.exit_idle > 0) {
+                r = sd_event_add_time_relative(m->event, &m->exit_idle_timer, CLOCK_MONOTONIC, m->config.exit_idle,
+                                               USEC_PER_SEC, on_exit_idle, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up the idle exit timer: %m");
+        }
+
+        /* A first sample now, so the first LIST has an interval to measure CPU% over. */
+        (void) proc_table_scan(m->procs);
+
+        if (!m->config.token && !m->config.no_auth)
+                log_info("No TCP token configured: TCP peers may only PING, DESCRIBE, AUTH and EXIT.");
+        if (m->config.no_auth)
+                log_warning("--no-auth: every TCP peer may start and stop processes. "
+                            "Use this for local development only.");
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %zu socket(s), backend %s.", m->n_listeners,
+                          backend_name(m->backend));
+        log_info("procmgrd %s ready, backend %s.", PACKAGE_VERSION, backend_name(m->backend));
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        if (r > 0)      /* sd-bus ends the loop with EXIT_FAILURE when the bus disconnects */
+                return log_error_errno(SYNTHETIC_ERRNO(ECONNRESET),
+                                       "Lost the system bus, exiting so that the service manager restarts us.");
+        log_info("procmgrd stopping.");
+        return r;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon context: owns the event loop, the optional system bus, the
+ * listeners, every connection, the backend that starts and stops processes,
+ * the /proc and INFO samplers and the configuration. It is the only mutable
+ * state of procmgrd besides the command line.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+#include <systemd/sd-journal.h>
+
+#include "shared/macro.h"
+
+typedef struct Backend Backend;
+typedef struct Connection Connection;
+typedef struct ConnectionPoller ConnectionPoller;
+typedef struct Listener Listener;
+typedef struct ProcTable ProcTable;
+typedef struct SysInfo SysInfo;
+typedef struct ListJob ListJob;
+typedef struct Auth Auth;
+
+typedef enum BackendKind {
+        BACKEND_AUTO,
+        BACKEND_SYSTEMD,
+        BACKEND_DIRECT,
+} BackendKind;
+
+typedef struct ManagerConfig {
+        size_t max_line;                /* bytes per request line, without the '\n' */
+        unsigned max_connections;
+        usec_t idle_timeout;            /* 0 = never */
+        usec_t exit_idle;               /* exit after this long without connections; 0 = never */
+        bool no_auth;                   /* TCP control without a token (development only) */
+        char *token;                    /* TCP token; NULL = none configured */
+        char *default_user;             /* who TCP-started processes run as */
+        char *admin_group;              /* group whose members may START/STOP when polkit is unreachable */
+        BackendKind backend;
+} ManagerConfig;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;                    /* system bus; NULL when unreachable */
+        ManagerConfig config;
+
+        Listener **listeners;
+        size_t n_listeners;
+
+        Connection *connections;        /* doubly linked */
+        unsigned n_connections;
+        ConnectionPoller *poller;       /* their sockets, one event source for all */
+        sd_event_source *exit_idle_timer;
+
+        Backend *backend;
+        Auth *auth;
+        ProcTable *procs;
+        ListJob *list_job;              /* LIST, scanned and written in slices */
+        SysInfo *sysinfo;
+        sd_journal *journal;            /* opened by the first LOGS, kept for the next ones */
+        rlim_t nofile_soft_original;    /* RLIMIT_NOFILE soft limit we were started with */
+} Manager;
+
+int manager_new(ManagerConfig *config, Manager **ret);    /* takes over config's strings */
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Adopt sockets passed by systemd (sd_listen_fds), or bind the given ones. */
+int manager_add_listen_fds(Manager *m);
+int manager_add_listen_address(Manager *m, const char *address);      /* ADDR:PORT */
+int manager_add_listen_unix(Manager *m, const char *path);
+
+/* Connect the bus, choose the backend, start serving. */
+int manager_startup(Manager *m);
+int manager_run(Manager *m);
+
+void manager_connection_added(Manager *m);
+void manager_connection_removed(Manager *m);
+void manager_config_done(ManagerConfig *c);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The /proc root shared by the /proc readers; see proc-util.h. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/vfs.h>
+
+#include "shared/macro.h"
+#include "daemon/proc-util.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+int proc_root_open(int proc_fd) {
+        _cleanup_close_ int fd = proc_fd;
+
+        if (fd < 0) {
+                fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+        } else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+bool fd_is_procfs(int fd) {
+        struct statfs sfs;
+
+        return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fork → (hold) → exec for started processes; see spawn.h. The daemon is
+ * single-threaded, so the child may call ordinary libc functions between fork
+ * and exec, but it allocates nothing it needs to free and never returns.
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "daemon/journal-stream.h"
+#include "shared/macro.h"
+#include "daemon/privileges.h"
+#include "daemon/spawn.h"
+#include "shared/strv.h"
+
+void spawn_request_done(SpawnRequest *req) {
+        strv_free(req->argv);
+        strv_free(req->envp);
+        free(req->path);
+        free(req->cwd);
+        free(req->name);
+        free(req->user);
+        free(req->description);
+        free(req->groups);
+        *req = (SpawnRequest) {};
+}
+
+typedef struct ChildError {
+        int error;
+        char step[28];
+} ChildError;
+
+_noreturn_ static void child_fail(int error_fd, int error, const char *step) {
+        ChildError e = { .error = error > 0 ? error : EIO };
+
+        strncpy(e.step, step, sizeof(e.step) - 1);
+        (void) !write(error_fd, &e, sizeof(e));
+        _exit(127);
+}
+
+static int close_all_fds_except(const int *keep, size_t n) {
+        /* close_range() on 5.9+; else walk /proc/self/fd would need allocation-free code,
+         * so fall back to a bounded loop over the descriptor limit. */
+        int max = 3;
+
+        for (size_t i = 0; i < n; i++)
+                max = MAX(max, keep[i] + 1);
+        for (int fd = 3; fd < max; fd++) {
+                bool k = false;
+                for (size_t i = 0; i < n; i++)
+                        if (keep[i] == fd)
+                                k = true;
+                if (!k)
+                        (void) close(fd);
+        }
+        if (syscall(SYS_close_range, (unsigned) max, ~0U, 0) >= 0)
+                return 0;
+        long lim = sysconf(_SC_OPEN_MAX);
+        for (long fd = max; fd < MIN(lim, 65536L); fd++)
+                (void) close((int) fd);
+        return 0;
+}
+
+static int child_reset_signals(void) {
+        sigset_t ss;
+
+        for (int sig = 1; sig < _NSIG; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                (void) signal(sig, SIG_DFL);
+        }
+        sigemptyset(&ss);
+        return sigprocmask(SIG_SETMASK, &ss, NULL);
+}
+
+int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifier, SpawnedChild *ret) {
+        _cleanup_close_ int hold_r = -EBADF, hold_w = -EBADF, err_r = -EBADF, err_w = -EBADF,
+                            null_fd = -EBADF;
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        err_r = p[0];
+        err_w = p[1];
+        if (hold) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return -errno;
+                hold_r = p[0];
+                hold_w = p[1];
+        }
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (null_fd < 0)
+                return -errno;
+
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int out = -1, keep[3], r;
+
+                hold_w = safe_close(hold_w);
+                err_r = safe_close(err_r);
+                (void) child_reset_signals();
+                if (setsid() < 0)
+                        child_fail(err_w, errno, "setsid");
+                /* The daemon raised its own descriptor limit; don't pass that on. */
+                if (req->nofile_soft > 0) {
+                        struct rlimit rl;
+                        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur > req->nofile_soft) {
+                                rl.rlim_cur = req->nofile_soft;
+                                (void) setrlimit(RLIMIT_NOFILE, &rl);
+                        }
+                }
+                /* Go on only when released with SPAWN_RELEASE_BYTE. Anything else gives up: "x"
+                 * (scope creation failed), or EOF (the daemon died before releasing us: don't
+                 * run outside the scope). A byte, not EOF, is the release, because children
+                 * forked meanwhile hold copies of the write end until they close everything. */
+                if (hold_r >= 0) {
+                        char c = 0;
+                        ssize_t n;
+                        do
+                                n = read(hold_r, &c, 1);
+                        while (n < 0 && errno == EINTR);
+                        if (n != 1 || c != SPAWN_RELEASE_BYTE) {
+                                ChildError e = { .error = ECANCELED, .step = "hold" };
+                                (void) !write(err_w, &e, sizeof(e));    /* for whoever still reads it */
+                                _exit(126);
+                        }
+                        hold_r = safe_close(hold_r);
+                }
+
+                /* stdout/stderr to the journal, connected now that we are in our scope, so
+                 * journald attributes the stream to it; /dev/null when there is no journal. */
+                if (journal_identifier)
+                        out = journal_stream_fd(journal_identifier, req->scope_prefix, getpid(), LOG_INFO);
+                if (dup2(null_fd, 0) < 0)
+                        child_fail(err_w, errno, "stdin");
+                if (dup2(out >= 0 ? out : null_fd, 1) < 0 || dup2(out >= 0 ? out : null_fd, 2) < 0)
+                        child_fail(err_w, errno, "stdout");
+
+                keep[0] = err_w;
+                (void) close_all_fds_except(keep, 1);
+
+                /* Identity, then capabilities (privileges.h). The daemon holds CAP_SETUID and
+                 * CAP_SETGID in its permitted set only; they become effective here, in the
+                 * child, just for the switch. The daemon itself is no longer uid 0, so the
+                 * kernel does not clear the permitted set on setresuid(): that is done
+                 * explicitly right after, for every child. A child of uid 0 gets the bounding
+                 * set back from execve() (root's "ordinary" set, narrowed by the daemon). */
+                if (req->change_identity) {
+                        r = privileges_child_raise_setid();
+                        if (r < 0)
+                                child_fail(err_w, -r, "capabilities");
+                        if (setgroups(req->n_groups, req->groups) < 0)
+                                child_fail(err_w, errno, "setgroups");
+                        if (setresgid(req->gid, req->gid, req->gid) < 0)
+                                child_fail(err_w, errno, "setresgid");
+                        if (setresuid(req->uid, req->uid, req->uid) < 0)
+                                child_fail(err_w, errno, "setresuid");
+                }
+                r = privileges_child_clear();
+                if (r < 0)
+                        child_fail(err_w, -r, "capabilities");
+
+                /* An explicit cwd must exist; the default (the user's home) falls back to
+                 * "/", as for users like nobody whose home does not exist. */
+                if (chdir(req->cwd ?: "/") < 0 && (req->cwd_explicit || chdir("/") < 0))
+                        child_fail(err_w, errno, "chdir");
+
+                execve(req->path, req->argv, req->envp);
+                child_fail(err_w, errno, "execve");
+        }
+
+        *ret = (SpawnedChild) {
+                .pid = pid,
+                .hold_fd = TAKE_FD(hold_w),
+                .error_fd = TAKE_FD(err_r),
+        };
+        return 0;
+}
+
+int spawn_release(int hold_fd) {
+        char c = SPAWN_RELEASE_BYTE;
+        ssize_t n;
+        int r = 0;
+
+        if (hold_fd < 0)
+                return -EBADF;
+        do
+                n = write(hold_fd, &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                r = n < 0 ? -errno : -EIO;
+        (void) safe_close(hold_fd);
+        return r;
+}
+
+int spawn_read_result(int error_fd, const char **ret_step) {
+        static char step[sizeof(((ChildError *) NULL)->step) + 1];
+        ChildError e;
+        ssize_t n;
+
+        n = read(error_fd, &e, sizeof(e));
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return 0;
+        if ((size_t) n < sizeof(e))
+                return EIO;
+        memcpy(step, e.step, sizeof(e.step));
+        step[sizeof(e.step)] = '\0';
+        if (ret_step)
+                *ret_step = step;
+        return e.error > 0 ? e.error : EIO;
+}

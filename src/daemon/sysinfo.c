@@ -1,0 +1,705 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * INFO's system figures. The proc files it needs (stat, meminfo, loadavg,
+ * uptime) are opened once and re-read with pread() at offset 0 into one reused
+ * buffer, usually one syscall per file; on a real procfs stat, meminfo and loadavg
+ * are sampled at most every SYSINFO_SAMPLE_MIN_USEC and uptime is CLOCK_BOOTTIME,
+ * what /proc/uptime shows, read without the file. CPU percentages are busy/total jiffies
+ * (busy = everything but idle and iowait) between this sample and the previous
+ * one; the first call has no previous sample and reports the average since
+ * boot. CPUs are matched by number, so hotplug does not mix them up; a CPU that
+ * just came online reports its average since boot. "processes" counts the
+ * numeric entries of the proc directory (thread groups, what top calls tasks);
+ * on a real procfs that listing costs milliseconds at a few thousand processes,
+ * so between listings (at most SYSINFO_PROCESSES_MAX_AGE_USEC apart) the count
+ * follows the proc root's link count, which procfs keeps at a constant plus the
+ * number of processes. Memory figures are bytes: used = total - available
+ * (MemAvailable, or MemFree + Buffers + Cached on kernels without it), swap
+ * used = SwapTotal - SwapFree. hostname and kernel (the release string) come
+ * from one uname() call. Never logs above debug.
+ */
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h> /* isfinite() only: a macro, no -lm */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/log.h"
+#include "daemon/proc-util.h"
+#include "protocol/protocol.h"
+#include "daemon/sysinfo.h"
+
+
+#define SYSINFO_PROCESSES_MAX_AGE_USEC (30 * USEC_PER_SEC)
+#define SYSINFO_DENTS_BUF (64 * 1024)
+#define SYSINFO_BUF_MAX (64 * 1024 * 1024)
+#define SYSINFO_SAMPLE_MIN_USEC (100 * USEC_PER_MSEC)
+
+typedef struct CpuSample {
+        long id;                /* -1: the aggregate "cpu" line */
+        uint64_t busy, total;
+} CpuSample;
+
+enum {
+        FILE_STAT,
+        FILE_MEMINFO,
+        FILE_LOADAVG,
+        FILE_UPTIME,
+        _FILE_MAX,
+};
+
+static const char *const file_names[_FILE_MAX] = {
+        [FILE_STAT]    = "stat",
+        [FILE_MEMINFO] = "meminfo",
+        [FILE_LOADAVG] = "loadavg",
+        [FILE_UPTIME]  = "uptime",
+};
+
+typedef struct MemInfo {
+        uint64_t total, available, free, buffers, cached, swap_total, swap_free;
+        bool have_available;
+} MemInfo;
+
+struct SysInfo {
+        int proc_fd;
+        bool is_procfs;
+        int fds[_FILE_MAX];
+
+        char *buf;
+        size_t buf_size;
+
+        CpuSample *prev, *cur;  /* [0] aggregate, then one per cpuN line */
+        size_t n_prev, n_cur, n_alloc;
+
+        /* The last sample of stat and meminfo, and what was computed from it. On a real
+         * procfs they are re-read at most every SYSINFO_SAMPLE_MIN_USEC: reading
+         * /proc/stat and /proc/meminfo costs more kernel time than a whole PING round
+         * trip, and a CPU share over less than that is noise anyway. */
+        usec_t min_interval;
+        usec_t sample_usec;
+        bool have_sample;
+        double *percent;        /* [0] aggregate, then per CPU, n_cur - 1 of them */
+        size_t n_percent_alloc;
+        MemInfo mem;
+        double load[3];
+
+        char *dents;
+        uint64_t processes;     /* from the last listing */
+        uint64_t nlink_offset;  /* link count of the proc root minus processes, then */
+        usec_t processes_usec;
+        bool have_processes;
+};
+
+int sysinfo_new(int proc_fd, SysInfo **ret) {
+        _cleanup_(sysinfo_freep) SysInfo *s = NULL;
+        _cleanup_close_ int fd = proc_fd;
+
+        if (!ret)
+                return -EINVAL;
+        fd = proc_root_open(TAKE_FD(fd));
+        if (fd < 0)
+                return fd;
+
+        s = calloc(1, sizeof(SysInfo));
+        if (!s)
+                return -ENOMEM;
+        for (size_t i = 0; i < _FILE_MAX; i++)
+                s->fds[i] = -EBADF;
+        s->proc_fd = TAKE_FD(fd);
+        s->is_procfs = fd_is_procfs(s->proc_fd);
+
+        for (size_t i = 0; i < _FILE_MAX; i++) {
+                s->fds[i] = openat(s->proc_fd, file_names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (s->fds[i] < 0)
+                        return -errno;
+        }
+
+        /* Fixture trees have no clock of their own: every call samples. */
+        s->min_interval = s->is_procfs ? SYSINFO_SAMPLE_MIN_USEC : 0;
+
+        s->buf_size = 16 * 1024;
+        s->buf = malloc(s->buf_size);
+        if (!s->buf)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+SysInfo *sysinfo_free(SysInfo *s) {
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < _FILE_MAX; i++)
+                safe_close(s->fds[i]);
+        safe_close(s->proc_fd);
+        free(s->buf);
+        free(s->prev);
+        free(s->cur);
+        free(s->dents);
+        free(s->percent);
+        free(s);
+        return NULL;
+}
+
+/* The whole file into s->buf, NUL-terminated. One pread when it fits. */
+static int read_file(SysInfo *s, int which, size_t *ret_len) {
+        size_t len = 0;
+
+        for (;;) {
+                size_t space = s->buf_size - len - 1;
+                ssize_t n;
+
+                n = pread(s->fds[which], s->buf + len, space, (off_t) len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                len += (size_t) n;
+                if ((size_t) n < space)
+                        break;
+                /* Filled the buffer: grow and read on. */
+                if (s->buf_size >= SYSINFO_BUF_MAX)
+                        return -EFBIG;
+                char *nb = realloc(s->buf, s->buf_size * 2);
+                if (!nb)
+                        return -ENOMEM;
+                s->buf = nb;
+                s->buf_size *= 2;
+        }
+        s->buf[len] = '\0';
+        *ret_len = len;
+        return 0;
+}
+
+static const char *skip_blanks(const char *p) {
+        while (*p == ' ' || *p == '\t')
+                p++;
+        return p;
+}
+
+static const char *parse_u64(const char *p, uint64_t *ret) {
+        uint64_t v = 0;
+        const char *s;
+
+        p = skip_blanks(p);
+        s = p;
+        for (; *p >= '0' && *p <= '9'; p++)
+                v = v * 10 + (uint64_t) (*p - '0');
+        if (p == s)
+                return NULL;
+        *ret = v;
+        return p;
+}
+
+/* Locale-independent "123.45" → double. */
+static const char *parse_decimal(const char *p, double *ret) {
+        uint64_t ip;
+        double v, scale = 0.1;
+
+        p = parse_u64(p, &ip);
+        if (!p)
+                return NULL;
+        v = (double) ip;
+        if (*p == '.')
+                for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+                        v += (*p - '0') * scale;
+        *ret = v;
+        return p;
+}
+
+static double round1(double v) {
+        /* without libm's round(); percentages are small and non-negative */
+        if (!isfinite(v) || v < 0 || v > 1e12)
+                return 0;
+        return (double) (uint64_t) (v * 10.0 + 0.5) / 10.0;
+}
+
+static int grow_samples(SysInfo *s, size_t need) {
+        CpuSample *a, *b;
+        size_t n;
+
+        if (need <= s->n_alloc)
+                return 0;
+        n = MAX(need, s->n_alloc * 2);
+        a = realloc(s->cur, n * sizeof(CpuSample));
+        if (!a)
+                return -ENOMEM;
+        s->cur = a;
+        b = realloc(s->prev, n * sizeof(CpuSample));
+        if (!b)
+                return -ENOMEM;
+        s->prev = b;
+        s->n_alloc = n;
+        return 0;
+}
+
+/* "cpu[N] user nice system idle iowait irq softirq steal …" lines into s->cur. */
+static int parse_proc_stat(SysInfo *s, const char *buf) {
+        s->n_cur = 0;
+
+        for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                uint64_t f[8] = {}, total = 0;
+                CpuSample c = { .id = -1 };
+                const char *q;
+                unsigned k;
+
+                if (strncmp(p, "cpu", 3) != 0)
+                        continue;
+                q = p + 3;
+                if (*q >= '0' && *q <= '9') {
+                        uint64_t id;
+
+                        q = parse_u64(q, &id);
+                        if (!q || id > INT32_MAX)
+                                continue;
+                        c.id = (long) id;
+                } else if (*q != ' ')
+                        continue;
+
+                for (k = 0; k < ELEMENTSOF(f); k++) {
+                        const char *e = parse_u64(q, &f[k]);
+
+                        if (!e)
+                                break;
+                        q = e;
+                }
+                if (k < 4)
+                        continue; /* need at least user nice system idle */
+                for (unsigned i = 0; i < k; i++)
+                        total += f[i];
+                c.total = total;
+                c.busy = total - f[3] - f[4];
+
+                if (c.id < 0 && s->n_cur > 0)
+                        continue; /* a second aggregate line? ignore */
+                if (grow_samples(s, s->n_cur + 2) < 0)
+                        return -ENOMEM;
+                if (c.id < 0 && s->n_cur == 0)
+                        s->cur[s->n_cur++] = c;
+                else {
+                        if (s->n_cur == 0)
+                                s->cur[s->n_cur++] = (CpuSample) { .id = -1 };
+                        s->cur[s->n_cur++] = c;
+                }
+        }
+        if (s->n_cur == 0)
+                return -ENODATA;
+        return 0;
+}
+
+static double cpu_percent(const CpuSample *cur, const CpuSample *prev) {
+        uint64_t busy = cur->busy, total = cur->total;
+
+        /* Counters only grow; if they did not (hotplug reset), fall back to since boot. */
+        if (prev && prev->id == cur->id && cur->total >= prev->total && cur->busy >= prev->busy) {
+                busy -= prev->busy;
+                total -= prev->total;
+        }
+        if (total == 0)
+                return 0.0;
+        return round1((double) busy * 100.0 / (double) total);
+}
+
+/* Percentages of the sample just parsed (s->cur) against the previous one (s->prev). */
+static int compute_percent(SysInfo *s) {
+        if (s->n_cur > s->n_percent_alloc) {
+                double *v = reallocarray(s->percent, s->n_cur, sizeof(double));
+                if (!v)
+                        return -ENOMEM;
+                s->percent = v;
+                s->n_percent_alloc = s->n_cur;
+        }
+        s->percent[0] = cpu_percent(&s->cur[0], s->n_prev > 0 ? &s->prev[0] : NULL);
+        for (size_t i = 1; i < s->n_cur; i++) {
+                const CpuSample *p = NULL;
+
+                /* Same position normally; search by id after hotplug moved lines. */
+                if (i < s->n_prev && s->prev[i].id == s->cur[i].id)
+                        p = &s->prev[i];
+                else
+                        for (size_t j = 1; j < s->n_prev; j++)
+                                if (s->prev[j].id == s->cur[i].id) {
+                                        p = &s->prev[j];
+                                        break;
+                                }
+                s->percent[i] = cpu_percent(&s->cur[i], p);
+        }
+        return 0;
+}
+
+static void parse_meminfo(const char *buf, MemInfo *ret) {
+        static const struct {
+                const char *key;
+                size_t offset;
+        } keys[] = {
+                { "MemTotal:",     offsetof(MemInfo, total)      },
+                { "MemFree:",      offsetof(MemInfo, free)       },
+                { "MemAvailable:", offsetof(MemInfo, available)  },
+                { "Buffers:",      offsetof(MemInfo, buffers)    },
+                { "Cached:",       offsetof(MemInfo, cached)     },
+                { "SwapTotal:",    offsetof(MemInfo, swap_total) },
+                { "SwapFree:",     offsetof(MemInfo, swap_free)  },
+        };
+        MemInfo m = {};
+
+        for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                        size_t kl = strlen(keys[i].key);
+                        uint64_t v;
+                        const char *e;
+
+                        if (strncmp(p, keys[i].key, kl) != 0)
+                                continue;
+                        e = parse_u64(p + kl, &v);
+                        if (!e)
+                                break;
+                        e = skip_blanks(e);
+                        if (strncmp(e, "kB", 2) == 0)
+                                v *= 1024;
+                        *(uint64_t *) ((char *) &m + keys[i].offset) = v;
+                        if (keys[i].offset == offsetof(MemInfo, available))
+                                m.have_available = true;
+                        break;
+                }
+        if (!m.have_available)
+                m.available = MIN(m.free + m.buffers + m.cached, m.total);
+        *ret = m;
+}
+
+static int count_processes(SysInfo *s, uint64_t *ret) {
+        uint64_t n = 0;
+
+        if (!s->dents) {
+                s->dents = malloc(SYSINFO_DENTS_BUF);
+                if (!s->dents)
+                        return -ENOMEM;
+        }
+        if (lseek(s->proc_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        for (;;) {
+                ssize_t k = getdents64(s->proc_fd, s->dents, SYSINFO_DENTS_BUF);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                for (ssize_t off = 0; off < k;) {
+                        struct dirent64 *d = (struct dirent64 *) (s->dents + off);
+                        const char *c = d->d_name;
+
+                        off += d->d_reclen;
+                        if (*c < '1' || *c > '9' || (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN))
+                                continue;
+                        while (*c >= '0' && *c <= '9')
+                                c++;
+                        if (*c == '\0')
+                                n++;
+                }
+        }
+        *ret = n;
+        return 0;
+}
+
+static int proc_nlink(SysInfo *s, uint64_t *ret) {
+        struct stat st;
+
+        if (fstat(s->proc_fd, &st) < 0)
+                return -errno;
+        *ret = (uint64_t) st.st_nlink;
+        return 0;
+}
+
+static int processes_get(SysInfo *s, uint64_t *ret) {
+        uint64_t before = 0, after = 0, nlink = 0;
+        struct timespec ts;
+        usec_t now;
+        int r;
+
+        if (!s->is_procfs) {
+                r = count_processes(s, &s->processes);
+                if (r < 0)
+                        return r;
+                *ret = s->processes;
+                return 0;
+        }
+
+        /* procfs reports its root's link count as a constant plus the number of
+         * processes (thread groups). Between listings, that single fstat() keeps the
+         * count current: exact in the daemon's own pid namespace; in a child pid
+         * namespace the link count sees the host's processes too, so the listing
+         * recalibrates the constant every SYSINFO_PROCESSES_MAX_AGE_USEC. */
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return -errno;
+        now = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+        if (s->have_processes && now - s->processes_usec < SYSINFO_PROCESSES_MAX_AGE_USEC &&
+            proc_nlink(s, &nlink) >= 0 && nlink >= s->nlink_offset) {
+                *ret = nlink - s->nlink_offset;
+                return 0;
+        }
+
+        r = proc_nlink(s, &before);
+        if (r >= 0)
+                r = count_processes(s, &s->processes);
+        if (r >= 0)
+                r = proc_nlink(s, &after);
+        if (r < 0)
+                return r;
+        /* Calibrate only from a listing no fork or exit raced with. */
+        s->have_processes = before == after && before >= s->processes;
+        s->nlink_offset = before - s->processes;
+        s->processes_usec = now;
+        *ret = s->processes;
+        return 0;
+}
+
+static usec_t monotonic_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+/* Everything INFO reports, fresh except stat/meminfo within min_interval. */
+typedef struct SysInfoNow {
+        double load[3], uptime;
+        uint64_t processes;
+        struct utsname u;
+} SysInfoNow;
+
+static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
+        usec_t now = s->min_interval > 0 ? monotonic_usec() : 0;
+        size_t len;
+        int r;
+
+        if (!s->have_sample || s->min_interval == 0 || now - s->sample_usec >= s->min_interval) {
+                MemInfo m;
+
+                s->have_sample = false;
+                /* The kernel recomputes the load averages every 5 s: sampled with the rest. */
+                r = read_file(s, FILE_LOADAVG, &len);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read loadavg: %m");
+                {
+                        const char *p = s->buf;
+
+                        for (size_t i = 0; i < 3 && p; i++)
+                                p = parse_decimal(p, &s->load[i]);
+                        if (!p)
+                                return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse loadavg.");
+                }
+
+                r = read_file(s, FILE_STAT, &len);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read stat: %m");
+                r = parse_proc_stat(s, s->buf);
+                if (r < 0)
+                        return log_debug_errno(r == -ENODATA ? -EBADMSG : r, "Cannot parse stat: %m");
+                r = compute_percent(s);
+                if (r < 0)
+                        return r;
+                r = read_file(s, FILE_MEMINFO, &len);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read meminfo: %m");
+                parse_meminfo(s->buf, &m);
+                if (m.total == 0)
+                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse meminfo.");
+
+                /* This sample becomes the baseline of the next one. */
+                {
+                        CpuSample *t = s->prev;
+
+                        s->prev = s->cur;
+                        s->cur = t;
+                        s->n_prev = s->n_cur;
+                }
+                s->mem = m;
+                s->sample_usec = now;
+                s->have_sample = true;
+        }
+
+        memcpy(ret->load, s->load, sizeof(ret->load));
+
+        if (s->is_procfs) {
+                struct timespec ts;
+
+                /* What /proc/uptime prints (CLOCK_BOOTTIME, cut to hundredths), without the file. */
+                if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+                        return log_debug_errno(-errno, "clock_gettime(CLOCK_BOOTTIME) failed: %m");
+                ret->uptime = (double) ts.tv_sec + (double) (ts.tv_nsec / 10000000) / 100.0;
+        } else {
+                r = read_file(s, FILE_UPTIME, &len);
+                if (r < 0)
+                        return log_debug_errno(r, "Failed to read uptime: %m");
+                if (!parse_decimal(s->buf, &ret->uptime))
+                        return log_debug_errno(SYNTHETIC_ERRNO(EBADMSG), "Cannot parse uptime.");
+        }
+
+        r = processes_get(s, &ret->processes);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to count processes: %m");
+
+        if (uname(&ret->u) < 0)
+                return log_debug_errno(-errno, "uname() failed: %m");
+        return 0;
+}
+
+static uint64_t mem_used(const MemInfo *m) {
+        return m->total - MIN(m->available, m->total);
+}
+
+static double mem_percent(const MemInfo *m) {
+        return round1((double) mem_used(m) * 100.0 / (double) m->total);
+}
+
+int sysinfo_collect(SysInfo *s, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        json_t *cpu, *per, *l, *mem, *swap;
+        const MemInfo *m;
+        SysInfoNow n;
+        bool ok;
+        int r;
+
+        if (!s || !ret)
+                return -EINVAL;
+        r = sysinfo_sample(s, &n);
+        if (r < 0)
+                return r;
+        m = &s->mem;
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+        cpu = json_object();
+        if (!cpu || json_object_set_new_nocheck(o, "cpu", cpu) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(cpu, "count", json_integer((json_int_t) (s->n_prev - 1))) == 0 &&
+             json_object_set_new_nocheck(cpu, "percent", json_real(s->percent[0])) == 0;
+        if (!ok)
+                return -ENOMEM;
+        per = json_array();
+        if (!per || json_object_set_new_nocheck(cpu, "per_cpu", per) < 0)
+                return -ENOMEM;
+        for (size_t i = 1; i < s->n_prev; i++)
+                if (json_array_append_new(per, json_real(s->percent[i])) < 0)
+                        return -ENOMEM;
+        l = json_array();
+        if (!l || json_object_set_new_nocheck(cpu, "load", l) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < 3; i++)
+                if (json_array_append_new(l, json_real(n.load[i])) < 0)
+                        return -ENOMEM;
+
+        mem = json_object();
+        if (!mem || json_object_set_new_nocheck(o, "memory", mem) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(mem, "total", json_integer((json_int_t) m->total)) == 0 &&
+             json_object_set_new_nocheck(mem, "available", json_integer((json_int_t) m->available)) == 0 &&
+             json_object_set_new_nocheck(mem, "used", json_integer((json_int_t) mem_used(m))) == 0 &&
+             json_object_set_new_nocheck(mem, "percent", json_real(mem_percent(m))) == 0;
+        if (!ok)
+                return -ENOMEM;
+        swap = json_object();
+        if (!swap || json_object_set_new_nocheck(o, "swap", swap) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(swap, "total", json_integer((json_int_t) m->swap_total)) == 0 &&
+             json_object_set_new_nocheck(swap, "used", json_integer((json_int_t) (m->swap_total - MIN(m->swap_free, m->swap_total)))) == 0;
+        if (!ok)
+                return -ENOMEM;
+
+        /* uname strings come from the kernel; hostnames are ASCII by rule, but do not trust it. */
+        ok = json_object_set_new_nocheck(o, "uptime", json_real(n.uptime)) == 0 &&
+             json_object_set_new_nocheck(o, "hostname", json_string(n.u.nodename) ?: json_string("?")) == 0 &&
+             json_object_set_new_nocheck(o, "kernel", json_string(n.u.release) ?: json_string("?")) == 0 &&
+             json_object_set_new_nocheck(o, "processes", json_integer((json_int_t) n.processes)) == 0;
+        if (!ok)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* A kernel string: shown as jansson would accept it, "?" when it is not UTF-8. */
+static void write_kernel_string(JsonWriter *w, const char *s) {
+        size_t n = strnlen(s, 65);
+        bool ok = true;
+
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) s[i] >= 0x80)
+                        ok = false;
+        if (!ok) {
+                /* rare: let jansson decide, as sysinfo_collect() does */
+                json_t *j = json_stringn(s, n);
+
+                json_writer_json(w, j ?: json_string("?"));
+                json_decref(j);
+                return;
+        }
+        json_writer_string(w, s, n);
+}
+
+int sysinfo_write_json(SysInfo *s, JsonWriter *w) {
+        const MemInfo *m;
+        SysInfoNow n;
+        int r;
+
+        if (!s || !w)
+                return -EINVAL;
+        r = sysinfo_sample(s, &n);
+        if (r < 0)
+                return r;
+        m = &s->mem;
+
+        json_writer_literal(w, "\"cpu\":{\"count\":");
+        json_writer_uint(w, s->n_prev - 1);
+        json_writer_literal(w, ",\"percent\":");
+        json_writer_decimal1(w, s->percent[0]);
+        json_writer_literal(w, ",\"per_cpu\":[");
+        for (size_t i = 1; i < s->n_prev; i++) {
+                if (i > 1)
+                        json_writer_literal(w, ",");
+                json_writer_decimal1(w, s->percent[i]);
+        }
+        json_writer_literal(w, "],\"load\":[");
+        for (size_t i = 0; i < 3; i++) {
+                if (i > 0)
+                        json_writer_literal(w, ",");
+                json_writer_decimal2(w, n.load[i]);
+        }
+        json_writer_literal(w, "]},\"memory\":{\"total\":");
+        json_writer_uint(w, m->total);
+        json_writer_literal(w, ",\"available\":");
+        json_writer_uint(w, m->available);
+        json_writer_literal(w, ",\"used\":");
+        json_writer_uint(w, mem_used(m));
+        json_writer_literal(w, ",\"percent\":");
+        json_writer_decimal1(w, mem_percent(m));
+        json_writer_literal(w, "},\"swap\":{\"total\":");
+        json_writer_uint(w, m->swap_total);
+        json_writer_literal(w, ",\"used\":");
+        json_writer_uint(w, m->swap_total - MIN(m->swap_free, m->swap_total));
+        json_writer_literal(w, "},\"uptime\":");
+        json_writer_decimal2(w, n.uptime);
+        json_writer_literal(w, ",\"hostname\":");
+        write_kernel_string(w, n.u.nodename);
+        json_writer_literal(w, ",\"kernel\":");
+        write_kernel_string(w, n.u.release);
+        json_writer_literal(w, ",\"processes\":");
+        json_writer_uint(w, n.processes);
+        return w->oom ? -ENOMEM : 0;
+}

@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Request parsing and reply building; see protocol.h. Every byte here comes
+ * from a client, so every path ends in either a Request or an error code with
+ * a message — no asserts on input, no unbounded recursion (jansson's parser
+ * has its own depth limit and we check ours on top).
+ */
+
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "shared/parse-util.h"
+#include "protocol/protocol.h"
+#include "shared/split.h"
+#include "shared/strv.h"
+
+static const char *const error_names[_ERROR_MAX] = {
+        [ERROR_INVALID_REQUEST] = "org.procmgr.Error.InvalidRequest",
+        [ERROR_UNKNOWN_COMMAND] = "org.procmgr.Error.UnknownCommand",
+        [ERROR_INVALID_ARGUMENT] = "org.procmgr.Error.InvalidArgument",
+        [ERROR_NO_SUCH_PROCESS] = "org.procmgr.Error.NoSuchProcess",
+        [ERROR_ACCESS_DENIED] = "org.procmgr.Error.AccessDenied",
+        [ERROR_AUTH_REQUIRED] = "org.procmgr.Error.AuthRequired",
+        [ERROR_SPAWN_FAILED] = "org.procmgr.Error.SpawnFailed",
+        [ERROR_REQUEST_TOO_LARGE] = "org.procmgr.Error.RequestTooLarge",
+        [ERROR_LIMIT_EXCEEDED] = "org.procmgr.Error.LimitExceeded",
+        [ERROR_TIMEOUT] = "org.procmgr.Error.Timeout",
+        [ERROR_INTERNAL] = "org.procmgr.Error.Internal",
+};
+
+const char *error_code_to_name(ErrorCode e) {
+        if (e < 0 || e >= _ERROR_MAX)
+                return error_names[ERROR_INTERNAL];
+        return error_names[e];
+}
+
+ErrorCode error_code_from_name(const char *name) {
+        static const char prefix[] = "org.procmgr.Error.";
+
+        if (!name)
+                return _ERROR_INVALID;
+        for (int i = 0; i < _ERROR_MAX; i++)
+                if (strcmp(name, error_names[i]) == 0 ||
+                    strcmp(name, error_names[i] + STRLEN(prefix)) == 0)
+                        return (ErrorCode) i;
+        return _ERROR_INVALID;
+}
+
+ErrorCode error_code_from_errno(int r) {
+        switch (r < 0 ? -r : r) {
+        case ESRCH:
+        case ECHILD:
+                return ERROR_NO_SUCH_PROCESS;
+        case EPERM:
+        case EACCES:
+                return ERROR_ACCESS_DENIED;
+        case EINVAL:
+        case ERANGE:
+        case ENAMETOOLONG:
+                return ERROR_INVALID_ARGUMENT;
+        case E2BIG:
+        case EMSGSIZE:
+                return ERROR_REQUEST_TOO_LARGE;
+        case ETIMEDOUT:
+        case ETIME:
+                return ERROR_TIMEOUT;
+        case EUSERS:
+        case EMFILE:
+        case ENFILE:
+        case EAGAIN:
+        case EDQUOT:
+                return ERROR_LIMIT_EXCEEDED;
+        case EBADMSG:
+                return ERROR_INVALID_REQUEST;
+        default:
+                return ERROR_INTERNAL;
+        }
+}
+
+void string_sanitize(const char *s, size_t max, char *buf, size_t size) {
+        size_t i = 0;
+
+        if (size == 0)
+                return;
+        for (; s && s[i] && i < max && i + 1 < size; i++) {
+                unsigned char c = (unsigned char) s[i];
+                /* Printable ASCII only: also keeps the message valid UTF-8. */
+                buf[i] = c >= 0x20 && c < 0x7f ? (char) c : '?';
+        }
+        buf[i] = '\0';
+        /* Mark truncation, so a shortened name is not mistaken for the real one. */
+        if (s && s[i] && i >= 3)
+                buf[i - 1] = buf[i - 2] = buf[i - 3] = '.';
+}
+
+void request_done(Request *req) {
+        if (!req)
+                return;
+        json_decref(req->args);
+        *req = (Request) {};
+}
+
+static int json_depth_ok(const json_t *j, unsigned depth) {
+        const char *key;
+        json_t *v;
+        size_t i;
+
+        if (depth > PROTOCOL_JSON_DEPTH_MAX)
+                return 0;
+        if (json_is_object(j)) {
+                json_object_foreach((json_t *) j, key, v)
+                        if (!json_depth_ok(v, depth + 1))
+                                return 0;
+        } else if (json_is_array(j))
+                json_array_foreach(j, i, v)
+                        if (!json_depth_ok(v, depth + 1))
+                                return 0;
+        return 1;
+}
+
+static int set_cmd(Request *req, const char *cmd, size_t len, ErrorCode *ret_error, char *msg, size_t msg_size) {
+        char shown[PROTOCOL_CMD_MAX + 8];
+
+        if (len == 0) {
+                *ret_error = ERROR_INVALID_REQUEST;
+                (void) snprintf(msg, msg_size, "empty command name");
+                return -EBADMSG;
+        }
+        if (len > PROTOCOL_CMD_MAX) {
+                string_sanitize(cmd, PROTOCOL_CMD_MAX, shown, sizeof(shown));
+                *ret_error = ERROR_UNKNOWN_COMMAND;
+                (void) snprintf(msg, msg_size, "unknown command '%s...'", shown);
+                return -EOPNOTSUPP;
+        }
+        for (size_t i = 0; i < len; i++) {
+                /* Command names are ASCII words; anything else can't name one. */
+                if (!isalnum((unsigned char) cmd[i]) && cmd[i] != '_' && cmd[i] != '-') {
+                        char name[PROTOCOL_CMD_MAX + 1];
+
+                        /* Only the name itself, not what follows it on the line. */
+                        memcpy(name, cmd, len);
+                        name[len] = '\0';
+                        string_sanitize(name, PROTOCOL_CMD_MAX, shown, sizeof(shown));
+                        *ret_error = ERROR_UNKNOWN_COMMAND;
+                        (void) snprintf(msg, msg_size, "unknown command '%s'", shown);
+                        return -EOPNOTSUPP;
+                }
+                req->cmd[i] = (char) toupper((unsigned char) cmd[i]);
+        }
+        req->cmd[len] = '\0';
+        return 0;
+}
+
+/* The plain form: "CMD ARG...", mapped to the same members as the JSON form so that
+ * dispatch never has to know which form a request came in. */
+static int parse_plain(const char *line, Request *req, ErrorCode *ret_error, char *msg, size_t msg_size) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        const char *p = line, *rest;
+        size_t n;
+        int r;
+
+        while (*p == ' ' || *p == '\t')
+                p++;
+        n = strcspn(p, " \t");
+        r = set_cmd(req, p, n, ret_error, msg, msg_size);
+        if (r < 0)
+                return r;
+        rest = p + n;
+        while (*rest == ' ' || *rest == '\t')
+                rest++;
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+
+        if (strcmp(req->cmd, "START") == 0) {
+                _cleanup_strv_free_ char **argv = NULL;
+                json_t *a;
+
+                r = split_command(rest, PROTOCOL_ARGV_MAX, &argv);
+                if (r < 0) {
+                        *ret_error = ERROR_INVALID_ARGUMENT;
+                        (void) snprintf(msg, msg_size, r == -E2BIG ? "too many words in command line"
+                                                                   : "unterminated quote in command line");
+                        return -EINVAL;
+                }
+                if (r == 0) {
+                        *ret_error = ERROR_INVALID_ARGUMENT;
+                        (void) snprintf(msg, msg_size, "START needs a command line");
+                        return -EINVAL;
+                }
+                a = json_array();
+                if (!a || json_object_set_new(o, "argv", a) < 0)
+                        return -ENOMEM;
+                for (char **i = argv; *i; i++)
+                        if (json_array_append_new(a, json_string(*i)) < 0) {
+                                /* Not valid UTF-8: jansson refuses the string. */
+                                *ret_error = ERROR_INVALID_ARGUMENT;
+                                (void) snprintf(msg, msg_size, "command line is not valid UTF-8");
+                                return -EINVAL;
+                        }
+        } else {
+                _cleanup_strv_free_ char **words = NULL;
+                size_t k;
+
+                r = split_command(rest, 8, &words);
+                if (r < 0) {
+                        *ret_error = ERROR_INVALID_ARGUMENT;
+                        (void) snprintf(msg, msg_size, "too many or malformed arguments for %s", req->cmd);
+                        return -EINVAL;
+                }
+                k = (size_t) r;
+
+                if (strcmp(req->cmd, "STOP") == 0 || strcmp(req->cmd, "STATUS") == 0 ||
+                    strcmp(req->cmd, "LOGS") == 0) {
+                        int64_t v;
+
+                        /* STOP PID [SIGNAL]; LOGS PID [LINES]; STATUS PID */
+                        if (k < 1 || k > (strcmp(req->cmd, "STATUS") == 0 ? 1u : 2u)) {
+                                *ret_error = ERROR_INVALID_ARGUMENT;
+                                (void) snprintf(msg, msg_size, "usage: %s PID%s", req->cmd,
+                                                strcmp(req->cmd, "STOP") == 0   ? " [SIGNAL]"
+                                                : strcmp(req->cmd, "LOGS") == 0 ? " [LINES]"
+                                                                                 : "");
+                                return -EINVAL;
+                        }
+                        if (safe_atoi64(words[0], &v) < 0) {
+                                char shown[40];
+                                string_sanitize(words[0], 32, shown, sizeof(shown));
+                                *ret_error = ERROR_INVALID_ARGUMENT;
+                                (void) snprintf(msg, msg_size, "invalid pid '%s'", shown);
+                                return -EINVAL;
+                        }
+                        if (json_object_set_new(o, "pid", json_integer(v)) < 0)
+                                return -ENOMEM;
+                        if (k == 2 && strcmp(req->cmd, "STOP") == 0) {
+                                json_t *s = json_string(words[1]);
+                                if (!s) {
+                                        *ret_error = ERROR_INVALID_ARGUMENT;
+                                        (void) snprintf(msg, msg_size, "invalid signal");
+                                        return -EINVAL;
+                                }
+                                if (json_object_set_new(o, "signal", s) < 0)
+                                        return -ENOMEM;
+                        } else if (k == 2) {
+                                if (safe_atoi64(words[1], &v) < 0) {
+                                        *ret_error = ERROR_INVALID_ARGUMENT;
+                                        (void) snprintf(msg, msg_size, "invalid line count");
+                                        return -EINVAL;
+                                }
+                                if (json_object_set_new(o, "lines", json_integer(v)) < 0)
+                                        return -ENOMEM;
+                        }
+                } else if (strcmp(req->cmd, "AUTH") == 0) {
+                        json_t *s;
+
+                        if (k != 1) {
+                                *ret_error = ERROR_INVALID_ARGUMENT;
+                                (void) snprintf(msg, msg_size, "usage: AUTH TOKEN");
+                                return -EINVAL;
+                        }
+                        s = json_string(words[0]);
+                        if (!s) {
+                                *ret_error = ERROR_INVALID_ARGUMENT;
+                                (void) snprintf(msg, msg_size, "token is not valid UTF-8");
+                                return -EINVAL;
+                        }
+                        if (json_object_set_new(o, "token", s) < 0)
+                                return -ENOMEM;
+                } else if (strcmp(req->cmd, "LIST") == 0) {
+                        /* LIST [SORT [LIMIT]]: handy from nc. */
+                        if (k > 2) {
+                                *ret_error = ERROR_INVALID_ARGUMENT;
+                                (void) snprintf(msg, msg_size, "usage: LIST [SORT [LIMIT]]");
+                                return -EINVAL;
+                        }
+                        if (k >= 1) {
+                                json_t *s = json_string(words[0]);
+                                if (!s || json_object_set_new(o, "sort", s) < 0) {
+                                        *ret_error = ERROR_INVALID_ARGUMENT;
+                                        (void) snprintf(msg, msg_size, "invalid sort field");
+                                        return -EINVAL;
+                                }
+                        }
+                        if (k == 2) {
+                                int64_t v;
+                                if (safe_atoi64(words[1], &v) < 0) {
+                                        *ret_error = ERROR_INVALID_ARGUMENT;
+                                        (void) snprintf(msg, msg_size, "invalid limit");
+                                        return -EINVAL;
+                                }
+                                if (json_object_set_new(o, "limit", json_integer(v)) < 0)
+                                        return -ENOMEM;
+                        }
+                } else if (k > 0) {
+                        /* Commands without arguments: unknown ones are reported as unknown by
+                         * dispatch, known ones must not silently ignore words. */
+                        static const char *const noargs[] = { "PING", "INFO", "EXIT", "DESCRIBE" };
+                        for (size_t i = 0; i < ELEMENTSOF(noargs); i++)
+                                if (strcmp(req->cmd, noargs[i]) == 0) {
+                                        *ret_error = ERROR_INVALID_ARGUMENT;
+                                        (void) snprintf(msg, msg_size, "%s takes no arguments", req->cmd);
+                                        return -EINVAL;
+                                }
+                }
+        }
+
+        if (json_object_set_new(o, "cmd", json_string(req->cmd)) < 0)
+                return -ENOMEM;
+        req->args = TAKE_PTR(o);
+        req->plain = true;
+        return 0;
+}
+
+/* {"cmd":"WORD"} (letters only, trailing blanks allowed) → req->args as jansson would
+ * parse it. Returns 1 when it matched, 0 when the full parser must look, -ENOMEM. */
+static int parse_bare_object(const char *p, size_t len, Request *req) {
+        static const char head[] = "{\"cmd\":\"";
+        size_t n = 0, k = sizeof(head) - 1;
+        json_t *o;
+
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                len--;
+        if (len < k + 2 || memcmp(p, head, k) != 0 || memcmp(p + len - 2, "\"}", 2) != 0)
+                return 0;
+        n = len - k - 2;
+        if (n == 0 || n > PROTOCOL_CMD_MAX)
+                return 0;
+        for (size_t j = 0; j < n; j++)
+                if (!((p[k + j] >= 'a' && p[k + j] <= 'z') || (p[k + j] >= 'A' && p[k + j] <= 'Z')))
+                        return 0;
+        o = json_object();
+        if (!o || json_object_set_new_nocheck(o, "cmd", json_stringn_nocheck(p + k, n)) < 0) {
+                json_decref(o);
+                return -ENOMEM;
+        }
+        req->args = o;
+        req->id = NULL;
+        return 1;
+}
+
+int request_parse(const char *line, size_t len, Request *req, ErrorCode *ret_error, char *msg,
+                  size_t msg_size) {
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        const char *p;
+        json_error_t jerr;
+        json_t *cmd;
+        size_t i;
+        int r;
+
+        *req = (Request) {};
+        msg[0] = '\0';
+
+        if (len > 0 && line[len - 1] == '\r')
+                len--;
+        for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+                ;
+        if (i == len)
+                return -ENODATA;
+
+        /* NUL bytes can't be part of a text protocol line and would hide the rest of it. */
+        if (memchr(line, '\0', len)) {
+                *ret_error = ERROR_INVALID_REQUEST;
+                (void) snprintf(msg, msg_size, "request contains a NUL byte");
+                return -EBADMSG;
+        }
+
+        p = line + i;
+        /* The common bare form {"cmd":"WORD"} needs no JSON parser: build what it would. */
+        if (parse_bare_object(p, len - i, req) > 0)
+                return set_cmd(req, json_string_value(json_object_get(req->args, "cmd")),
+                               json_string_length(json_object_get(req->args, "cmd")), ret_error, msg, msg_size);
+        if (*p != '{') {
+                /* Any other valid JSON value is an InvalidRequest; everything else is the plain form. */
+                j = json_loadb(p, len - i, JSON_DECODE_ANY, &jerr);
+                if (j) {
+                        *ret_error = ERROR_INVALID_REQUEST;
+                        (void) snprintf(msg, msg_size, "request must be a JSON object");
+                        return -EBADMSG;
+                }
+                _cleanup_free_ char *copy = strndup(line, len);
+                if (!copy)
+                        return -ENOMEM;
+                r = parse_plain(copy, req, ret_error, msg, msg_size);
+                if (r < 0)
+                        request_done(req);
+                return r;
+        }
+
+        j = json_loadb(p, len - i, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j || !json_is_object(j)) {
+                *ret_error = ERROR_INVALID_REQUEST;
+                if (j)
+                        (void) snprintf(msg, msg_size, "request must be a JSON object");
+                else {
+                        /* jansson quotes the offending input ("near '...'"), cut anywhere, even
+                         * inside a UTF-8 sequence: only its printable ASCII goes into the reply. */
+                        char shown[JSON_ERROR_TEXT_LENGTH];
+
+                        string_sanitize(jerr.text, sizeof(shown) - 1, shown, sizeof(shown));
+                        (void) snprintf(msg, msg_size, "invalid JSON at column %d: %s", jerr.column, shown);
+                }
+                return -EBADMSG;
+        }
+        if (!json_depth_ok(j, 0)) {
+                *ret_error = ERROR_INVALID_REQUEST;
+                (void) snprintf(msg, msg_size, "request nested too deeply");
+                return -EBADMSG;
+        }
+
+        req->args = TAKE_PTR(j);
+        req->id = json_object_get(req->args, "id");     /* borrowed */
+
+        cmd = json_object_get(req->args, "cmd");
+        if (!cmd) {
+                *ret_error = ERROR_INVALID_REQUEST;
+                (void) snprintf(msg, msg_size, "missing member 'cmd'");
+                return -EBADMSG;
+        }
+        if (!json_is_string(cmd)) {
+                *ret_error = ERROR_INVALID_ARGUMENT;
+                (void) snprintf(msg, msg_size, "member 'cmd' must be a string");
+                return -EINVAL;
+        }
+        return set_cmd(req, json_string_value(cmd), json_string_length(cmd), ret_error, msg, msg_size);
+}
+
+int request_get_string(const Request *req, const char *key, const char **ret, char *msg, size_t msg_size) {
+        json_t *v = json_object_get(req->args, key);
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_string(v)) {
+                (void) snprintf(msg, msg_size, "member '%s' must be a string", key);
+                return -EINVAL;
+        }
+        if (strlen(json_string_value(v)) != json_string_length(v)) {
+                (void) snprintf(msg, msg_size, "member '%s' must not contain NUL", key);
+                return -EINVAL;
+        }
+        *ret = json_string_value(v);
+        return 1;
+}
+
+int request_get_int(const Request *req, const char *key, long long min, long long max, long long *ret,
+                    char *msg, size_t msg_size) {
+        json_t *v = json_object_get(req->args, key);
+        long long x;
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (json_is_real(v)) {
+                double d = json_real_value(v);
+                /* 5000.0 is fine; 1.5 is not an integer. Range first: converting a double
+                 * outside long long's range (1e19) is undefined behaviour. */
+                if (!(d >= -9e18 && d <= 9e18) || d != (double) (long long) d) {
+                        (void) snprintf(msg, msg_size, "member '%s' must be an integer", key);
+                        return -EINVAL;
+                }
+                x = (long long) d;
+        } else if (json_is_integer(v))
+                x = json_integer_value(v);
+        else {
+                (void) snprintf(msg, msg_size, "member '%s' must be an integer", key);
+                return -EINVAL;
+        }
+        if (x < min || x > max) {
+                (void) snprintf(msg, msg_size, "member '%s' out of range (%lld..%lld)", key, min, max);
+                return -ERANGE;
+        }
+        *ret = x;
+        return 1;
+}
+
+int request_get_bool(const Request *req, const char *key, bool *ret, char *msg, size_t msg_size) {
+        json_t *v = json_object_get(req->args, key);
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (!json_is_boolean(v)) {
+                (void) snprintf(msg, msg_size, "member '%s' must be a boolean", key);
+                return -EINVAL;
+        }
+        *ret = json_is_true(v);
+        return 1;
+}
+
+int request_get_json(const Request *req, const char *key, json_type type, json_t **ret, char *msg,
+                     size_t msg_size) {
+        json_t *v = json_object_get(req->args, key);
+
+        if (!v || json_is_null(v))
+                return 0;
+        if (json_typeof(v) != type) {
+                (void) snprintf(msg, msg_size, "member '%s' must be %s", key,
+                                type == JSON_OBJECT ? "an object" : type == JSON_ARRAY ? "an array" : "of another type");
+                return -EINVAL;
+        }
+        *ret = v;
+        return 1;
+}
+
+json_t *reply_new_ok(json_t *id) {
+        json_t *r = json_object();
+
+        if (!r)
+                return NULL;
+        if (json_object_set_new(r, "ok", json_true()) < 0 ||
+            (id && json_object_set(r, "id", id) < 0))
+                return json_decref(r), NULL;
+        return r;
+}
+
+json_t *reply_new_error(json_t *id, ErrorCode e, const char *format, ...) {
+        char buf[512];
+        va_list ap;
+        json_t *r;
+
+        va_start(ap, format);
+        (void) vsnprintf(buf, sizeof(buf), format, ap);
+        va_end(ap);
+
+        r = json_object();
+        if (!r)
+                return NULL;
+        /* json_string() refuses invalid UTF-8; messages only embed sanitized client text,
+         * but keep a fallback so an error reply can never be lost. */
+        if (json_object_set_new(r, "ok", json_false()) < 0 ||
+            (id && json_object_set(r, "id", id) < 0) ||
+            json_object_set_new(r, "error", json_string(error_code_to_name(e))) < 0 ||
+            json_object_set_new(r, "msg", json_string(buf) ?: json_string("(unprintable message)")) < 0)
+                return json_decref(r), NULL;
+        return r;
+}
+
+/* Does j contain a real that %.15g would not round-trip? Bounded by the request depth limit. */
+static bool json_needs_full_precision(const json_t *j, unsigned depth) {
+        const char *key;
+        json_t *v;
+        size_t i;
+
+        if (!j || depth > PROTOCOL_JSON_DEPTH_MAX)
+                return false;
+        if (json_is_real(j)) {
+                char buf[32];
+                double d = json_real_value(j);
+                (void) snprintf(buf, sizeof(buf), "%.15g", d);
+                return strtod(buf, NULL) != d;
+        }
+        if (json_is_object(j))
+                json_object_foreach((json_t *) j, key, v)
+                        if (json_needs_full_precision(v, depth + 1))
+                                return true;
+        if (json_is_array(j))
+                json_array_foreach(j, i, v)
+                        if (json_needs_full_precision(v, depth + 1))
+                                return true;
+        return false;
+}
+
+char *reply_serialize(const json_t *reply, size_t *ret_len) {
+        char *s;
+        size_t n;
+
+        /* 15 significant digits, so 7.7 stays 7.7 instead of 7.7000000000000002 — unless the
+         * client's id holds a real that needs 17 to come back unchanged. */
+        s = json_dumps(reply, JSON_COMPACT | JSON_ENCODE_ANY |
+                                      JSON_REAL_PRECISION(json_needs_full_precision(json_object_get(reply, "id"), 0)
+                                                                  ? 17 : 15));
+        if (!s)
+                return NULL;
+        n = strlen(s);
+        /* json_dumps allocated exactly n+1; make room for the newline. */
+        char *t = realloc(s, n + 2);
+        if (!t)
+                return free(s), NULL;
+        t[n] = '\n';
+        t[n + 1] = '\0';
+        if (ret_len)
+                *ret_len = n + 1;
+        return t;
+}
+
+/* ---------------------------------------------------------------------------
+ * JsonWriter */
+
+bool json_writer_reserve(JsonWriter *w, size_t more) {
+        size_t need, n;
+        char *p;
+
+        if (w->oom)
+                return false;
+        need = w->len + more + 1;       /* room for the NUL of json_writer_steal() */
+        if (need <= w->alloc)
+                return true;
+        n = MAX(need, w->alloc * 2);
+        n = MAX(n, (size_t) 256);
+        p = realloc(w->buf, n);
+        if (!p) {
+                w->oom = true;
+                return false;
+        }
+        w->buf = p;
+        w->alloc = n;
+        return true;
+}
+
+void json_writer_append(JsonWriter *w, const char *s, size_t n) {
+        if (!json_writer_reserve(w, n))
+                return;
+        memcpy(w->buf + w->len, s, n);
+        w->len += n;
+}
+
+void json_writer_string(JsonWriter *w, const char *s, size_t n) {
+        static const char hex[] = "0123456789ABCDEF";
+        const unsigned char *p = (const unsigned char *) s, *e = p + n;
+        char *o;
+
+        /* Worst case every byte becomes \u00XX. */
+        if (!json_writer_reserve(w, n * 6 + 2))
+                return;
+        o = w->buf + w->len;
+        *o++ = '"';
+        for (; p < e; p++) {
+                unsigned char c = *p;
+
+                if (c >= 0x20 && c != '"' && c != '\\') {
+                        *o++ = (char) c;
+                        continue;
+                }
+                *o++ = '\\';
+                switch (c) {
+                case '"':  *o++ = '"'; break;
+                case '\\': *o++ = '\\'; break;
+                case '\b': *o++ = 'b'; break;
+                case '\f': *o++ = 'f'; break;
+                case '\n': *o++ = 'n'; break;
+                case '\r': *o++ = 'r'; break;
+                case '\t': *o++ = 't'; break;
+                default:
+                        *o++ = 'u';
+                        *o++ = '0';
+                        *o++ = '0';
+                        *o++ = hex[c >> 4];
+                        *o++ = hex[c & 15];
+                }
+        }
+        *o++ = '"';
+        w->len = (size_t) (o - w->buf);
+}
+
+void json_writer_uint(JsonWriter *w, unsigned long long v) {
+        char tmp[24];
+        size_t n = sizeof(tmp);
+
+        do {
+                tmp[--n] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        json_writer_append(w, tmp + n, sizeof(tmp) - n);
+}
+
+void json_writer_int(JsonWriter *w, long long v) {
+        if (v < 0) {
+                json_writer_literal(w, "-");
+                json_writer_uint(w, -(unsigned long long) v);
+        } else
+                json_writer_uint(w, (unsigned long long) v);
+}
+
+void json_writer_decimal1(JsonWriter *w, double v) {
+        uint64_t t;
+
+        /* Only the values round1()-style code produces: finite, >= 0, < 1e12. */
+        if (!(v > 0) || v >= 1e12) {
+                json_writer_literal(w, "0.0");
+                return;
+        }
+        t = (uint64_t) (v * 10.0 + 0.5);
+        json_writer_uint(w, t / 10);
+        if (json_writer_reserve(w, 2)) {
+                w->buf[w->len++] = '.';
+                w->buf[w->len++] = (char) ('0' + t % 10);
+        }
+}
+
+void json_writer_decimal2(JsonWriter *w, double v) {
+        uint64_t t, f;
+
+        if (!(v > 0) || v >= 1e12) {
+                json_writer_literal(w, "0.0");
+                return;
+        }
+        t = (uint64_t) (v * 100.0 + 0.5);
+        f = t % 100;
+        json_writer_uint(w, t / 100);
+        if (!json_writer_reserve(w, 3))
+                return;
+        w->buf[w->len++] = '.';
+        w->buf[w->len++] = (char) ('0' + f / 10);
+        if (f % 10 != 0)
+                w->buf[w->len++] = (char) ('0' + f % 10);
+}
+
+void json_writer_json(JsonWriter *w, const json_t *v) {
+        _cleanup_free_ char *s = NULL;
+
+        if (!v) {
+                json_writer_literal(w, "null");
+                return;
+        }
+        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+        if (!s) {
+                w->oom = true;
+                return;
+        }
+        json_writer_append(w, s, strlen(s));
+}
+
+char *json_writer_steal(JsonWriter *w, size_t *ret_len) {
+        char *s;
+
+        if (w->oom || !json_writer_reserve(w, 0)) {
+                json_writer_done(w);
+                return NULL;
+        }
+        w->buf[w->len] = '\0';
+        s = TAKE_PTR(w->buf);
+        if (ret_len)
+                *ret_len = w->len;
+        *w = (JsonWriter) {};
+        return s;
+}
+
+void json_writer_done(JsonWriter *w) {
+        free(w->buf);
+        *w = (JsonWriter) {};
+}
+
+/* ---------------------------------------------------------------------------
+ * The PING fast path */
+
+static bool is_blank(char c) {
+        return c == ' ' || c == '\t';
+}
+
+bool request_is_bare_ping(const char *line, size_t len) {
+        static const char head[] = "{\"cmd\":\"", tail[] = "\"}";
+        const char *p = line, *e = line + len;
+
+        if (len > 0 && e[-1] == '\r')
+                e--;
+        while (p < e && is_blank(*p))
+                p++;
+        while (e > p && is_blank(e[-1]))
+                e--;
+        if ((size_t) (e - p) == 4)
+                return strncasecmp(p, "PING", 4) == 0;
+        if ((size_t) (e - p) == sizeof(head) - 1 + 4 + sizeof(tail) - 1)
+                return memcmp(p, head, sizeof(head) - 1) == 0 &&
+                        strncasecmp(p + sizeof(head) - 1, "PING", 4) == 0 &&
+                        memcmp(p + sizeof(head) - 1 + 4, tail, sizeof(tail) - 1) == 0;
+        return false;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shell-free command splitting; see split.h for the exact grammar. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared/split.h"
+#include "shared/strv.h"
+
+static bool is_blank(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int split_command(const char *s, size_t max_words, char ***ret) {
+        _cleanup_strv_free_ char **words = NULL;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0;
+        int r;
+
+        /* A word is never longer than the input, so one buffer of that size suffices. */
+        buf = malloc(strlen(s) + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        for (const char *p = s;;) {
+                size_t k = 0;
+                bool in_word = false;
+
+                while (is_blank(*p))
+                        p++;
+                if (*p == '\0')
+                        break;
+
+                while (*p != '\0' && !is_blank(*p)) {
+                        in_word = true;
+                        if (*p == '\'') {
+                                const char *e = strchr(p + 1, '\'');
+                                if (!e)
+                                        return -EINVAL;
+                                memcpy(buf + k, p + 1, e - p - 1);
+                                k += e - p - 1;
+                                p = e + 1;
+                        } else if (*p == '"') {
+                                for (p++;; p++) {
+                                        if (*p == '\0')
+                                                return -EINVAL;
+                                        if (*p == '"')
+                                                break;
+                                        if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+                                                p++;
+                                        buf[k++] = *p;
+                                }
+                                p++;
+                        } else if (*p == '\\') {
+                                if (p[1] == '\0')
+                                        return -EINVAL;
+                                buf[k++] = p[1];
+                                p += 2;
+                        } else
+                                buf[k++] = *p++;
+                }
+
+                if (in_word) {
+                        if (n >= max_words)
+                                return -E2BIG;
+                        r = strv_consume(&words, &n, strndup(buf, k));
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        if (!words) {
+                words = calloc(1, sizeof(char *));
+                if (!words)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(words);
+        return (int) MIN(n, (size_t) 0x7fffffff);
+}
