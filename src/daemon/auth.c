@@ -143,8 +143,8 @@ bool auth_token_valid(Auth *a, const Call *call, const char *token) {
         auth_log_failure(a, call);
         /* A connection that keeps guessing is closed after this reply: guessing then costs a
          * new connection (and a slot of the connection limit) every few tries. */
-        if (call->connection && ++call->connection->auth_failures >= AUTH_FAILURES_PER_CONNECTION)
-                call->connection->closing = true;
+        if (call_note_auth_failure((Call *) call) >= AUTH_FAILURES_PER_CONNECTION)
+                call_no_more_requests((Call *) call);
         return false;
 }
 

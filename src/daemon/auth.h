@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "daemon/connection.h"
+#include "daemon/call.h"
 #include "daemon/dispatch.h"
 
 typedef enum AuthAction {

@@ -14,12 +14,6 @@
 #include "daemon/manager.h"
 #include "daemon/sysinfo.h"
 
-int reply_bad_argument(Call *call, int r, const char *msg) {
-        if (r < 0)
-                call_reply_error(call, ERROR_INVALID_ARGUMENT, "%s", msg);
-        return r;
-}
-
 int command_ping(Call *call) {
         json_t *reply = call_reply_new(call);
 
@@ -91,8 +85,7 @@ int command_auth(Call *call) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "invalid token");
                 return 0;
         }
-        if (call->connection)
-                call->connection->authenticated = true;
+        call_set_authenticated(call);
 
         reply = call_reply_new(call);
         if (!reply || json_object_set_new(reply, "msg", json_string("authenticated")) < 0) {
@@ -112,8 +105,7 @@ int command_exit(Call *call) {
         }
         call->close_after = true;
         /* Lines after EXIT in the same packet are not served. */
-        if (call->connection)
-                call->connection->closing = true;
+        call_no_more_requests(call);
         call_reply(call, reply);
         return 0;
 }

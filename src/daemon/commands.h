@@ -3,7 +3,7 @@
 
 /* Command handlers, one per protocol command; see dispatch.c for the table. */
 
-#include "daemon/connection.h"
+#include "daemon/call.h"
 
 int command_ping(Call *call);
 /* PING's reply without an id: what command_ping() sends, for the connection's fast path. */
@@ -17,6 +17,3 @@ int command_list(Call *call);
 int command_status(Call *call);
 int command_stop(Call *call);
 int command_start(Call *call);
-
-/* Shared by handlers: reply InvalidArgument with msg when r < 0. Returns r. */
-int reply_bad_argument(Call *call, int r, const char *msg);

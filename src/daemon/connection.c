@@ -23,10 +23,8 @@
 
 #include "daemon/commands.h"
 #include "daemon/connection.h"
-#include "daemon/dispatch.h"
-#include "shared/log.h"
 #include "daemon/manager.h"
-#include "daemon/proc.h"
+#include "shared/log.h"
 #include "shared/socket-util.h"
 
 #define CONNECTION_READ_SIZE (64U * 1024U)
@@ -47,20 +45,6 @@ struct ConnectionPoller {
 static void connection_update_events(Connection *c);
 static void connection_progress(Connection *c);
 static int connection_process_input(Connection *c);
-
-static Call *call_free(Call *call) {
-        if (!call)
-                return NULL;
-        request_done(&call->request);
-        json_decref(call->reply);
-        free(call->reply_line);
-        free(call);
-        return NULL;
-}
-
-const Peer *call_peer(const Call *call) {
-        return &call->peer_copy;
-}
 
 static void connection_close(Connection *c) {
         (void) connection_free(c);
@@ -228,15 +212,43 @@ static void connection_progress(Connection *c) {
         connection_update_events(c);
 }
 
+/* What the connection does for its calls (see CallOwnerOps). */
+static void on_call_done(Call *call, void *owner) {
+        /* Synchronous replies are flushed by connection_progress() once parsing is done;
+         * asynchronous ones drive the connection from here. */
+        connection_progress(owner);
+}
+
+static void on_call_authenticated(void *owner) {
+        Connection *c = owner;
+
+        c->authenticated = true;
+}
+
+static void on_call_no_more_requests(void *owner) {
+        Connection *c = owner;
+
+        c->closing = true;
+}
+
+static unsigned on_call_auth_failed(void *owner) {
+        Connection *c = owner;
+
+        return ++c->auth_failures;
+}
+
+static const CallOwnerOps connection_call_ops = {
+        .done = on_call_done,
+        .authenticated = on_call_authenticated,
+        .no_more_requests = on_call_no_more_requests,
+        .auth_failed = on_call_auth_failed,
+};
+
 static Call *connection_new_call(Connection *c) {
-        Call *call = calloc(1, sizeof(Call));
+        Call *call = call_new(c->manager, &c->peer, c->authenticated, &connection_call_ops, c);
 
         if (!call)
                 return NULL;
-        call->manager = c->manager;
-        call->connection = c;
-        call->peer_copy = c->peer;
-        call->authenticated = c->authenticated;
         if (c->calls_tail)
                 c->calls_tail->next = call;
         else
@@ -298,9 +310,9 @@ static int connection_handle_line(Connection *c, const char *line, size_t len) {
         }
         call->request = req;    /* the call owns it now */
         if (r < 0)
-                dispatch_parse_error(call, e, msg);
+                call_reply_error(call, e, "%s", msg);
         else
-                dispatch_call(call);
+                c->sink(call, c->sink_userdata);
         return 0;
 }
 
@@ -519,7 +531,7 @@ static uint64_t peer_start_ticks(Connection *c, pid_t pid) {
                 return 0;
         if (getsockopt(c->fd, SOL_SOCKET, SO_PEERPIDFD, &fd, &l) >= 0)
                 pidfd = fd;
-        if (proc_get_start_ticks(c->manager->procs, pid, &ticks) < 0)
+        if (peer_read_start_ticks(-EBADF, pid, &ticks) < 0)
                 return 0;
         if (pidfd >= 0) {
                 struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
@@ -555,7 +567,7 @@ static void peer_identify(Connection *c) {
                 snprintf(p->description, sizeof(p->description), "fd %i", c->fd);
 }
 
-int connection_new(Manager *m, int fd, Connection **ret) {
+int connection_new(Manager *m, int fd, ConnectionRequestSink sink, void *userdata, Connection **ret) {
         _cleanup_close_ int cfd = fd;
         ConnectionPoller *poller = NULL;
         Connection *c;
@@ -566,6 +578,8 @@ int connection_new(Manager *m, int fd, Connection **ret) {
                 return -ENOMEM;
         c->manager = m;
         c->fd = TAKE_FD(cfd);
+        c->sink = sink;
+        c->sink_userdata = userdata;
         peer_identify(c);
 
         r = poller_get(m, &poller);
@@ -590,7 +604,6 @@ int connection_new(Manager *m, int fd, Connection **ret) {
                 m->connections->prev = c;
         m->connections = c;
         m->n_connections++;
-        manager_connection_added(m);
 
         log_debug("%s: connected.", c->peer.description);
         *ret = c;
@@ -619,7 +632,7 @@ Connection *connection_free(Connection *c) {
                 if (call->done)
                         call_free(call);
                 else
-                        call->connection = NULL;
+                        call_detach(call);
         }
 
         if (c->prev)
@@ -628,7 +641,9 @@ Connection *connection_free(Connection *c) {
                 m->connections = c->next;
         if (c->next)
                 c->next->prev = c->prev;
-        m->n_connections--;
+        /* The manager's idle-exit check counts from here; it is not told (no up-call). */
+        if (--m->n_connections == 0)
+                (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->idle_since);
 
         poller_forget(m->poller, c);
         sd_event_source_disable_unref(c->idle_timer);
@@ -638,8 +653,6 @@ Connection *connection_free(Connection *c) {
         free(c->out);
         log_debug("%s: closed.", c->peer.description);
         free(c);
-
-        manager_connection_removed(m);
         return NULL;
 }
 
@@ -652,54 +665,4 @@ void connection_refuse(int fd, ErrorCode e, const char *msg) {
                 (void) send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
         (void) shutdown(fd, SHUT_WR);
         (void) safe_close(fd);
-}
-
-void call_reply(Call *call, json_t *reply) {
-        Connection *c = call->connection;
-
-        call->reply = reply;
-        call->done = true;
-        if (!c) {
-                /* The client went away while we were working. */
-                call_free(call);
-                return;
-        }
-        /* Synchronous replies are flushed by connection_progress() once parsing is done;
-         * asynchronous ones drive the connection from here. */
-        connection_progress(c);
-}
-
-void call_reply_raw(Call *call, char *line, size_t len) {
-        if (!line) {
-                call_reply_error(call, ERROR_INTERNAL, "out of memory");
-                return;
-        }
-        call->reply_line = line;
-        call->reply_line_len = len;
-        call_reply(call, NULL);
-}
-
-json_t *call_reply_new(Call *call) {
-        return reply_new_ok(call->request.id);
-}
-
-void call_reply_error(Call *call, ErrorCode e, const char *format, ...) {
-        char buf[512];
-        va_list ap;
-
-        va_start(ap, format);
-        (void) vsnprintf(buf, sizeof(buf), format, ap);
-        va_end(ap);
-        call_reply(call, reply_new_error(call->request.id, e, "%s", buf));
-}
-
-void call_reply_errno(Call *call, int r, const char *format, ...) {
-        char buf[512];
-        va_list ap;
-
-        errno = r < 0 ? -r : r;
-        va_start(ap, format);
-        (void) vsnprintf(buf, sizeof(buf), format, ap);
-        va_end(ap);
-        call_reply(call, reply_new_error(call->request.id, error_code_from_errno(r), "%s", buf));
 }

@@ -66,8 +66,8 @@ const Command *command_table(size_t *ret_n) {
         return commands;
 }
 
-void dispatch_parse_error(Call *call, ErrorCode e, const char *msg) {
-        call_reply_error(call, e, "%s", msg);
+void dispatch_request(Call *call, void *userdata) {
+        dispatch_call(call);
 }
 
 void dispatch_call(Call *call) {

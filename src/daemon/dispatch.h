@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "daemon/connection.h"
+#include "daemon/call.h"
 
 typedef enum Access {
         ACCESS_PUBLIC,          /* PING, DESCRIBE, AUTH, EXIT */
@@ -39,5 +39,5 @@ const Command *command_table(size_t *ret_n);
 
 /* Runs one parsed request (the Call owns it). Always ends in a reply, now or later. */
 void dispatch_call(Call *call);
-/* For requests that failed to parse: replies with the parse error. */
-void dispatch_parse_error(Call *call, ErrorCode e, const char *msg);
+/* The same as a front end's request sink (ConnectionRequestSink); userdata unused. */
+void dispatch_request(Call *call, void *userdata);

@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "daemon/connection.h"
+#include "daemon/call.h"
 
 /* Replies to call (ok or error); returns < 0 only when it did not reply. */
 int journal_reply_logs(Call *call, pid_t pid, const char *unit, unsigned lines);

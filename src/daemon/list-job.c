@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "daemon/backend.h"
-#include "daemon/connection.h"
+#include "daemon/call.h"
 #include "daemon/list-job.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
@@ -226,7 +226,7 @@ static bool list_job_step(ListJob *j) {
         while (j->current) {
                 ListRequest *req = j->current;
 
-                if (!req->call->connection) {
+                if (call_is_detached(req->call)) {
                         /* The client is gone: nobody to write for. */
                         j->current = req->next;
                         call_reply(req->call, NULL);

@@ -71,7 +71,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         connection_refuse(cfd, ERROR_LIMIT_EXCEEDED, "too many connections");
                         continue;
                 }
-                r = connection_new(m, cfd, &c);
+                r = connection_new(m, cfd, m->request_sink, m->request_sink_userdata, &c);
                 if (r < 0)
                         log_warning_errno(r, "Failed to set up connection, ignoring: %m");
         }

@@ -14,6 +14,7 @@
 
 #include "daemon/auth.h"
 #include "daemon/backend.h"
+#include "daemon/dispatch.h"
 #include "daemon/list-job.h"
 #include "daemon/listener.h"
 #include "shared/log.h"
@@ -61,6 +62,8 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = list_job_new(m, &m->list_job);
         if (r < 0)
                 return r;
+
+        m->request_sink = dispatch_request;
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -157,11 +160,30 @@ int manager_add_listen_unix(Manager *m, const char *path) {
         return manager_add_listener(m, fd, true, path);
 }
 
+/* The idle check, machined's check_idle() shape: nobody tells the manager when a
+ * connection comes or goes; the timer looks at the count and at when it last dropped to
+ * zero, and comes back later unless we have been idle for exit_idle. */
+static bool manager_check_idle(Manager *m, usec_t now, usec_t *ret_next) {
+        if (m->n_connections > 0) {
+                *ret_next = now + m->config.exit_idle;
+                return false;
+        }
+        if (m->idle_since + m->config.exit_idle > now) {
+                *ret_next = m->idle_since + m->config.exit_idle;
+                return false;
+        }
+        return true;
+}
+
 static int on_exit_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        usec_t now = 0, next;
 
-        if (m->n_connections > 0)
-                return 0;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (!manager_check_idle(m, now, &next)) {
+                (void) sd_event_source_set_time(s, next);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
         /* The direct backend's children exist only in our memory: nobody would reap them or
          * know they were ours. The systemd backend's live on in their scopes. */
         if (m->backend && m->backend->vtable == &backend_direct_vtable && m->backend->n_managed > 0) {
@@ -171,18 +193,6 @@ static int on_exit_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         log_info("No connections for a while, exiting (socket activation will start us again).");
         return sd_event_exit(m->event, 0);
-}
-
-void manager_connection_added(Manager *m) {
-        if (m->exit_idle_timer)
-                (void) sd_event_source_set_enabled(m->exit_idle_timer, SD_EVENT_OFF);
-}
-
-void manager_connection_removed(Manager *m) {
-        if (m->exit_idle_timer && m->n_connections == 0) {
-                (void) sd_event_source_set_time_relative(m->exit_idle_timer, m->config.exit_idle);
-                (void) sd_event_source_set_enabled(m->exit_idle_timer, SD_EVENT_ONESHOT);
-        }
 }
 
 static int manager_connect_bus(Manager *m) {
@@ -270,6 +280,7 @@ int manager_startup(Manager *m) {
                 (void) sd_bus_set_exit_on_disconnect(m->bus, true);
 
         if (m->config.exit_idle > 0) {
+                (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->idle_since);
                 r = sd_event_add_time_relative(m->event, &m->exit_idle_timer, CLOCK_MONOTONIC, m->config.exit_idle,
                                                USEC_PER_SEC, on_exit_idle, m);
                 if (r < 0)

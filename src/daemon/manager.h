@@ -26,6 +26,7 @@ typedef struct ProcTable ProcTable;
 typedef struct SysInfo SysInfo;
 typedef struct ListJob ListJob;
 typedef struct Auth Auth;
+typedef struct Call Call;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -55,6 +56,9 @@ typedef struct Manager {
 
         Connection *connections;        /* doubly linked */
         unsigned n_connections;
+        usec_t idle_since;              /* when n_connections last dropped to 0 (or startup) */
+        void (*request_sink)(Call *call, void *userdata);      /* where connections send requests */
+        void *request_sink_userdata;
         ConnectionPoller *poller;       /* their sockets, one event source for all */
         sd_event_source *exit_idle_timer;
 
@@ -80,6 +84,4 @@ int manager_add_listen_unix(Manager *m, const char *path);
 int manager_startup(Manager *m);
 int manager_run(Manager *m);
 
-void manager_connection_added(Manager *m);
-void manager_connection_removed(Manager *m);
 void manager_config_done(ManagerConfig *c);
