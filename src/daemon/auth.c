@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Authorization decisions; see auth.h. TCP tokens are compared in constant
+ * Authorization decisions; see auth.h. Nothing here replies to a client. TCP tokens are compared in constant
  * time over the full configured length; failures are logged at most once a
  * second with a count, so a guessing client cannot flood the journal.
  *
@@ -10,7 +10,10 @@
  * process must still be alive — otherwise the pid may have been recycled
  * while polkit looked it up, and the answer is thrown away (denied). Only
  * when polkit is unreachable (no bus, polkitd not running) does membership in
- * --admin-group decide; any other polkit error denies.
+ * --admin-group decide; any other polkit error denies. The answer is kept in
+ * the Call and the call is run again (call->resume), so a handler asks
+ * auth_verify_async() the same question twice and gets the answer the second
+ * time: no continuation contexts in the handlers.
  */
 
 #include "config.h"
@@ -24,10 +27,53 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/polkit.h"
-#include "daemon/proc.h"
 #include "shared/user-util.h"
 
 #define AUTH_BUS_RETRY_USEC (10 * USEC_PER_SEC)
+/* A handler run again after polkit answered may ask for another action (its object
+ * changed meanwhile); this many questions per call, then the answer is no. */
+#define AUTH_ROUNDS_MAX 4U
+
+/* Who may do what: the one table. Commands that act on a process refine it per object
+ * through auth_check_process() (owner rule SELF) or auth_rule_action() (ESCALATE). */
+static const AuthRule auth_rules[] = {
+        { "PING",     ACCESS_PUBLIC,  _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY },
+        { "DESCRIBE", ACCESS_PUBLIC,  _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY },
+        { "AUTH",     ACCESS_PUBLIC,  _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY,
+          AUTH_RULE_TOKEN_ARGUMENT },
+        { "EXIT",     ACCESS_PUBLIC,  _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY },
+        /* Every local user may list every process, as ps(1) shows them. */
+        { "LIST",     ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY },
+        { "INFO",     ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY },
+        /* Details and logs may carry secrets: own processes only, for unprivileged callers. */
+        { "STATUS",   ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_SELF },
+        { "LOGS",     ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_SELF },
+        { "START",    ACCESS_CONTROL, AUTH_ACTION_START,  AUTH_ACTION_START_AS_USER, AUTH_OWNER_ESCALATE },
+        /* stop covers the caller's own managed processes; what procmgrd did not start, or
+         * another user's, needs stop-any. */
+        { "STOP",     ACCESS_CONTROL, AUTH_ACTION_STOP,   AUTH_ACTION_STOP_ANY,      AUTH_OWNER_ESCALATE },
+};
+
+const AuthRule *auth_rule_find(const char *command) {
+        if (!command)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(auth_rules); i++)
+                if (strcmp(auth_rules[i].command, command) == 0)
+                        return &auth_rules[i];
+        return NULL;
+}
+
+const AuthRule *auth_rule_table(size_t *ret_n) {
+        *ret_n = ELEMENTSOF(auth_rules);
+        return auth_rules;
+}
+
+const char *access_to_string(Access a) {
+        static const char *const names[_ACCESS_MAX] = {
+                [ACCESS_PUBLIC] = "public", [ACCESS_READ] = "read", [ACCESS_CONTROL] = "control",
+        };
+        return a >= 0 && a < _ACCESS_MAX ? names[a] : NULL;
+}
 
 typedef struct AuthPending AuthPending;
 
@@ -50,8 +96,6 @@ struct AuthPending {
         PolkitQuery *query;
         Call *call;
         AuthAction action;
-        AuthCallback cb;
-        void *userdata;
         int pidfd;                      /* pins the subject; -EBADF without pidfd support */
 };
 
@@ -105,7 +149,7 @@ Auth *auth_free(Auth *a) {
 
 /* Compares every byte of the configured token whatever the input, so the time taken
  * says nothing about how much of a guess was right. */
-static bool token_equal(const char *expected, const char *given) {
+bool auth_token_equal(const char *expected, const char *given) {
         size_t el = strlen(expected), gl = strlen(given);
         volatile unsigned char diff = (unsigned char) (el != gl);
 
@@ -115,7 +159,6 @@ static bool token_equal(const char *expected, const char *given) {
 }
 
 #define AUTH_FAILURE_RECORDS_PER_SEC 3
-#define AUTH_FAILURES_PER_CONNECTION 5
 
 static void auth_log_failure(Auth *a, const Call *call) {
         usec_t now = 0;
@@ -138,13 +181,9 @@ static void auth_log_failure(Auth *a, const Call *call) {
 bool auth_token_valid(Auth *a, const Call *call, const char *token) {
         const char *expected = a->manager->config.token;
 
-        if (expected && token && token_equal(expected, token))
+        if (expected && token && auth_token_equal(expected, token))
                 return true;
         auth_log_failure(a, call);
-        /* A connection that keeps guessing is closed after this reply: guessing then costs a
-         * new connection (and a slot of the connection limit) every few tries. */
-        if (call_note_auth_failure((Call *) call) >= AUTH_FAILURES_PER_CONNECTION)
-                call_no_more_requests((Call *) call);
         return false;
 }
 
@@ -156,28 +195,58 @@ bool auth_call_is_privileged(const Call *call) {
         return call->authenticated || call->manager->config.no_auth;
 }
 
-int auth_check_access(Call *call, Access access) {
+int auth_check_access(const Call *call, const AuthRule *rule) {
         const Peer *p = call_peer(call);
 
-        if (access == ACCESS_PUBLIC)
+        if (!rule)
+                return -EACCES;
+        if (rule->access == ACCESS_PUBLIC)
                 return 0;
-        if (p->is_unix) {
-                if (!p->has_cred) {
-                        call_reply_error(call, ERROR_ACCESS_DENIED, "peer credentials unavailable");
-                        return -EACCES;
-                }
+        if (p->is_unix)
                 /* READ is open to every local user; CONTROL is decided per object by the
-                 * handler (auth_authorize), since the action depends on the arguments. */
-                return 0;
-        }
+                 * handler (auth_verify_async), since the action depends on the arguments. */
+                return p->has_cred ? 0 : -EACCES;
         if (auth_call_is_privileged(call))
                 return 0;
-        if (!call->manager->config.token)
-                call_reply_error(call, ERROR_AUTH_REQUIRED,
-                                 "no token configured on this daemon: TCP control is disabled");
-        else
-                call_reply_error(call, ERROR_AUTH_REQUIRED, "authenticate first (AUTH or 'token')");
+        return call->manager->config.token ? AUTH_TOKEN_REQUIRED : AUTH_TOKEN_UNCONFIGURED;
+}
+
+int auth_check_process(const Call *call, uid_t owner_uid, uint64_t start_ticks) {
+        const AuthRule *rule = auth_rule_find(call->request.cmd);
+        const Peer *p = call_peer(call);
+
+        if (auth_call_is_privileged(call))
+                return 1;
+        if (rule && rule->owner != AUTH_OWNER_SELF)
+                return 1;
+        /* Without a start time, "the caller's process" cannot be told from an earlier
+         * holder of the pid. */
+        if (p->is_unix && p->has_cred && owner_uid == p->uid && start_ticks != 0)
+                return 0;
         return -EACCES;
+}
+
+AuthAction auth_rule_action(const Call *call, bool own_object) {
+        const AuthRule *rule = auth_rule_find(call->request.cmd);
+
+        if (!rule)
+                return _AUTH_ACTION_NONE;
+        return own_object || rule->owner != AUTH_OWNER_ESCALATE ? rule->action : rule->action_other;
+}
+
+bool auth_start_is_other_user(const Call *call, bool explicit_user, const UserRecord *u) {
+        const Peer *p = call_peer(call);
+        _cleanup_(user_record_done) UserRecord self = {};
+
+        /* Not asked for: the caller's own user (Unix) or --default-user (TCP). */
+        if (!explicit_user)
+                return false;
+        if (!(p->is_unix && u->uid == p->uid))
+                return true;
+        /* Same uid under another name (a second passwd entry) may bring another primary group
+         * and other supplementary groups: only the caller's own entry is "itself". */
+        return user_record_lookup_uid_or_numeric(p->uid, &self) < 0 || strcmp(self.name, u->name) != 0 ||
+               self.gid != u->gid;
 }
 
 /* The decision when polkit cannot be asked: the configured admin group, if any. */
@@ -243,21 +312,26 @@ static bool pidfd_exited(int pidfd) {
 
 /* Is the peer still the process that connected? With the pidfd: it is alive (so its
  * pid was not recycled). Always: its start time is the one read at accept time. */
-static bool auth_peer_unchanged(Auth *a, const Peer *p, int pidfd) {
+static bool auth_peer_unchanged(const Peer *p, int pidfd) {
         uint64_t ticks;
 
         if (pidfd >= 0 && pidfd_exited(pidfd))
                 return false;
-        return proc_get_start_ticks(a->manager->procs, p->pid, &ticks) >= 0 && ticks == p->start_ticks;
+        return peer_read_start_ticks(-EBADF, p->pid, &ticks) >= 0 && ticks == p->start_ticks;
 }
 
+/* Keeps the answer in the call and runs it again: the handler's second question about
+ * the same action is answered from there. */
 static void auth_finish(AuthPending *pending, int allowed) {
         Call *call = pending->call;
-        AuthCallback cb = pending->cb;
-        void *userdata = pending->userdata;
 
+        call->auth_action = pending->action;
+        call->auth_result = allowed > 0 ? 1 : -EACCES;
         auth_pending_free(pending);
-        cb(call, allowed, userdata);
+        if (call->resume)
+                call->resume(call);
+        else
+                call_reply_error(call, ERROR_INTERNAL, "authorization answered, but nothing to resume");
 }
 
 static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error, void *userdata) {
@@ -276,7 +350,7 @@ static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error
         }
         a->polkit_unreachable_logged = false;
         /* Whatever polkit said, it is void if the subject is not the process that asked. */
-        if (!auth_peer_unchanged(a, p, pending->pidfd)) {
+        if (!auth_peer_unchanged(p, pending->pidfd)) {
                 log_notice("%s: peer process went away while polkit checked, denying %s.", p->description, action);
                 auth_finish(pending, 0);
                 return;
@@ -296,47 +370,42 @@ static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error
         auth_finish(pending, r > 0);
 }
 
-void auth_authorize(Auth *a, Call *call, AuthAction action, AuthCallback cb, void *userdata) {
+int auth_verify_async(Call *call, AuthAction action) {
+        Auth *a = call->manager->auth;
         const Peer *p = call_peer(call);
         _cleanup_free_ AuthPending *pending = NULL;
         PolkitSubject subject;
         sd_bus *bus;
         int r;
 
-        if (auth_call_is_privileged(call)) {
-                cb(call, 1, userdata);
-                return;
-        }
-        if (!p->is_unix || !p->has_cred || p->pid <= 0) {
-                cb(call, 0, userdata);
-                return;
-        }
+        if (auth_call_is_privileged(call))
+                return 1;
+        if (!auth_action_id(action))
+                return -EACCES;         /* no action that could allow it */
+        if (call->auth_action == (int) action)
+                return call->auth_result;
+        if (call->auth_rounds++ >= AUTH_ROUNDS_MAX)
+                return -EACCES;
+        if (!p->is_unix || !p->has_cred || p->pid <= 0)
+                return -EACCES;
         /* No start time (the peer was gone at accept time): there is no safe subject. */
         if (p->start_ticks == 0) {
                 log_debug("%s: peer process start time unknown, denying %s.", p->description, auth_action_id(action));
-                cb(call, 0, userdata);
-                return;
+                return -EACCES;
         }
 
         pending = calloc(1, sizeof(AuthPending));
-        if (!pending) {
-                cb(call, -ENOMEM, userdata);
-                return;
-        }
-        *pending = (AuthPending) {
-                .auth = a, .call = call, .action = action, .cb = cb, .userdata = userdata, .pidfd = -EBADF,
-        };
+        if (!pending)
+                return -ENOMEM;
+        *pending = (AuthPending) { .auth = a, .call = call, .action = action, .pidfd = -EBADF };
         /* Pin the peer, then make sure the pinned process is the one that connected. */
         pending->pidfd = (int) syscall(SYS_pidfd_open, p->pid, 0);
-        if (pending->pidfd < 0 && errno != ENOSYS) {
-                cb(call, 0, userdata);
-                return;
-        }
-        if (!auth_peer_unchanged(a, p, pending->pidfd)) {
+        if (pending->pidfd < 0 && errno != ENOSYS)
+                return -EACCES;
+        if (!auth_peer_unchanged(p, pending->pidfd)) {
                 log_debug("%s: peer process is gone, denying %s.", p->description, auth_action_id(action));
                 (void) safe_close(pending->pidfd);
-                cb(call, 0, userdata);
-                return;
+                return -EACCES;
         }
 
         bus = auth_bus(a);
@@ -348,15 +417,14 @@ void auth_authorize(Auth *a, Call *call, AuthAction action, AuthCallback cb, voi
                 if (r != -EHOSTUNREACH) {
                         log_warning_errno(r, "Cannot ask polkit about %s for %s, denying: %m",
                                           auth_action_id(action), p->description);
-                        cb(call, 0, userdata);
-                        return;
+                        return -EACCES;
                 }
                 auth_note_unreachable(a, r);
-                cb(call, auth_fallback_group(a, p), userdata);
-                return;
+                return auth_fallback_group(a, p) > 0 ? 1 : -EACCES;
         }
         pending->next = a->pending;
         if (a->pending)
                 a->pending->prev = pending;
         a->pending = TAKE_PTR(pending);
+        return 0;
 }

@@ -131,7 +131,7 @@ int command_status(Call *call) {
         r = read_process(call, pid, &p);
         if (r <= 0)
                 return r;
-        if (!auth_call_is_privileged(call) && call_peer(call)->is_unix && p->uid != call_peer(call)->uid) {
+        if (auth_check_process(call, p->uid, p->start_ticks) < 0) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "process %i belongs to another user", (int) pid);
                 return 0;
         }
@@ -159,12 +159,18 @@ int command_status(Call *call) {
 typedef struct StopContext {
         Call *call;
         pid_t pid;
-        uint64_t start_ticks;
         int signal;
-        usec_t timeout;
-        bool managed;
         char *unit;             /* the scope, for the event record */
 } StopContext;
+
+static StopContext *stop_context_free(StopContext *ctx) {
+        if (!ctx)
+                return NULL;
+        free(ctx->unit);
+        free(ctx);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(StopContext *, stop_context_free);
 
 static void stop_done(int r, const ExitStatus *st, void *userdata) {
         StopContext *ctx = userdata;
@@ -197,45 +203,14 @@ static void stop_done(int r, const ExitStatus *st, void *userdata) {
         event_log_process_stopped(ctx->pid, ctx->unit, ctx->signal, st, call_peer(call)->description);
         call_reply(call, reply);
 finish:
-        free(ctx->unit);
-        free(ctx);
-}
-
-static void stop_authorized(Call *call, int allowed, void *userdata) {
-        StopContext *ctx = userdata;
-        Manager *m = call->manager;
-        Managed *mp;
-        int r;
-
-        if (allowed <= 0) {
-                call_reply_error(call, ERROR_ACCESS_DENIED, "not authorized to stop process %i", (int) ctx->pid);
-                free(ctx);
-                return;
-        }
-        /* Look again: the process may have gone while polkit was thinking. */
-        mp = ctx->managed ? backend_find(m->backend, ctx->pid) : NULL;
-        if (mp && mp->start_ticks == ctx->start_ticks && mp->unit)
-                ctx->unit = strdup(mp->unit);
-        if (mp && mp->start_ticks == ctx->start_ticks)
-                r = backend_stop(m->backend, mp, ctx->signal, ctx->timeout, stop_done, ctx);
-        else
-                r = process_stop(m, ctx->pid, ctx->start_ticks, ctx->signal, ctx->timeout, NULL, stop_done, ctx);
-        if (r == -ESRCH || r == -ENOENT) {
-                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) ctx->pid);
-                free(ctx->unit);
-                free(ctx);
-        } else if (r < 0) {
-                call_reply_errno(call, r, "cannot stop process %i: %s", (int) ctx->pid, strerror(-r));
-                free(ctx->unit);
-                free(ctx);
-        }
+        stop_context_free(ctx);
 }
 
 int command_stop(Call *call) {
         Manager *m = call->manager;
         long long timeout_ms = 5000;
         const ProcessInfo *p;
-        StopContext *ctx;
+        _cleanup_(stop_context_freep) StopContext *ctx = NULL;
         json_t *sigj;
         Managed *mp;
         char msg[128];
@@ -283,19 +258,43 @@ int command_stop(Call *call) {
 
         mp = find_managed(m, pid, p);
 
+        /* The table: stop covers the caller's own managed processes, anything else needs
+         * stop-any. When polkit has to be asked, we are run again with its answer, and
+         * read the process again: it may have gone meanwhile. */
+        r = auth_verify_async(call, auth_rule_action(call, mp && (!call_peer(call)->is_unix ||
+                                                                  mp->uid == call_peer(call)->uid)));
+        if (r == 0)
+                return 0;
+        if (r < 0) {
+                call_reply_error(call, ERROR_ACCESS_DENIED, "not authorized to stop process %i", (int) pid);
+                return 0;
+        }
+
         ctx = calloc(1, sizeof(StopContext));
         if (!ctx)
                 return -ENOMEM;
-        *ctx = (StopContext) {
-                .call = call, .pid = pid, .start_ticks = p->start_ticks, .signal = sig,
-                .timeout = (usec_t) timeout_ms * USEC_PER_MSEC, .managed = !!mp,
-        };
-        /* Stopping what procmgrd did not start needs the stronger right. */
-        /* org.procmgr.stop covers the caller's own managed processes; anything else — what
-         * procmgrd did not start, or another user's — needs the stronger stop-any. */
-        auth_authorize(m->auth, call,
-                       mp && (!call_peer(call)->is_unix || mp->uid == call_peer(call)->uid) ? AUTH_ACTION_STOP
-                                                                                         : AUTH_ACTION_STOP_ANY,
-                       stop_authorized, ctx);
+        *ctx = (StopContext) { .call = call, .pid = pid, .signal = sig };
+        /* A record without a start time can't vouch for this process: stop it by pid. */
+        if (mp && mp->start_ticks != p->start_ticks)
+                mp = NULL;
+        if (mp && mp->unit) {
+                ctx->unit = strdup(mp->unit);
+                if (!ctx->unit)
+                        return -ENOMEM;
+        }
+        if (mp)
+                r = backend_stop(m->backend, mp, sig, (usec_t) timeout_ms * USEC_PER_MSEC, stop_done, ctx);
+        else
+                r = process_stop(m, pid, p->start_ticks, sig, (usec_t) timeout_ms * USEC_PER_MSEC, NULL,
+                                 stop_done, ctx);
+        if (r == -ESRCH || r == -ENOENT) {
+                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) pid);
+                return 0;
+        }
+        if (r < 0) {
+                call_reply_errno(call, r, "cannot stop process %i: %s", (int) pid, strerror(-r));
+                return 0;
+        }
+        TAKE_PTR(ctx);  /* stop_done() frees it */
         return 0;
 }

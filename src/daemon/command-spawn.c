@@ -36,10 +36,14 @@ typedef struct StartContext {
         SpawnRequest req;
 } StartContext;
 
-static void start_context_free(StartContext *ctx) {
+static StartContext *start_context_free(StartContext *ctx) {
+        if (!ctx)
+                return NULL;
         spawn_request_done(&ctx->req);
         free(ctx);
+        return NULL;
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(StartContext *, start_context_free);
 
 static bool env_name_valid(const char *s) {
         if (!*s || strlen(s) > 256)
@@ -228,27 +232,10 @@ static void start_done(int r, const char *error_msg, Managed *mp, void *userdata
         start_context_free(ctx);
 }
 
-static void start_authorized(Call *call, int allowed, void *userdata) {
-        StartContext *ctx = userdata;
-        int r;
-
-        if (allowed <= 0) {
-                call_reply_error(call, ERROR_ACCESS_DENIED, "not authorized to start processes%s%s",
-                                 ctx->req.user ? " as " : "", ctx->req.user ?: "");
-                start_context_free(ctx);
-                return;
-        }
-        r = backend_start(call->manager->backend, &ctx->req, start_done, ctx);
-        if (r < 0) {
-                call_reply_error(call, ERROR_SPAWN_FAILED, "cannot start '%s': %s", ctx->req.name, strerror(-r));
-                start_context_free(ctx);
-        }
-}
-
 int command_start(Call *call) {
         Manager *m = call->manager;
         const Peer *peer = call_peer(call);
-        StartContext *ctx = NULL;
+        _cleanup_(start_context_freep) StartContext *ctx = NULL;
         _cleanup_(user_record_done) UserRecord u = {};
         _cleanup_strv_free_ char **argv = NULL, **envp = NULL;
         const char *name = NULL, *cwd = NULL, *user = NULL;
@@ -300,14 +287,7 @@ int command_start(Call *call) {
         }
         if (r < 0)
                 return r;
-        as_other_user = user && !(peer->is_unix && u.uid == peer->uid);
-        /* Same uid under another name (a second passwd entry) may bring another primary group
-         * and other supplementary groups: only the caller's own entry is "itself". */
-        if (user && !as_other_user) {
-                _cleanup_(user_record_done) UserRecord self = {};
-                as_other_user = user_record_lookup_uid_or_numeric(peer->uid, &self) < 0 ||
-                                strcmp(self.name, u.name) != 0 || self.gid != u.gid;
-        }
+        as_other_user = auth_start_is_other_user(call, !!user, &u);
 
         /* After the privilege drop the daemon is not uid 0 but keeps CAP_SETUID/CAP_SETGID
          * (permitted only; the child raises them): that, not the euid, says whether a
@@ -355,10 +335,8 @@ int command_start(Call *call) {
         ctx->req.name = strdup(name ?: (base ? base + 1 : ctx->req.argv[0]));
         ctx->req.description = strv_join(ctx->req.argv, " ");
         if (!ctx->req.user || !ctx->req.cwd || !ctx->req.name || !ctx->req.description ||
-            (ctx->req.change_identity && resolve_groups(&u, &ctx->req) < 0)) {
-                start_context_free(ctx);
+            (ctx->req.change_identity && resolve_groups(&u, &ctx->req) < 0))
                 return -ENOMEM;
-        }
         /* The name ends up in a unit's Description= and a journal identifier: keep it sane. */
         if (!ctx->req.name[0] || strlen(ctx->req.name) > START_NAME_MAX)
                 ctx->req.name[MIN(strlen(ctx->req.name), (size_t) START_NAME_MAX)] = '\0';
@@ -369,11 +347,24 @@ int command_start(Call *call) {
                 string_sanitize(ctx->req.argv[0], 64, shown, sizeof(shown));
                 call_reply_error(call, ERROR_SPAWN_FAILED, "cannot execute '%s': %s", shown,
                                  r == -ENOENT ? "command not found" : strerror(-r));
-                start_context_free(ctx);
                 return 0;
         }
 
-        auth_authorize(m->auth, call, as_other_user ? AUTH_ACTION_START_AS_USER : AUTH_ACTION_START,
-                       start_authorized, ctx);
+        /* Everything is checked: now who may. When polkit has to be asked, we are run again
+         * with its answer (and check everything again). */
+        r = auth_verify_async(call, auth_rule_action(call, !as_other_user));
+        if (r == 0)
+                return 0;
+        if (r < 0) {
+                call_reply_error(call, ERROR_ACCESS_DENIED, "not authorized to start processes%s%s",
+                                 ctx->req.user ? " as " : "", ctx->req.user ?: "");
+                return 0;
+        }
+        r = backend_start(m->backend, &ctx->req, start_done, ctx);
+        if (r < 0) {
+                call_reply_error(call, ERROR_SPAWN_FAILED, "cannot start '%s': %s", ctx->req.name, strerror(-r));
+                return 0;
+        }
+        TAKE_PTR(ctx);  /* start_done() frees it */
         return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The command table and the path every request takes: look up → central
- * access check → handler. DESCRIBE is generated from this same table, so
- * the published description cannot drift from what is served.
+ * The command table and the path every request takes: look up → token →
+ * access class (auth.c's table) → handler, and the error replies for what
+ * auth decided. DESCRIBE is generated from this same table, so the published
+ * description cannot drift from what is served.
  */
 
 #include "config.h"
@@ -19,38 +20,38 @@
 #define NO_ARGS ((const CommandArg[]) { { NULL } })
 
 static const Command commands[] = {
-        { "PING", command_ping, ACCESS_PUBLIC, "Check that the daemon answers.",
+        { "PING", command_ping, "Check that the daemon answers.",
           NO_ARGS, ARGS({ "msg", "string", true }, { "version", "string", true }) },
-        { "LIST", command_list, ACCESS_READ, "List processes.",
+        { "LIST", command_list, "List processes.",
           ARGS({ "sort", "string", false }, { "limit", "int", false }, { "user", "string", false },
                { "name", "string", false }, { "managed", "bool", false }),
           ARGS({ "processes", "array", true }, { "count", "int", true }, { "total", "int", true }) },
-        { "START", command_start, ACCESS_CONTROL, "Start a process in its own scope.",
+        { "START", command_start, "Start a process in its own scope.",
           ARGS({ "argv", "array", false }, { "command", "string", false }, { "name", "string", false },
                { "env", "object", false }, { "cwd", "string", false }, { "user", "string", false },
                { "memory_max", "int", false }, { "cpu_quota", "int", false }, { "tasks_max", "int", false }),
           ARGS({ "pid", "int", true }, { "unit", "string", false }, { "name", "string", true }) },
-        { "STOP", command_stop, ACCESS_CONTROL, "Stop a process (managed: its whole scope).",
+        { "STOP", command_stop, "Stop a process (managed: its whole scope).",
           ARGS({ "pid", "int", true }, { "signal", "any", false }, { "timeout_ms", "int", false }),
           ARGS({ "pid", "int", true }, { "stopped", "bool", true }, { "exit", "object", false }) },
-        { "STATUS", command_status, ACCESS_READ, "Describe one process.",
+        { "STATUS", command_status, "Describe one process.",
           ARGS({ "pid", "int", true }),
           ARGS({ "process", "object", true }, { "unit", "string", false }, { "unit_state", "string", false },
                { "memory_current", "int", false }, { "cpu_usage_ns", "int", false }) },
-        { "INFO", command_info, ACCESS_READ, "System figures: CPU, memory, load, uptime.",
+        { "INFO", command_info, "System figures: CPU, memory, load, uptime.",
           NO_ARGS,
           ARGS({ "cpu", "object", true }, { "memory", "object", true }, { "swap", "object", true },
                { "uptime", "int", true }, { "hostname", "string", true }, { "kernel", "string", true },
                { "processes", "int", true }, { "backend", "string", true }) },
-        { "LOGS", command_logs, ACCESS_READ, "Journal lines of a started process.",
+        { "LOGS", command_logs, "Journal lines of a started process.",
           ARGS({ "pid", "int", false }, { "unit", "string", false }, { "lines", "int", false }),
           ARGS({ "lines", "array", true }) },
-        { "DESCRIBE", command_describe, ACCESS_PUBLIC, "This description.",
+        { "DESCRIBE", command_describe, "This description.",
           NO_ARGS,
           ARGS({ "interface", "string", true }, { "version", "int", true }, { "commands", "array", true }) },
-        { "AUTH", command_auth, ACCESS_PUBLIC, "Authenticate the rest of this connection.",
+        { "AUTH", command_auth, "Authenticate the rest of this connection.",
           ARGS({ "token", "string", true }), ARGS({ "msg", "string", true }) },
-        { "EXIT", command_exit, ACCESS_PUBLIC, "Close this connection.",
+        { "EXIT", command_exit, "Close this connection.",
           NO_ARGS, ARGS({ "msg", "string", true }) },
 };
 
@@ -66,15 +67,61 @@ const Command *command_table(size_t *ret_n) {
         return commands;
 }
 
-void dispatch_request(Call *call, void *userdata) {
-        dispatch_call(call);
+static void dispatch_run(Call *call, const Command *cmd) {
+        int r;
+
+        r = cmd->handler(call);
+        if (r < 0)
+                call_reply_errno(call, r, "%s failed: %s", cmd->name, strerror(-r));
+}
+
+/* polkit answered a handler's question: ask the handler again. */
+static void dispatch_resume(Call *call) {
+        const Command *cmd = command_find(call->request.cmd);
+
+        if (!cmd) {
+                call_reply_error(call, ERROR_INTERNAL, "command vanished");
+                return;
+        }
+        dispatch_run(call, cmd);
+}
+
+/* A per-request token authenticates this one request; with AUTH_RULE_TOKEN_ARGUMENT (AUTH)
+ * it is required and authenticates the session. Returns 0 to go on, < 0 when replied. */
+static int dispatch_token(Call *call, const AuthRule *rule) {
+        const char *token = NULL;
+        char msg[128];
+        int r;
+
+        r = request_get_string(&call->request, "token", &token, msg, sizeof(msg));
+        if (r < 0) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "%s", msg);
+                return r;
+        }
+        if (r == 0) {
+                if (!(rule->flags & AUTH_RULE_TOKEN_ARGUMENT))
+                        return 0;
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "missing member 'token'");
+                return -EINVAL;
+        }
+        if (!auth_token_valid(call->manager->auth, call, token)) {
+                /* A session that keeps guessing is closed after this reply. */
+                if (call_note_auth_failure(call) >= AUTH_FAILURES_PER_CONNECTION)
+                        call_no_more_requests(call);
+                call_reply_error(call, ERROR_ACCESS_DENIED, "invalid token");
+                return -EACCES;
+        }
+        if (rule->flags & AUTH_RULE_TOKEN_ARGUMENT)
+                call_set_authenticated(call);
+        else
+                call->authenticated = true;
+        return 0;
 }
 
 void dispatch_call(Call *call) {
         const Command *cmd;
+        const AuthRule *rule;
         char shown[PROTOCOL_CMD_MAX + 8];
-        const char *token = NULL;
-        char msg[128];
         int r;
 
         cmd = command_find(call->request.cmd);
@@ -83,29 +130,37 @@ void dispatch_call(Call *call) {
                 call_reply_error(call, ERROR_UNKNOWN_COMMAND, "unknown command '%s'", shown);
                 return;
         }
-
-        /* A per-request token authenticates this one request (AUTH handles its own). */
-        if (strcmp(cmd->name, "AUTH") != 0) {
-                r = request_get_string(&call->request, "token", &token, msg, sizeof(msg));
-                if (r < 0) {
-                        call_reply_error(call, ERROR_INVALID_ARGUMENT, "%s", msg);
-                        return;
-                }
-                if (r > 0) {
-                        if (!auth_token_valid(call->manager->auth, call, token)) {
-                                call_reply_error(call, ERROR_ACCESS_DENIED, "invalid token");
-                                return;
-                        }
-                        call->authenticated = true;
-                }
+        rule = auth_rule_find(cmd->name);
+        if (!rule) {
+                /* Fail closed: a command nobody wrote a rule for is served to nobody. */
+                call_reply_error(call, ERROR_ACCESS_DENIED, "no authorization rule for %s", cmd->name);
+                return;
         }
 
-        r = auth_check_access(call, cmd->access);
-        if (r < 0)
-                return;         /* replied */
+        if (dispatch_token(call, rule) < 0)
+                return;
+
+        r = auth_check_access(call, rule);
+        switch (r) {
+        case 0:
+                break;
+        case AUTH_TOKEN_UNCONFIGURED:
+                call_reply_error(call, ERROR_AUTH_REQUIRED,
+                                 "no token configured on this daemon: TCP control is disabled");
+                return;
+        case AUTH_TOKEN_REQUIRED:
+                call_reply_error(call, ERROR_AUTH_REQUIRED, "authenticate first (AUTH or 'token')");
+                return;
+        default:
+                call_reply_error(call, ERROR_ACCESS_DENIED, "peer credentials unavailable");
+                return;
+        }
 
         log_debug("%s: %s", call_peer(call)->description, cmd->name);
-        r = cmd->handler(call);
-        if (r < 0)
-                call_reply_errno(call, r, "%s failed: %s", cmd->name, strerror(-r));
+        call->resume = dispatch_resume;
+        dispatch_run(call, cmd);
+}
+
+void dispatch_request(Call *call, void *userdata) {
+        dispatch_call(call);
 }

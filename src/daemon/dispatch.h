@@ -2,22 +2,20 @@
 #pragma once
 
 /*
- * The command table: name, handler, the access a caller needs, and the
- * argument/return description that DESCRIBE publishes. Access is checked
- * here, centrally, before any handler runs; handlers that need a finer,
- * object-dependent decision (STOP of a foreign process, START as another
- * user) ask auth.h.
+ * The command table: name, handler, and the argument/return description
+ * that DESCRIBE publishes. Every request takes the same path: look up →
+ * token → the access class of auth.c's table → handler. Dispatch is the one
+ * place that turns auth's decisions into error replies; handlers that need a
+ * finer, object-dependent decision (STOP of a foreign process, START as
+ * another user) ask auth.h and are run again when polkit answers.
+ *
+ * Must NOT: decide authorization itself, or know which front end a Call
+ * came from.
  */
 
 #include <jansson.h>
 
 #include "daemon/call.h"
-
-typedef enum Access {
-        ACCESS_PUBLIC,          /* PING, DESCRIBE, AUTH, EXIT */
-        ACCESS_READ,            /* LIST, INFO, STATUS, LOGS: Unix peers, authenticated TCP */
-        ACCESS_CONTROL,         /* START, STOP: root/authorized Unix peers, authenticated TCP */
-} Access;
 
 typedef struct CommandArg {
         const char *name;
@@ -27,8 +25,9 @@ typedef struct CommandArg {
 
 typedef struct Command {
         const char *name;
-        int (*handler)(Call *call);     /* < 0: dispatch replies with the mapped error */
-        Access access;
+        /* Replies (now, or later through the call), or returns < 0 and dispatch replies with
+         * the mapped error. Runs again when auth_verify_async() returned 0 and polkit answered. */
+        int (*handler)(Call *call);
         const char *summary;
         const CommandArg *args;         /* terminated by { NULL } */
         const CommandArg *returns;
