@@ -27,27 +27,6 @@ typedef struct StartOperation {
         void *userdata;
 } StartOperation;
 
-static void exit_status_from_siginfo(const siginfo_t *si, ExitStatus *st) {
-        *st = (ExitStatus) { .known = true };
-        if (si->si_code == CLD_EXITED)
-                st->code = si->si_status;
-        else
-                st->signal = si->si_status;
-}
-
-static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        Managed *m = userdata;
-        Backend *b = m->backend;
-        ExitStatus st;
-
-        exit_status_from_siginfo(si, &st);
-        event_log_process_exited(m->pid, m->name, m->unit, &st);
-        m->child_source = sd_event_source_disable_unref(m->child_source);
-        managed_exited(m, &st);
-        backend_remove_managed(b, m);
-        return 0;
-}
-
 static StartOperation *start_operation_free(StartOperation *op) {
         if (!op)
                 return NULL;
@@ -75,40 +54,6 @@ static int on_exec_result(sd_event_source *s, int fd, uint32_t revents, void *us
                 /* The child exits 127 by itself; its child source reaps it and drops the record. */
         }
         start_operation_free(op);
-        return 0;
-}
-
-/* Shared with the systemd backend: fork, register the managed record and its child source. */
-int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, SpawnedChild *child, bool hold,
-                            Managed **ret) {
-        Manager *mgr = b->manager;
-        uint64_t ticks = 0;
-        Managed *m;
-        int r;
-
-        r = spawn_fork(req, hold, req->name, child);
-        if (r < 0)
-                return r;
-        (void) proc_get_start_ticks(mgr->procs, child->pid, &ticks);
-
-        r = backend_add_managed(b, child->pid, ticks, req->name, unit, req->uid, &m);
-        if (r >= 0)
-                r = sd_event_add_child(mgr->event, &m->child_source, child->pid, WEXITED, on_child_exit, m);
-        /* After the exec result (an EOF on the error pipe, ready no later than the exit): a
-         * quick process is then reported started before it is reported gone. */
-        if (r >= 0)
-                r = sd_event_source_set_priority(m->child_source, SD_EVENT_PRIORITY_NORMAL + 1);
-        if (r < 0) {
-                /* Can't watch it: don't leave an unmanaged orphan behind. */
-                (void) kill(child->pid, SIGKILL);
-                (void) waitpid(child->pid, NULL, 0);
-                if (m)
-                        backend_remove_managed(b, m);
-                child->hold_fd = safe_close(child->hold_fd);
-                child->error_fd = safe_close(child->error_fd);
-                return r;
-        }
-        *ret = m;
         return 0;
 }
 
@@ -148,6 +93,7 @@ static int direct_stop(Backend *b, Managed *m, int sig, usec_t timeout, BackendS
 
 const BackendVTable backend_direct_vtable = {
         .name = "direct",
+        .flags = BACKEND_STATE_IN_MEMORY,
         .start = direct_start,
         .stop = direct_stop,
 };

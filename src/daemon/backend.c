@@ -5,6 +5,9 @@
  * that was recycled since the request is never signalled; the pidfd also
  * tells us, without polling and for non-children too, when the process is
  * gone. TERM → KILL escalation runs on a timer; the loop never waits.
+ *
+ * Also the one place that knows the concrete backends: backend_new_auto()
+ * chooses one. Nobody else compares vtables; they ask for flags.
  */
 
 #include "config.h"
@@ -16,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "daemon/backend.h"
+#include "daemon/event-log.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/proc.h"
@@ -50,6 +54,99 @@ int backend_new(Manager *m, const BackendVTable *vt, Backend **ret) {
                 }
         }
         *ret = b;
+        return 0;
+}
+
+/* The bus (when the manager has one) decides between the backends, unless kind does. */
+int backend_new_auto(Manager *m, int kind, int bus_error, Backend **ret) {
+        const BackendVTable *vt = &backend_direct_vtable;
+        Backend *b = NULL;
+        int r;
+
+        if (kind == BACKEND_SYSTEMD && !m->bus)
+                return log_error_errno(bus_error < 0 ? bus_error : -ENOTCONN,
+                                       "Cannot connect to the system bus, but --backend=systemd: %m");
+        if (kind != BACKEND_DIRECT) {
+                if (m->bus)
+                        vt = &backend_systemd_vtable;
+                else
+                        log_notice_errno(bus_error < 0 ? bus_error : -ENOTCONN,
+                                         "System bus not reachable (%m): using the direct backend, "
+                                         "started processes get no scopes.");
+        }
+        r = backend_new(m, vt, &b);
+        if (r < 0 && vt != &backend_direct_vtable && kind == BACKEND_AUTO) {
+                log_notice_errno(r, "No service manager reachable (%m): using the direct backend.");
+                vt = &backend_direct_vtable;
+                r = backend_new(m, vt, &b);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the %s backend: %m", vt->name);
+        /* With scopes our state lives in systemd: should the bus go away, exit with failure
+         * and let Restart=on-failure bring us back to find our processes again, rather than
+         * serve without a service manager. */
+        if (m->bus && !(vt->flags & BACKEND_STATE_IN_MEMORY))
+                (void) sd_bus_set_exit_on_disconnect(m->bus, true);
+        *ret = b;
+        return 0;
+}
+
+bool backend_state_in_memory(const Backend *b) {
+        return b && (b->vtable->flags & BACKEND_STATE_IN_MEMORY);
+}
+
+static void exit_status_from_siginfo(const siginfo_t *si, ExitStatus *st) {
+        *st = (ExitStatus) { .known = true };
+        if (si->si_code == CLD_EXITED)
+                st->code = si->si_status;
+        else
+                st->signal = si->si_status;
+}
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Managed *m = userdata;
+        Backend *b = m->backend;
+        ExitStatus st;
+
+        exit_status_from_siginfo(si, &st);
+        event_log_process_exited(m->pid, m->name, m->unit, &st);
+        m->child_source = sd_event_source_disable_unref(m->child_source);
+        managed_exited(m, &st);
+        backend_remove_managed(b, m);
+        return 0;
+}
+
+/* Used by both backends: fork, register the managed record and its child source. */
+int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, SpawnedChild *child, bool hold,
+                            Managed **ret) {
+        Manager *mgr = b->manager;
+        uint64_t ticks = 0;
+        Managed *m;
+        int r;
+
+        r = spawn_fork(req, hold, req->name, child);
+        if (r < 0)
+                return r;
+        (void) proc_get_start_ticks(mgr->procs, child->pid, &ticks);
+
+        r = backend_add_managed(b, child->pid, ticks, req->name, unit, req->uid, &m);
+        if (r >= 0)
+                r = sd_event_add_child(mgr->event, &m->child_source, child->pid, WEXITED, on_child_exit, m);
+        /* After the exec result (an EOF on the error pipe, ready no later than the exit): a
+         * quick process is then reported started before it is reported gone. */
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->child_source, SD_EVENT_PRIORITY_NORMAL + 1);
+        if (r < 0) {
+                /* Can't watch it: don't leave an unmanaged orphan behind. */
+                (void) kill(child->pid, SIGKILL);
+                (void) waitpid(child->pid, NULL, 0);
+                if (m)
+                        backend_remove_managed(b, m);
+                child->hold_fd = safe_close(child->hold_fd);
+                child->error_fd = safe_close(child->error_fd);
+                return r;
+        }
+        *ret = m;
         return 0;
 }
 

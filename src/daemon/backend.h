@@ -48,8 +48,15 @@ typedef void (*BackendStopDone)(int r, const ExitStatus *exit, void *userdata);
 /* extra: borrowed object of additional STATUS members (unit_state, memory_current…) or NULL. */
 typedef void (*BackendStatusDone)(int r, json_t *extra, void *userdata);
 
+typedef enum BackendFlags {
+        /* What the backend started is known only to this process (no scopes): exiting
+         * would orphan it, and nobody would find it again after a restart. */
+        BACKEND_STATE_IN_MEMORY = 1 << 0,
+} BackendFlags;
+
 typedef struct BackendVTable {
         const char *name;               /* "systemd" or "direct" */
+        BackendFlags flags;
         int (*init)(Backend *b);
         void (*done)(Backend *b);
         /* Start req; done is called exactly once unless this returns < 0. */
@@ -72,6 +79,11 @@ extern const BackendVTable backend_direct_vtable;
 extern const BackendVTable backend_systemd_vtable;
 
 int backend_new(Manager *m, const BackendVTable *vt, Backend **ret);
+/* The backend config asks for (BackendKind of manager.h): systemd scopes when m->bus is
+ * connected, else (or when told) direct. bus_error: why m->bus is NULL, for the log.
+ * Logs what it chose and why. */
+int backend_new_auto(Manager *m, int kind, int bus_error, Backend **ret);
+bool backend_state_in_memory(const Backend *b);
 Backend *backend_free(Backend *b);
 const char *backend_name(const Backend *b);
 

@@ -186,7 +186,7 @@ static int on_exit_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         /* The direct backend's children exist only in our memory: nobody would reap them or
          * know they were ours. The systemd backend's live on in their scopes. */
-        if (m->backend && m->backend->vtable == &backend_direct_vtable && m->backend->n_managed > 0) {
+        if (backend_state_in_memory(m->backend) && m->backend->n_managed > 0) {
                 log_debug("Not exiting while %zu directly started process(es) run.", m->backend->n_managed);
                 (void) sd_event_source_set_time_relative(s, m->config.exit_idle);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -231,7 +231,6 @@ static void manager_raise_nofile(Manager *m) {
 }
 
 int manager_startup(Manager *m) {
-        const BackendVTable *vt = &backend_direct_vtable;
         sigset_t ss;
         int r;
 
@@ -256,28 +255,11 @@ int manager_startup(Manager *m) {
         (void) sd_event_set_watchdog(m->event, true);
         manager_raise_nofile(m);
 
-        if (m->config.backend != BACKEND_DIRECT) {
-                r = manager_connect_bus(m);
-                if (r < 0 && m->config.backend == BACKEND_SYSTEMD)
-                        return log_error_errno(r, "Cannot connect to the system bus, but --backend=systemd: %m");
-                if (r < 0)
-                        log_notice_errno(r, "System bus not reachable (%m): using the direct backend, "
-                                            "started processes get no scopes.");
-                else
-                        vt = &backend_systemd_vtable;
-        }
-        r = backend_new(m, vt, &m->backend);
-        if (r < 0 && vt != &backend_direct_vtable && m->config.backend == BACKEND_AUTO) {
-                log_notice_errno(r, "No service manager reachable (%m): using the direct backend.");
-                r = backend_new(m, &backend_direct_vtable, &m->backend);
-        }
+        /* The bus serves the systemd backend and polkit; the direct backend needs none. */
+        r = m->config.backend != BACKEND_DIRECT ? manager_connect_bus(m) : 0;
+        r = backend_new_auto(m, m->config.backend, r, &m->backend);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up the %s backend: %m", vt->name);
-        /* With scopes our state lives in systemd: should the bus go away, exit with failure
-         * and let Restart=on-failure bring us back to find our processes again, rather than
-         * serve without a service manager. */
-        if (m->bus && m->backend->vtable == &backend_systemd_vtable)
-                (void) sd_bus_set_exit_on_disconnect(m->bus, true);
+                return r;
 
         if (m->config.exit_idle > 0) {
                 (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->idle_since);
