@@ -15,6 +15,7 @@
 #include "daemon/auth.h"
 #include "daemon/backend.h"
 #include "daemon/dispatch.h"
+#include "daemon/journal-read.h"
 #include "daemon/list-job.h"
 #include "daemon/listener.h"
 #include "shared/log.h"
@@ -83,7 +84,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->exit_idle_timer);
         proc_table_free(m->procs);
         sysinfo_free(m->sysinfo);
-        sd_journal_close(m->journal);
+        journal_reader_free(m->journal);
         auth_free(m->auth);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

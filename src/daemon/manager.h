@@ -14,7 +14,6 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
-#include <systemd/sd-journal.h>
 
 #include "shared/macro.h"
 
@@ -27,6 +26,7 @@ typedef struct SysInfo SysInfo;
 typedef struct ListJob ListJob;
 typedef struct Auth Auth;
 typedef struct Call Call;
+typedef struct JournalReader JournalReader;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -67,7 +67,7 @@ typedef struct Manager {
         ProcTable *procs;
         ListJob *list_job;              /* LIST, scanned and written in slices */
         SysInfo *sysinfo;
-        sd_journal *journal;            /* opened by the first LOGS, kept for the next ones */
+        JournalReader *journal;         /* opened by the first LOGS, kept for the next ones */
         rlim_t nofile_soft_original;    /* RLIMIT_NOFILE soft limit we were started with */
 } Manager;
 
