@@ -40,14 +40,13 @@ static json_t *describe_args(const CommandArg *args) {
         return a;
 }
 
-int command_describe(Call *call) {
+/* DESCRIBE's reply for the n commands of table (dispatch's command_describe() passes its
+ * own table, so this file needs no link back to dispatch). */
+int command_describe_table(Call *call, const Command *table, size_t n) {
         _cleanup_(json_decrefp) json_t *reply = call_reply_new(call), *list = json_array();
-        const Command *table;
-        size_t n;
 
         if (!reply || !list)
                 return -ENOMEM;
-        table = command_table(&n);
         for (size_t i = 0; i < n; i++) {
                 const AuthRule *rule = auth_rule_find(table[i].name);
                 json_t *o;

@@ -8,7 +8,9 @@
 int command_ping(Call *call);
 /* PING's reply without an id: what command_ping() sends, for the connection's fast path. */
 #define COMMAND_PING_REPLY_BARE "{\"ok\":true,\"msg\":\"pong\",\"version\":\"" PACKAGE_VERSION "\"}\n"
-int command_describe(Call *call);
+int command_describe(Call *call);                /* in dispatch.c: the table describes itself … */
+typedef struct Command Command;
+int command_describe_table(Call *call, const Command *table, size_t n);    /* … in this form */
 int command_auth(Call *call);
 int command_exit(Call *call);
 int command_info(Call *call);

@@ -67,6 +67,10 @@ const Command *command_table(size_t *ret_n) {
         return commands;
 }
 
+int command_describe(Call *call) {
+        return command_describe_table(call, commands, ELEMENTSOF(commands));
+}
+
 static void dispatch_run(Call *call, const Command *cmd) {
         int r;
 
