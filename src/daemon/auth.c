@@ -20,13 +20,13 @@
 
 #include <poll.h>
 #include <string.h>
-#include <sys/syscall.h>
 
 #include "daemon/auth.h"
 #include "daemon/event-log.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/polkit.h"
+#include "daemon/process-watch.h"
 #include "shared/user-util.h"
 
 #define AUTH_BUS_RETRY_USEC (10 * USEC_PER_SEC)
@@ -399,9 +399,10 @@ int auth_verify_async(Call *call, AuthAction action) {
                 return -ENOMEM;
         *pending = (AuthPending) { .auth = a, .call = call, .action = action, .pidfd = -EBADF };
         /* Pin the peer, then make sure the pinned process is the one that connected. */
-        pending->pidfd = (int) syscall(SYS_pidfd_open, p->pid, 0);
-        if (pending->pidfd < 0 && errno != ENOSYS)
+        r = pidfd_open_pid(p->pid);
+        if (r < 0 && r != -ENOSYS)
                 return -EACCES;
+        pending->pidfd = r < 0 ? -EBADF : r;
         if (!auth_peer_unchanged(p, pending->pidfd)) {
                 log_debug("%s: peer process is gone, denying %s.", p->description, auth_action_id(action));
                 (void) safe_close(pending->pidfd);

@@ -445,8 +445,10 @@ static int on_poller(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(ConnectionPoller *, connection_poller_free);
+
 static int poller_get(Manager *m, ConnectionPoller **ret) {
-        ConnectionPoller *p;
+        _cleanup_(connection_poller_freep) ConnectionPoller *p = NULL;
         int r;
 
         if (m->poller) {
@@ -457,19 +459,13 @@ static int poller_get(Manager *m, ConnectionPoller **ret) {
         if (!p)
                 return -ENOMEM;
         p->fd = epoll_create1(EPOLL_CLOEXEC);
-        if (p->fd < 0) {
-                r = -errno;
-                free(p);
-                return r;
-        }
+        if (p->fd < 0)
+                return -errno;
         r = sd_event_add_io(m->event, &p->source, p->fd, EPOLLIN, on_poller, p);
-        if (r < 0) {
-                safe_close(p->fd);
-                free(p);
+        if (r < 0)
                 return r;
-        }
         (void) sd_event_source_set_description(p->source, "connections");
-        *ret = m->poller = p;
+        *ret = m->poller = TAKE_PTR(p);
         return 0;
 }
 

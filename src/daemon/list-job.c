@@ -193,6 +193,40 @@ static int prepare(ListJob *j, ListRequest *req) {
         return j->w.oom ? -ENOMEM : 0;
 }
 
+/* Writes (more of) the reply for req, the head of current, into j->w. Returns 1 when the
+ * slice is used up (more to do in the next one), 0 when the reply is complete, < 0 on
+ * failure. */
+static int write_reply(ListJob *j, ListRequest *req, usec_t deadline) {
+        Manager *m = j->manager;
+        int r;
+
+        if (!j->prepared) {
+                r = prepare(j, req);
+                if (r < 0)
+                        return r;
+                if (now_usec() >= deadline)
+                        return 1;
+        }
+        while (j->pos < j->n_shown) {
+                const ProcessInfo *p = j->v[j->pos];
+                Managed *mp;
+
+                if (j->pos > 0)
+                        json_writer_literal(&j->w, ",");
+                (void) is_managed(m, p, &mp);
+                process_info_write_json(&j->w, p, !!mp, mp ? mp->unit : NULL);
+                j->pos++;
+                if (j->pos % LIST_CHECK_EVERY == 0 && now_usec() >= deadline)
+                        return 1;
+        }
+        json_writer_literal(&j->w, "],\"count\":");
+        json_writer_uint(&j->w, j->n_shown);
+        json_writer_literal(&j->w, ",\"total\":");
+        json_writer_uint(&j->w, j->n_match);
+        json_writer_literal(&j->w, "}\n");
+        return j->w.oom ? -ENOMEM : 0;
+}
+
 /* One slice of work. Returns true when there is more to do. */
 static bool list_job_step(ListJob *j) {
         Manager *m = j->manager;
@@ -225,6 +259,8 @@ static bool list_job_step(ListJob *j) {
 
         while (j->current) {
                 ListRequest *req = j->current;
+                char *line;
+                size_t len;
 
                 if (call_is_detached(req->call)) {
                         /* The client is gone: nobody to write for. */
@@ -234,52 +270,21 @@ static bool list_job_step(ListJob *j) {
                         writing_reset(j);
                         continue;
                 }
-                if (!j->prepared) {
-                        r = prepare(j, req);
-                        if (r < 0)
-                                goto fail;
-                        if (now_usec() >= deadline)
-                                return true;
-                }
-                while (j->pos < j->n_shown) {
-                        const ProcessInfo *p = j->v[j->pos];
-                        Managed *mp;
-
-                        if (j->pos > 0)
-                                json_writer_literal(&j->w, ",");
-                        (void) is_managed(m, p, &mp);
-                        process_info_write_json(&j->w, p, !!mp, mp ? mp->unit : NULL);
-                        j->pos++;
-                        if (j->pos % LIST_CHECK_EVERY == 0 && now_usec() >= deadline)
-                                return true;
-                }
-                json_writer_literal(&j->w, "],\"count\":");
-                json_writer_uint(&j->w, j->n_shown);
-                json_writer_literal(&j->w, ",\"total\":");
-                json_writer_uint(&j->w, j->n_match);
-                json_writer_literal(&j->w, "}\n");
-                if (j->w.oom) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-
+                r = write_reply(j, req, deadline);
+                if (r > 0)
+                        return true;
                 j->current = req->next;
-                {
-                        size_t len;
-                        char *line = json_writer_steal(&j->w, &len);
-
+                if (r < 0) {
                         writing_reset(j);
-                        call_reply_raw(req->call, line, len);
+                        request_fail(req, r);
+                        continue;
                 }
+                line = json_writer_steal(&j->w, &len);
+                writing_reset(j);
+                call_reply_raw(req->call, line, len);
                 free(req);
                 if (now_usec() >= deadline && j->current)
                         return true;
-                continue;
-
-        fail:
-                j->current = req->next;
-                writing_reset(j);
-                request_fail(req, r);
         }
 
         j->current_tail = NULL;
@@ -305,27 +310,21 @@ static int on_list_work(sd_event_source *s, int fd, uint32_t revents, void *user
 }
 
 int list_job_new(Manager *m, ListJob **ret) {
-        ListJob *j;
+        _cleanup_(list_job_freep) ListJob *j = NULL;
         int r;
 
         j = calloc(1, sizeof(ListJob));
         if (!j)
                 return -ENOMEM;
-        j->manager = m;
+        *j = (ListJob) { .manager = m, .efd = -EBADF };
         j->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (j->efd < 0) {
-                r = -errno;
-                free(j);
-                return r;
-        }
+        if (j->efd < 0)
+                return -errno;
         r = sd_event_add_io(m->event, &j->source, j->efd, EPOLLIN, on_list_work, j);
-        if (r < 0) {
-                safe_close(j->efd);
-                free(j);
+        if (r < 0)
                 return r;
-        }
         (void) sd_event_source_set_description(j->source, "list-job");
-        *ret = j;
+        *ret = TAKE_PTR(j);
         return 0;
 }
 

@@ -6,11 +6,14 @@
  * deferred event source, so other connections are served between slices; LISTs that
  * arrive while a scan runs share it. Then each waiting LIST is filtered, sorted and
  * serialized (again in slices) straight into its reply line.
+ *
+ * Must NOT: know connections — it answers Calls, and skips those whose client left.
  */
 
 #include <stdbool.h>
 
 #include "daemon/proc.h"
+#include "shared/macro.h"
 
 typedef struct Call Call;
 typedef struct Manager Manager;
@@ -28,6 +31,7 @@ typedef struct ListParams {
 int list_job_new(Manager *m, ListJob **ret);
 /* Calls still waiting are answered with an Internal error. */
 ListJob *list_job_free(ListJob *j);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ListJob *, list_job_free);
 
 /* Queues a LIST; the call is answered later (or now, on error). */
 int list_job_add(ListJob *j, Call *call, const ListParams *params);

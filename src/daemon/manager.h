@@ -6,6 +6,10 @@
  * listeners, every connection, the backend that starts and stops processes,
  * the /proc and INFO samplers and the configuration. It is the only mutable
  * state of procmgrd besides the command line.
+ *
+ * Must NOT: know concrete backends (backend_new_auto() chooses), or be called
+ * up by the objects it owns: connections keep n_connections/idle_since, and
+ * the idle-exit timer looks at them when it fires.
  */
 
 #include <stdbool.h>

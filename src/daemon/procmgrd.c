@@ -223,6 +223,7 @@ static int read_token(void) {
         _cleanup_close_ int fd = -EBADF;
         char buf[TOKEN_MAX + 1];
         const char *dir;
+        struct stat st;
         ssize_t n;
 
         if (arg_token_file)
@@ -230,20 +231,18 @@ static int read_token(void) {
         else if ((dir = getenv("CREDENTIALS_DIRECTORY"))) {
                 if (asprintf(&path, "%s/token", dir) < 0)
                         path = NULL;
-                if (path && access(path, F_OK) < 0) {
-                        if (errno == ENOENT)
-                                return 0;
-                }
         } else
                 return 0;
         if (!path)
                 return log_oom();
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* A credentials directory without a token is no error: TCP control stays off. */
+        if (fd < 0 && errno == ENOENT && !arg_token_file)
+                return 0;
         if (fd < 0)
                 return log_error_errno(errno, "Cannot open token file %s: %m", path);
         /* The token is worth root on the Unix socket: say so when others may read it. */
-        struct stat st;
         if (fstat(fd, &st) >= 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
                 log_warning("Token file %s is readable by %s: anyone who can read it controls procmgrd over TCP. "
                             "Make it mode 0600 (or use the systemd credential 'token').",
