@@ -13,6 +13,8 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/sysinfo.h"
+#include "protocol/json-writer.h"
+#include "protocol/protocol.h"
 
 int reply_bad_argument(Call *call, int r, const char *msg) {
         if (r < 0)

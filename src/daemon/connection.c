@@ -27,6 +27,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/proc.h"
+#include "protocol/reply.h"
 #include "shared/socket-util.h"
 
 #define CONNECTION_READ_SIZE (64U * 1024U)

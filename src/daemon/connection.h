@@ -15,7 +15,7 @@
 #include <systemd/sd-event.h>
 
 #include "shared/macro.h"
-#include "protocol/protocol.h"
+#include "protocol/request.h"
 
 typedef struct Manager Manager;
 typedef struct Connection Connection;

@@ -23,6 +23,8 @@
 #include "fuzz.h"
 #include "shared/parse-util.h"
 #include "protocol/protocol.h"
+#include "protocol/reply.h"
+#include "protocol/request.h"
 #include "shared/split.h"
 #include "shared/strv.h"
 
