@@ -117,7 +117,7 @@ static void help(void) {
                "Exit status: 0 success, 1 the daemon answered with an error,\n"
                "2 usage error or no answer from the daemon.\n"
                "See procctl(1).\n",
-               CLIENT_DEFAULT_PORT, CLIENT_DEFAULT_UNIX_PATH, CLIENT_DEFAULT_HOST, CLIENT_DEFAULT_PORT);
+               PROTOCOL_DEFAULT_PORT, PROTOCOL_DEFAULT_UNIX_PATH, CLIENT_DEFAULT_HOST, PROTOCOL_DEFAULT_PORT);
 }
 
 enum {

@@ -10,6 +10,9 @@
 
 #define PROTOCOL_VERSION 1
 #define PROTOCOL_INTERFACE "org.procmgr.Manager1"
+/* Where procmgrd.socket listens, and where procctl looks first (PROTOCOL.md "Transport"). */
+#define PROTOCOL_DEFAULT_PORT 5050
+#define PROTOCOL_DEFAULT_UNIX_PATH "/run/procmgrd/procmgrd.sock"
 /* Bounds on client input that no configuration lifts. */
 #define PROTOCOL_CMD_MAX 32
 #define PROTOCOL_ARGV_MAX 4096

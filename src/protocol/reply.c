@@ -92,3 +92,20 @@ char *reply_serialize(const json_t *reply, size_t *ret_len) {
                 *ret_len = n + 1;
         return t;
 }
+
+/* ---------------------------------------------------------------------------
+ * The reading side, for clients */
+
+bool reply_is_ok(const json_t *reply) {
+        return json_is_true(json_object_get(reply, "ok"));
+}
+
+const char *reply_error_name(const json_t *reply) {
+        const char *s = json_string_value(json_object_get(reply, "error"));
+        return s ?: error_code_to_name(ERROR_INTERNAL);
+}
+
+const char *reply_error_message(const json_t *reply) {
+        const char *s = json_string_value(json_object_get(reply, "msg"));
+        return s ?: "request failed";
+}
