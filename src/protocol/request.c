@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "protocol/protocol.h"
 #include "protocol/request.h"
+#include "protocol/schema.h"
 #include "shared/parse-util.h"
 #include "shared/split.h"
 #include "shared/strv.h"
@@ -94,6 +96,118 @@ static int set_cmd(Request *req, const char *cmd, size_t len, ErrorCode *ret_err
         return 0;
 }
 
+/* Sets *ret_error and msg to an InvalidArgument; returns -EINVAL. */
+static int invalid_argument(ErrorCode *ret_error, char *msg, size_t msg_size, const char *format, ...)
+        _printf_(4, 5);
+static int invalid_argument(ErrorCode *ret_error, char *msg, size_t msg_size, const char *format, ...) {
+        va_list ap;
+
+        *ret_error = ERROR_INVALID_ARGUMENT;
+        va_start(ap, format);
+        (void) vsnprintf(msg, msg_size, format, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+/* The rest of a plain line as one array member (START's command line). */
+static int plain_rest_to_json(const Request *req, const ArgSpec *a, const char *rest, json_t *o,
+                              ErrorCode *ret_error, char *msg, size_t msg_size) {
+        _cleanup_strv_free_ char **argv = NULL;
+        json_t *array;
+        int r;
+
+        r = split_command(rest, PROTOCOL_ARGV_MAX, &argv);
+        if (r < 0)
+                return invalid_argument(ret_error, msg, msg_size, r == -E2BIG ? "too many words in command line"
+                                                                             : "unterminated quote in command line");
+        if (r == 0)
+                return invalid_argument(ret_error, msg, msg_size, "%s needs a command line", req->cmd);
+        array = json_array();
+        if (!array || json_object_set_new(o, a->name, array) < 0)
+                return -ENOMEM;
+        for (char **i = argv; *i; i++)
+                if (json_array_append_new(array, json_string(*i)) < 0)
+                        /* Not valid UTF-8: jansson refuses the string. */
+                        return invalid_argument(ret_error, msg, msg_size, "command line is not valid UTF-8");
+        return 0;
+}
+
+/* One positional word as the member the JSON form would carry; its range is checked with
+ * the JSON form's, by the schema, later. */
+static int plain_word_to_json(const ArgSpec *a, const char *word, json_t *o, ErrorCode *ret_error, char *msg,
+                              size_t msg_size) {
+        json_t *v;
+
+        if (a->type == SCHEMA_TYPE_INT || a->type == SCHEMA_TYPE_PID) {
+                int64_t n;
+
+                if (safe_atoi64(word, &n) < 0) {
+                        char shown[40];
+
+                        string_sanitize(word, 32, shown, sizeof(shown));
+                        return invalid_argument(ret_error, msg, msg_size, "invalid %s '%s'", a->name, shown);
+                }
+                v = json_integer(n);
+                if (!v)
+                        return -ENOMEM;
+        } else {
+                v = json_string(word);
+                if (!v)
+                        return invalid_argument(ret_error, msg, msg_size, "%s is not valid UTF-8", a->name);
+        }
+        if (json_object_set_new(o, a->name, v) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* The words after a command name, by the command's schema: the positional arguments in
+ * table order (the optional ones last), or the whole rest for START. */
+static int plain_args_to_json(const Request *req, const char *rest, json_t *o, ErrorCode *ret_error, char *msg,
+                              size_t msg_size) {
+        const CommandSchema *c = schema_command_find(req->cmd);
+        _cleanup_strv_free_ char **words = NULL;
+        size_t k, n_words = 0, n_required = 0;
+        int r;
+
+        for (const ArgSpec *a = c ? c->args : NULL; a && a->name; a++)
+                if (a->flags & SCHEMA_PLAIN_REST)
+                        return plain_rest_to_json(req, a, rest, o, ret_error, msg, msg_size);
+
+        /* Unknown commands too: their words are split (and may be refused) before dispatch
+         * reports the name. */
+        r = split_command(rest, 8, &words);
+        if (r < 0)
+                return invalid_argument(ret_error, msg, msg_size, "too many or malformed arguments for %s", req->cmd);
+        k = (size_t) r;
+        if (!c)
+                return 0;
+
+        for (const ArgSpec *a = c->args; a->name; a++)
+                if (a->flags & SCHEMA_PLAIN_POSITIONAL) {
+                        n_words++;
+                        if (arg_spec_plain_required(a))
+                                n_required++;
+                }
+        if (k > 0 && n_words == 0)
+                /* Known commands must not silently ignore words. */
+                return invalid_argument(ret_error, msg, msg_size, "%s takes no arguments", req->cmd);
+        if (k < n_required || k > n_words) {
+                char usage[128];
+
+                schema_plain_usage(c, usage, sizeof(usage));
+                return invalid_argument(ret_error, msg, msg_size, "usage: %s%s", req->cmd, usage);
+        }
+
+        k = 0;
+        for (const ArgSpec *a = c->args; a->name && words[k]; a++)
+                if (a->flags & SCHEMA_PLAIN_POSITIONAL) {
+                        r = plain_word_to_json(a, words[k++], o, ret_error, msg, msg_size);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 /* The plain form: "CMD ARG...", mapped to the same members as the JSON form so that
  * dispatch never has to know which form a request came in. */
 static int parse_plain(const char *line, Request *req, ErrorCode *ret_error, char *msg, size_t msg_size) {
@@ -115,140 +229,10 @@ static int parse_plain(const char *line, Request *req, ErrorCode *ret_error, cha
         o = json_object();
         if (!o)
                 return -ENOMEM;
-
-        if (strcmp(req->cmd, "START") == 0) {
-                _cleanup_strv_free_ char **argv = NULL;
-                json_t *a;
-
-                r = split_command(rest, PROTOCOL_ARGV_MAX, &argv);
-                if (r < 0) {
-                        *ret_error = ERROR_INVALID_ARGUMENT;
-                        (void) snprintf(msg, msg_size, r == -E2BIG ? "too many words in command line"
-                                                                   : "unterminated quote in command line");
-                        return -EINVAL;
-                }
-                if (r == 0) {
-                        *ret_error = ERROR_INVALID_ARGUMENT;
-                        (void) snprintf(msg, msg_size, "START needs a command line");
-                        return -EINVAL;
-                }
-                a = json_array();
-                if (!a || json_object_set_new(o, "argv", a) < 0)
-                        return -ENOMEM;
-                for (char **i = argv; *i; i++)
-                        if (json_array_append_new(a, json_string(*i)) < 0) {
-                                /* Not valid UTF-8: jansson refuses the string. */
-                                *ret_error = ERROR_INVALID_ARGUMENT;
-                                (void) snprintf(msg, msg_size, "command line is not valid UTF-8");
-                                return -EINVAL;
-                        }
-        } else {
-                _cleanup_strv_free_ char **words = NULL;
-                size_t k;
-
-                r = split_command(rest, 8, &words);
-                if (r < 0) {
-                        *ret_error = ERROR_INVALID_ARGUMENT;
-                        (void) snprintf(msg, msg_size, "too many or malformed arguments for %s", req->cmd);
-                        return -EINVAL;
-                }
-                k = (size_t) r;
-
-                if (strcmp(req->cmd, "STOP") == 0 || strcmp(req->cmd, "STATUS") == 0 ||
-                    strcmp(req->cmd, "LOGS") == 0) {
-                        int64_t v;
-
-                        /* STOP PID [SIGNAL]; LOGS PID [LINES]; STATUS PID */
-                        if (k < 1 || k > (strcmp(req->cmd, "STATUS") == 0 ? 1u : 2u)) {
-                                *ret_error = ERROR_INVALID_ARGUMENT;
-                                (void) snprintf(msg, msg_size, "usage: %s PID%s", req->cmd,
-                                                strcmp(req->cmd, "STOP") == 0   ? " [SIGNAL]"
-                                                : strcmp(req->cmd, "LOGS") == 0 ? " [LINES]"
-                                                                                 : "");
-                                return -EINVAL;
-                        }
-                        if (safe_atoi64(words[0], &v) < 0) {
-                                char shown[40];
-                                string_sanitize(words[0], 32, shown, sizeof(shown));
-                                *ret_error = ERROR_INVALID_ARGUMENT;
-                                (void) snprintf(msg, msg_size, "invalid pid '%s'", shown);
-                                return -EINVAL;
-                        }
-                        if (json_object_set_new(o, "pid", json_integer(v)) < 0)
-                                return -ENOMEM;
-                        if (k == 2 && strcmp(req->cmd, "STOP") == 0) {
-                                json_t *s = json_string(words[1]);
-                                if (!s) {
-                                        *ret_error = ERROR_INVALID_ARGUMENT;
-                                        (void) snprintf(msg, msg_size, "invalid signal");
-                                        return -EINVAL;
-                                }
-                                if (json_object_set_new(o, "signal", s) < 0)
-                                        return -ENOMEM;
-                        } else if (k == 2) {
-                                if (safe_atoi64(words[1], &v) < 0) {
-                                        *ret_error = ERROR_INVALID_ARGUMENT;
-                                        (void) snprintf(msg, msg_size, "invalid line count");
-                                        return -EINVAL;
-                                }
-                                if (json_object_set_new(o, "lines", json_integer(v)) < 0)
-                                        return -ENOMEM;
-                        }
-                } else if (strcmp(req->cmd, "AUTH") == 0) {
-                        json_t *s;
-
-                        if (k != 1) {
-                                *ret_error = ERROR_INVALID_ARGUMENT;
-                                (void) snprintf(msg, msg_size, "usage: AUTH TOKEN");
-                                return -EINVAL;
-                        }
-                        s = json_string(words[0]);
-                        if (!s) {
-                                *ret_error = ERROR_INVALID_ARGUMENT;
-                                (void) snprintf(msg, msg_size, "token is not valid UTF-8");
-                                return -EINVAL;
-                        }
-                        if (json_object_set_new(o, "token", s) < 0)
-                                return -ENOMEM;
-                } else if (strcmp(req->cmd, "LIST") == 0) {
-                        /* LIST [SORT [LIMIT]]: handy from nc. */
-                        if (k > 2) {
-                                *ret_error = ERROR_INVALID_ARGUMENT;
-                                (void) snprintf(msg, msg_size, "usage: LIST [SORT [LIMIT]]");
-                                return -EINVAL;
-                        }
-                        if (k >= 1) {
-                                json_t *s = json_string(words[0]);
-                                if (!s || json_object_set_new(o, "sort", s) < 0) {
-                                        *ret_error = ERROR_INVALID_ARGUMENT;
-                                        (void) snprintf(msg, msg_size, "invalid sort field");
-                                        return -EINVAL;
-                                }
-                        }
-                        if (k == 2) {
-                                int64_t v;
-                                if (safe_atoi64(words[1], &v) < 0) {
-                                        *ret_error = ERROR_INVALID_ARGUMENT;
-                                        (void) snprintf(msg, msg_size, "invalid limit");
-                                        return -EINVAL;
-                                }
-                                if (json_object_set_new(o, "limit", json_integer(v)) < 0)
-                                        return -ENOMEM;
-                        }
-                } else if (k > 0) {
-                        /* Commands without arguments: unknown ones are reported as unknown by
-                         * dispatch, known ones must not silently ignore words. */
-                        static const char *const noargs[] = { "PING", "INFO", "EXIT", "DESCRIBE" };
-                        for (size_t i = 0; i < ELEMENTSOF(noargs); i++)
-                                if (strcmp(req->cmd, noargs[i]) == 0) {
-                                        *ret_error = ERROR_INVALID_ARGUMENT;
-                                        (void) snprintf(msg, msg_size, "%s takes no arguments", req->cmd);
-                                        return -EINVAL;
-                                }
-                }
-        }
-
-        if (json_object_set_new(o, "cmd", json_string(req->cmd)) < 0)
+        r = plain_args_to_json(req, rest, o, ret_error, msg, msg_size);
+        if (r < 0)
+                return r;
+        if (json_object_set_new(o, SCHEMA_MEMBER_CMD, json_string(req->cmd)) < 0)
                 return -ENOMEM;
         req->args = TAKE_PTR(o);
         req->plain = true;

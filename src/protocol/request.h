@@ -3,8 +3,9 @@
 
 /*
  * One request line → Request: the JSON object form or the plain "CMD ARG..."
- * form (PROTOCOL.md), and typed access to its members. No sockets, no logging
- * above debug: this is the fuzz target.
+ * form (PROTOCOL.md; the plain form's words are read by the command's schema),
+ * and typed access to its members. No sockets, no logging above debug: this
+ * is the fuzz target.
  */
 
 #include <jansson.h>
@@ -13,12 +14,14 @@
 
 #include "protocol/error.h"
 #include "protocol/protocol.h"
+#include "protocol/schema.h"
 
 typedef struct Request {
         char cmd[PROTOCOL_CMD_MAX + 1];   /* upper-cased; "" when unparseable */
         json_t *args;                     /* owned: the request object (plain form: synthesized) */
         json_t *id;                       /* borrowed from args; NULL if absent */
         bool plain;                       /* came in the plain form */
+        CommandParameters params;         /* typed arguments, once schema_validate_request() passed */
 } Request;
 
 void request_done(Request *req);
