@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "daemon/auth.h"
@@ -15,6 +16,7 @@
 #include "daemon/sysinfo.h"
 #include "protocol/json-writer.h"
 #include "protocol/protocol.h"
+#include "protocol/schema.h"
 
 int reply_bad_argument(Call *call, int r, const char *msg) {
         if (r < 0)
@@ -34,16 +36,6 @@ int command_ping(Call *call) {
         return 0;
 }
 
-static json_t *describe_args(const CommandArg *args) {
-        json_t *a = json_array();
-
-        for (const CommandArg *i = args; a && i->name; i++)
-                if (json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "name", i->name, "type", i->type,
-                                                       "required", i->required)) < 0)
-                        return json_decref(a), NULL;
-        return a;
-}
-
 int command_describe(Call *call) {
         _cleanup_(json_decrefp) json_t *reply = call_reply_new(call), *list = json_array();
         const Command *table;
@@ -56,9 +48,14 @@ int command_describe(Call *call) {
                 static const char *const access[] = {
                         [ACCESS_PUBLIC] = "public", [ACCESS_READ] = "read", [ACCESS_CONTROL] = "control",
                 };
-                json_t *o = json_pack("{s:s, s:s, s:s, s:o*, s:o*}", "name", table[i].name, "summary",
-                                      table[i].summary, "access", access[table[i].access], "args",
-                                      describe_args(table[i].args), "returns", describe_args(table[i].returns));
+                const CommandSchema *c = schema_command_find(table[i].name);
+                json_t *o;
+
+                assert(c);
+                /* What the schema checks is what is published: the same ArgSpecs. */
+                o = json_pack("{s:s, s:s, s:s, s:o*, s:o*}", "name", c->name, "summary", c->summary, "access",
+                              access[table[i].access], "args", schema_describe_args(c), "returns",
+                              schema_describe_returns(c));
                 if (!o || json_array_append_new(list, o) < 0)
                         return -ENOMEM;
         }
@@ -71,18 +68,9 @@ int command_describe(Call *call) {
 }
 
 int command_auth(Call *call) {
-        const char *token = NULL;
-        char msg[128];
+        const char *token = call->request.params.auth.token;     /* required: present */
         json_t *reply;
-        int r;
 
-        r = request_get_string(&call->request, "token", &token, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg), 0;
-        if (r == 0) {
-                call_reply_error(call, ERROR_INVALID_ARGUMENT, "missing member 'token'");
-                return 0;
-        }
         if (call_peer(call)->is_unix) {
                 /* Unix peers are identified by their credentials; a token adds nothing. */
                 if (!auth_token_valid(call->manager->auth, call, token)) {
@@ -152,23 +140,12 @@ int command_info(Call *call) {
 }
 
 int command_logs(Call *call) {
-        const char *unit = NULL;
-        long long pid = 0, lines = 50;
-        char msg[128];
-        int r;
+        const LogsParameters *p = &call->request.params.logs;
 
-        r = request_get_int(&call->request, "pid", 1, INT32_MAX, &pid, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg), 0;
-        r = request_get_string(&call->request, "unit", &unit, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg), 0;
-        r = request_get_int(&call->request, "lines", 1, 10000, &lines, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg), 0;
-        if (!unit && pid == 0) {
-                call_reply_error(call, ERROR_INVALID_ARGUMENT, "LOGS needs 'pid' or 'unit'");
+        if (!p->unit && p->pid == 0) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "LOGS needs '%s' or '%s'", SCHEMA_ARG_PID,
+                                 SCHEMA_ARG_UNIT);
                 return 0;
         }
-        return journal_reply_logs(call, (pid_t) pid, unit, (unsigned) lines);
+        return journal_reply_logs(call, p->pid, p->unit, (unsigned) p->lines);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The command table and the path every request takes: look up → central
- * access check → handler. DESCRIBE is generated from this same table, so
+ * access check → arguments checked against the wire schema → handler.
+ * DESCRIBE is generated from the same schema that checks the arguments, so
  * the published description cannot drift from what is served.
  */
 
@@ -14,44 +15,19 @@
 #include "daemon/dispatch.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-
-#define ARGS(...) ((const CommandArg[]) { __VA_ARGS__, { NULL } })
-#define NO_ARGS ((const CommandArg[]) { { NULL } })
+#include "protocol/schema.h"
 
 static const Command commands[] = {
-        { "PING", command_ping, ACCESS_PUBLIC, "Check that the daemon answers.",
-          NO_ARGS, ARGS({ "msg", "string", true }, { "version", "string", true }) },
-        { "LIST", command_list, ACCESS_READ, "List processes.",
-          ARGS({ "sort", "string", false }, { "limit", "int", false }, { "user", "string", false },
-               { "name", "string", false }, { "managed", "bool", false }),
-          ARGS({ "processes", "array", true }, { "count", "int", true }, { "total", "int", true }) },
-        { "START", command_start, ACCESS_CONTROL, "Start a process in its own scope.",
-          ARGS({ "argv", "array", false }, { "command", "string", false }, { "name", "string", false },
-               { "env", "object", false }, { "cwd", "string", false }, { "user", "string", false },
-               { "memory_max", "int", false }, { "cpu_quota", "int", false }, { "tasks_max", "int", false }),
-          ARGS({ "pid", "int", true }, { "unit", "string", false }, { "name", "string", true }) },
-        { "STOP", command_stop, ACCESS_CONTROL, "Stop a process (managed: its whole scope).",
-          ARGS({ "pid", "int", true }, { "signal", "any", false }, { "timeout_ms", "int", false }),
-          ARGS({ "pid", "int", true }, { "stopped", "bool", true }, { "exit", "object", false }) },
-        { "STATUS", command_status, ACCESS_READ, "Describe one process.",
-          ARGS({ "pid", "int", true }),
-          ARGS({ "process", "object", true }, { "unit", "string", false }, { "unit_state", "string", false },
-               { "memory_current", "int", false }, { "cpu_usage_ns", "int", false }) },
-        { "INFO", command_info, ACCESS_READ, "System figures: CPU, memory, load, uptime.",
-          NO_ARGS,
-          ARGS({ "cpu", "object", true }, { "memory", "object", true }, { "swap", "object", true },
-               { "uptime", "int", true }, { "hostname", "string", true }, { "kernel", "string", true },
-               { "processes", "int", true }, { "backend", "string", true }) },
-        { "LOGS", command_logs, ACCESS_READ, "Journal lines of a started process.",
-          ARGS({ "pid", "int", false }, { "unit", "string", false }, { "lines", "int", false }),
-          ARGS({ "lines", "array", true }) },
-        { "DESCRIBE", command_describe, ACCESS_PUBLIC, "This description.",
-          NO_ARGS,
-          ARGS({ "interface", "string", true }, { "version", "int", true }, { "commands", "array", true }) },
-        { "AUTH", command_auth, ACCESS_PUBLIC, "Authenticate the rest of this connection.",
-          ARGS({ "token", "string", true }), ARGS({ "msg", "string", true }) },
-        { "EXIT", command_exit, ACCESS_PUBLIC, "Close this connection.",
-          NO_ARGS, ARGS({ "msg", "string", true }) },
+        { SCHEMA_CMD_PING, command_ping, ACCESS_PUBLIC },
+        { SCHEMA_CMD_LIST, command_list, ACCESS_READ },
+        { SCHEMA_CMD_START, command_start, ACCESS_CONTROL },
+        { SCHEMA_CMD_STOP, command_stop, ACCESS_CONTROL },
+        { SCHEMA_CMD_STATUS, command_status, ACCESS_READ },
+        { SCHEMA_CMD_INFO, command_info, ACCESS_READ },
+        { SCHEMA_CMD_LOGS, command_logs, ACCESS_READ },
+        { SCHEMA_CMD_DESCRIBE, command_describe, ACCESS_PUBLIC },
+        { SCHEMA_CMD_AUTH, command_auth, ACCESS_PUBLIC },
+        { SCHEMA_CMD_EXIT, command_exit, ACCESS_PUBLIC },
 };
 
 const Command *command_find(const char *name) {
@@ -74,7 +50,7 @@ void dispatch_call(Call *call) {
         const Command *cmd;
         char shown[PROTOCOL_CMD_MAX + 8];
         const char *token = NULL;
-        char msg[128];
+        char msg[256];
         int r;
 
         cmd = command_find(call->request.cmd);
@@ -103,6 +79,13 @@ void dispatch_call(Call *call) {
         r = auth_check_access(call, cmd->access);
         if (r < 0)
                 return;         /* replied */
+
+        /* Types, ranges and required members, before any handler sees the request. */
+        r = schema_validate_request(schema_command_find(cmd->name), &call->request, msg, sizeof(msg));
+        if (r < 0) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "%s", msg);
+                return;
+        }
 
         log_debug("%s: %s", call_peer(call)->description, cmd->name);
         r = cmd->handler(call);

@@ -2,9 +2,10 @@
 #pragma once
 
 /*
- * The command table: name, handler, the access a caller needs, and the
- * argument/return description that DESCRIBE publishes. Access is checked
- * here, centrally, before any handler runs; handlers that need a finer,
+ * The command table: name, handler and the access a caller needs; the
+ * arguments and replies are the wire schema's (protocol/schema.h). Access is
+ * checked here, centrally, then the arguments against the schema, before any
+ * handler runs (handlers read call->request.params); handlers that need a finer,
  * object-dependent decision (STOP of a foreign process, START as another
  * user) ask auth.h.
  */
@@ -19,19 +20,10 @@ typedef enum Access {
         ACCESS_CONTROL,         /* START, STOP: root/authorized Unix peers, authenticated TCP */
 } Access;
 
-typedef struct CommandArg {
-        const char *name;
-        const char *type;       /* "string", "int", "bool", "array", "object", "any" */
-        bool required;
-} CommandArg;
-
 typedef struct Command {
-        const char *name;
+        const char *name;               /* its arguments and replies: protocol/schema.c */
         int (*handler)(Call *call);     /* < 0: dispatch replies with the mapped error */
         Access access;
-        const char *summary;
-        const CommandArg *args;         /* terminated by { NULL } */
-        const CommandArg *returns;
 } Command;
 
 const Command *command_find(const char *name);
