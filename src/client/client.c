@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/socket-util.h"
 
@@ -307,7 +308,7 @@ int client_call(Client *c, const json_t *request, char **ret_line, json_t **ret_
         copy = json_copy((json_t *) request);   /* shallow: we only add a top-level member */
         if (!copy)
                 return -ENOMEM;
-        if (c->token && json_object_set_new(copy, "token", json_string(c->token)) < 0)
+        if (c->token && json_object_set_new(copy, SCHEMA_MEMBER_TOKEN, json_string(c->token)) < 0)
                 return -ENOMEM;
 
         out = json_dumps(copy, JSON_COMPACT);
