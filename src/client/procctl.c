@@ -594,7 +594,8 @@ static int verb_start(int argc, char **argv, Context *ctx) {
                         if (parse_size(optarg, &bytes) < 0 || bytes == 0 || bytes > INT64_MAX)
                                 return usage_error("invalid --memory-max '%s': expected a size like 64M",
                                                    optarg);
-                        r = json_object_set_new(req, SCHEMA_ARG_MEMORY_MAX, json_integer((json_int_t) bytes));
+                        r = json_object_set_new(req, SCHEMA_ARG_MEMORY_MAX,
+                                                json_integer((json_int_t) bytes));
                         break;
                 case ARG_CPU_QUOTA: {
                         char buf[16];
@@ -690,7 +691,8 @@ static int verb_stop(int argc, char **argv, Context *ctx) {
                                 return usage_error("invalid --signal '%s': expected a name like TERM or a "
                                                    "number", optarg);
                         name = signal_to_string(sig);
-                        r = json_object_set_new(req, SCHEMA_ARG_SIGNAL, name ? json_string(name) : json_integer(sig));
+                        r = json_object_set_new(req, SCHEMA_ARG_SIGNAL,
+                                                name ? json_string(name) : json_integer(sig));
                         break;
                 }
                 case ARG_TIMEOUT_MS:

@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <limits.h>
 #include <signal.h>
 #include <string.h>
 

@@ -53,9 +53,9 @@ int command_describe(Call *call) {
 
                 assert(c);
                 /* What the schema checks is what is published: the same ArgSpecs. */
-                o = json_pack("{s:s, s:s, s:s, s:o*, s:o*}", "name", c->name, "summary", c->summary, "access",
-                              access[table[i].access], "args", schema_describe_args(c), "returns",
-                              schema_describe_returns(c));
+                o = json_pack("{s:s, s:s, s:s, s:o*, s:o*}", "name", c->name, "summary", c->summary,
+                              "access", access[table[i].access], "args", schema_describe_args(c),
+                              "returns", schema_describe_returns(c));
                 if (!o || json_array_append_new(list, o) < 0)
                         return -ENOMEM;
         }

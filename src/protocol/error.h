@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The wire's error names (PROTOCOL.md "Errors") and the one errno → error mapping. */
+/*
+ * The wire's error names (PROTOCOL.md "Errors") and the one errno → error
+ * mapping. Names only: building the reply is reply.h's, choosing the error
+ * the caller's.
+ */
 
 #include <errno.h>
 

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+/*
+ * JsonWriter: appends JSON text for the replies that are too hot for a jansson
+ * tree (LIST, INFO). Output only, same bytes as reply_serialize(); it neither
+ * parses nor validates, so callers hand it valid UTF-8.
+ */
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Reply objects and their one-line serialization (the daemon), and reading them (clients). */
+/*
+ * Reply objects and their one-line serialization (the daemon), and reading
+ * them (clients). Knows the envelope (ok, id, error, msg), never a command's
+ * members; writes no sockets.
+ */
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -118,8 +118,9 @@ static int plain_rest_to_json(const Request *req, const ArgSpec *a, const char *
 
         r = split_command(rest, PROTOCOL_ARGV_MAX, &argv);
         if (r < 0)
-                return invalid_argument(ret_error, msg, msg_size, r == -E2BIG ? "too many words in command line"
-                                                                             : "unterminated quote in command line");
+                return invalid_argument(ret_error, msg, msg_size, "%s",
+                                        r == -E2BIG ? "too many words in command line"
+                                                    : "unterminated quote in command line");
         if (r == 0)
                 return invalid_argument(ret_error, msg, msg_size, "%s needs a command line", req->cmd);
         array = json_array();
@@ -162,8 +163,8 @@ static int plain_word_to_json(const ArgSpec *a, const char *word, json_t *o, Err
 
 /* The words after a command name, by the command's schema: the positional arguments in
  * table order (the optional ones last), or the whole rest for START. */
-static int plain_args_to_json(const Request *req, const char *rest, json_t *o, ErrorCode *ret_error, char *msg,
-                              size_t msg_size) {
+static int plain_args_to_json(const Request *req, const char *rest, json_t *o, ErrorCode *ret_error,
+                              char *msg, size_t msg_size) {
         const CommandSchema *c = schema_command_find(req->cmd);
         _cleanup_strv_free_ char **words = NULL;
         size_t k, n_words = 0, n_required = 0;
@@ -177,7 +178,8 @@ static int plain_args_to_json(const Request *req, const char *rest, json_t *o, E
          * reports the name. */
         r = split_command(rest, 8, &words);
         if (r < 0)
-                return invalid_argument(ret_error, msg, msg_size, "too many or malformed arguments for %s", req->cmd);
+                return invalid_argument(ret_error, msg, msg_size, "too many or malformed arguments for %s",
+                                        req->cmd);
         k = (size_t) r;
         if (!c)
                 return 0;
@@ -257,7 +259,7 @@ static int parse_bare_object(const char *p, size_t len, Request *req) {
                 if (!((p[k + j] >= 'a' && p[k + j] <= 'z') || (p[k + j] >= 'A' && p[k + j] <= 'Z')))
                         return 0;
         o = json_object();
-        if (!o || json_object_set_new_nocheck(o, "cmd", json_stringn_nocheck(p + k, n)) < 0) {
+        if (!o || json_object_set_new_nocheck(o, SCHEMA_MEMBER_CMD, json_stringn_nocheck(p + k, n)) < 0) {
                 json_decref(o);
                 return -ENOMEM;
         }
@@ -294,9 +296,10 @@ int request_parse(const char *line, size_t len, Request *req, ErrorCode *ret_err
 
         p = line + i;
         /* The common bare form {"cmd":"WORD"} needs no JSON parser: build what it would. */
-        if (parse_bare_object(p, len - i, req) > 0)
-                return set_cmd(req, json_string_value(json_object_get(req->args, "cmd")),
-                               json_string_length(json_object_get(req->args, "cmd")), ret_error, msg, msg_size);
+        if (parse_bare_object(p, len - i, req) > 0) {
+                json_t *c = json_object_get(req->args, SCHEMA_MEMBER_CMD);
+                return set_cmd(req, json_string_value(c), json_string_length(c), ret_error, msg, msg_size);
+        }
         if (*p != '{') {
                 /* Any other valid JSON value is an InvalidRequest; everything else is the plain form. */
                 j = json_loadb(p, len - i, JSON_DECODE_ANY, &jerr);
@@ -336,9 +339,9 @@ int request_parse(const char *line, size_t len, Request *req, ErrorCode *ret_err
         }
 
         req->args = TAKE_PTR(j);
-        req->id = json_object_get(req->args, "id");     /* borrowed */
+        req->id = json_object_get(req->args, SCHEMA_MEMBER_ID);    /* borrowed */
 
-        cmd = json_object_get(req->args, "cmd");
+        cmd = json_object_get(req->args, SCHEMA_MEMBER_CMD);
         if (!cmd) {
                 *ret_error = ERROR_INVALID_REQUEST;
                 (void) snprintf(msg, msg_size, "missing member 'cmd'");

@@ -22,9 +22,29 @@
 #define NO_ARGS ((const ArgSpec[]) { { NULL } })
 #define RETURNS(...) ((const ReturnSpec[]) { __VA_ARGS__, { NULL } })
 
+/* The C type each SchemaType is stored as (see schema.h). */
+#define SCHEMA_CTYPE_SCHEMA_TYPE_STRING const char *
+#define SCHEMA_CTYPE_SCHEMA_TYPE_INT int64_t
+#define SCHEMA_CTYPE_SCHEMA_TYPE_BOOL bool
+#define SCHEMA_CTYPE_SCHEMA_TYPE_ARRAY json_t *
+#define SCHEMA_CTYPE_SCHEMA_TYPE_OBJECT json_t *
+#define SCHEMA_CTYPE_SCHEMA_TYPE_PID pid_t
+#define SCHEMA_CTYPE_SCHEMA_TYPE_SIGNAL int
+
+/* offsetof(params, field), refused at compile time unless the field has the C type that
+ * arg_dispatch() writes for t: the table can't make it write an int64_t into a pid_t. */
+#define ARG_OFFSET(params, field, t)                                                            \
+        (offsetof(params, field) +                                                              \
+         0 * sizeof(struct {                                                                    \
+                 _Static_assert(__builtin_types_compatible_p(__typeof__(((params *) 0)->field), \
+                                                             SCHEMA_CTYPE_##t),                 \
+                                #params "." #field " is not stored as " #t);                    \
+                 char dummy;                                                                    \
+         }))
+
 /* One argument: name, type, flags, then the designated extras (.min/.max/.def). */
 #define ARG(n, t, f, params, field, ...) \
-        { .name = (n), .type = (t), .flags = (f), .offset = offsetof(params, field), __VA_ARGS__ }
+        { .name = (n), .type = (t), .flags = (f), .offset = ARG_OFFSET(params, field, t), __VA_ARGS__ }
 
 static const CommandSchema commands[] = {
         {
@@ -61,31 +81,36 @@ static const CommandSchema commands[] = {
         },
         {
                 SCHEMA_CMD_STOP, "Stop a process (managed: its whole scope).",
-                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_REQUIRED | SCHEMA_PLAIN_POSITIONAL, StopParameters, pid),
-                     ARG(SCHEMA_ARG_SIGNAL, SCHEMA_TYPE_SIGNAL, SCHEMA_PLAIN_POSITIONAL, StopParameters, signal,
-                         .def = SIGTERM),
+                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_REQUIRED | SCHEMA_PLAIN_POSITIONAL,
+                         StopParameters, pid),
+                     ARG(SCHEMA_ARG_SIGNAL, SCHEMA_TYPE_SIGNAL, SCHEMA_PLAIN_POSITIONAL,
+                         StopParameters, signal, .def = SIGTERM),
                      ARG(SCHEMA_ARG_TIMEOUT_MS, SCHEMA_TYPE_INT, 0, StopParameters, timeout_ms,
-                         .min = 0, .max = SCHEMA_STOP_TIMEOUT_MS_MAX, .def = SCHEMA_STOP_TIMEOUT_MS_DEFAULT)),
+                         .min = 0, .max = SCHEMA_STOP_TIMEOUT_MS_MAX,
+                         .def = SCHEMA_STOP_TIMEOUT_MS_DEFAULT)),
                 RETURNS({ "pid", "int", true }, { "stopped", "bool", true }, { "exit", "object", false }),
         },
         {
                 SCHEMA_CMD_STATUS, "Describe one process.",
-                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_REQUIRED | SCHEMA_PLAIN_POSITIONAL, StatusParameters, pid)),
-                RETURNS({ "process", "object", true }, { "unit", "string", false }, { "unit_state", "string", false },
-                        { "memory_current", "int", false }, { "cpu_usage_ns", "int", false },
-                        { "tasks_current", "int", false }),
+                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_REQUIRED | SCHEMA_PLAIN_POSITIONAL,
+                         StatusParameters, pid)),
+                RETURNS({ "process", "object", true }, { "unit", "string", false },
+                        { "unit_state", "string", false }, { "memory_current", "int", false },
+                        { "cpu_usage_ns", "int", false }, { "tasks_current", "int", false }),
         },
         {
                 SCHEMA_CMD_INFO, "System figures: CPU, memory, load, uptime.",
                 NO_ARGS,
                 RETURNS({ "cpu", "object", true }, { "memory", "object", true }, { "swap", "object", true },
-                        { "uptime", "int", true }, { "hostname", "string", true }, { "kernel", "string", true },
-                        { "processes", "int", true }, { "backend", "string", true }),
+                        { "uptime", "int", true }, { "hostname", "string", true },
+                        { "kernel", "string", true }, { "processes", "int", true },
+                        { "backend", "string", true }),
         },
         {
                 SCHEMA_CMD_LOGS, "Journal lines of a started process.",
                 /* pid or unit: LOGS' own check. */
-                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_PLAIN_POSITIONAL | SCHEMA_PLAIN_REQUIRED, LogsParameters, pid),
+                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_PLAIN_POSITIONAL | SCHEMA_PLAIN_REQUIRED,
+                         LogsParameters, pid),
                      ARG(SCHEMA_ARG_UNIT, SCHEMA_TYPE_STRING, 0, LogsParameters, unit),
                      ARG(SCHEMA_ARG_LINES, SCHEMA_TYPE_INT, SCHEMA_PLAIN_POSITIONAL, LogsParameters, lines,
                          .min = 1, .max = SCHEMA_LOGS_LINES_MAX, .def = SCHEMA_LOGS_LINES_DEFAULT)),
@@ -94,11 +119,13 @@ static const CommandSchema commands[] = {
         {
                 SCHEMA_CMD_DESCRIBE, "This description.",
                 NO_ARGS,
-                RETURNS({ "interface", "string", true }, { "version", "int", true }, { "commands", "array", true }),
+                RETURNS({ "interface", "string", true }, { "version", "int", true },
+                        { "commands", "array", true }),
         },
         {
                 SCHEMA_CMD_AUTH, "Authenticate the rest of this connection.",
-                ARGS(ARG(SCHEMA_ARG_TOKEN, SCHEMA_TYPE_STRING, SCHEMA_REQUIRED | SCHEMA_PLAIN_POSITIONAL, AuthParameters, token)),
+                ARGS(ARG(SCHEMA_ARG_TOKEN, SCHEMA_TYPE_STRING, SCHEMA_REQUIRED | SCHEMA_PLAIN_POSITIONAL,
+                         AuthParameters, token)),
                 RETURNS({ "msg", "string", true }),
         },
         {
@@ -162,9 +189,10 @@ static int dispatch_signal(const ArgSpec *a, const Request *req, int *ret, char 
 
         if (!v || json_is_null(v))
                 return 0;
-        if (json_is_integer(v))
-                sig = json_integer_value(v) >= 1 && json_integer_value(v) <= SIGRTMAX ? (int) json_integer_value(v)
-                                                                                     : -ERANGE;
+        if (json_is_integer(v)) {
+                json_int_t n = json_integer_value(v);
+                sig = n >= 1 && n <= SIGRTMAX ? (int) n : -ERANGE;
+        }
         else if (json_is_string(v))
                 sig = signal_from_string(json_string_value(v));
         else
@@ -204,8 +232,9 @@ static int arg_dispatch(const ArgSpec *a, const Request *req, void *p, char *msg
         case SCHEMA_TYPE_ARRAY:
         case SCHEMA_TYPE_OBJECT: {
                 json_t *j = NULL;
-                r = request_get_json(req, a->name, a->type == SCHEMA_TYPE_ARRAY ? JSON_ARRAY : JSON_OBJECT, &j, msg,
-                                     msg_size);
+                json_type type = a->type == SCHEMA_TYPE_ARRAY ? JSON_ARRAY : JSON_OBJECT;
+
+                r = request_get_json(req, a->name, type, &j, msg, msg_size);
                 *(json_t **) p = j;
                 return r;
         }
@@ -252,7 +281,8 @@ json_t *schema_describe_args(const CommandSchema *c) {
         if (!list)
                 return NULL;
         for (const ArgSpec *a = c->args; a->name; a++) {
-                json_t *o = json_pack("{s:s, s:s, s:b}", "name", a->name, "type", schema_type_to_string(a->type),
+                json_t *o = json_pack("{s:s, s:s, s:b}", "name", a->name,
+                                      "type", schema_type_to_string(a->type),
                                       "required", !!(a->flags & SCHEMA_REQUIRED));
 
                 if (!o || json_array_append_new(list, o) < 0)
@@ -272,8 +302,8 @@ json_t *schema_describe_returns(const CommandSchema *c) {
         if (!list)
                 return NULL;
         for (const ReturnSpec *i = c->returns; i->name; i++)
-                if (json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "name", i->name, "type", i->type,
-                                                          "required", i->required)) < 0)
+                if (json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "name", i->name,
+                                                          "type", i->type, "required", i->required)) < 0)
                         return NULL;
         return TAKE_PTR(list);
 }

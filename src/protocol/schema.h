@@ -69,7 +69,7 @@ typedef enum SchemaType {
         SCHEMA_TYPE_ARRAY,      /* json_t * (borrowed); elements are the handler's business */
         SCHEMA_TYPE_OBJECT,     /* json_t * (borrowed) */
         SCHEMA_TYPE_PID,        /* pid_t in 1…INT32_MAX; published as "int" */
-        SCHEMA_TYPE_SIGNAL,     /* int: a name ("TERM", "SIGKILL") or a number 1…SIGRTMAX; published as "any" */
+        SCHEMA_TYPE_SIGNAL,     /* int: a name ("TERM", "SIGKILL") or 1…SIGRTMAX; published as "any" */
         _SCHEMA_TYPE_MAX,
         _SCHEMA_TYPE_INVALID = -EINVAL,
 } SchemaType;

@@ -262,7 +262,8 @@ static void exercise_schema(Request *req) {
                 case SCHEMA_TYPE_OBJECT: {
                         json_t *x = *(json_t *const *) p;
                         fuzz_assert(present ? x == v : !x);
-                        fuzz_assert(!x || json_typeof(x) == (a->type == SCHEMA_TYPE_ARRAY ? JSON_ARRAY : JSON_OBJECT));
+                        fuzz_assert(!x || json_typeof(x) == (a->type == SCHEMA_TYPE_ARRAY ? JSON_ARRAY
+                                                                                          : JSON_OBJECT));
                         break;
                 }
                 default:

@@ -227,7 +227,7 @@ static void test_validate_each_argument(void **state) {
                                 for (size_t k = 0; k < 2; k++) {
                                         long long bad;
 
-                                        if ((k == 0 && a->min == INT64_MIN) || (k == 1 && a->max == INT64_MAX))
+                                        if (k == 0 ? a->min == INT64_MIN : a->max == INT64_MAX)
                                                 continue;
                                         bad = k == 0 ? (long long) a->min - 1 : (long long) a->max + 1;
                                         (void) snprintf(line, sizeof(line), "{\"cmd\":\"%s\"%s,\"%s\":%lld}",
@@ -256,8 +256,8 @@ static void test_validate_each_argument(void **state) {
                         request_done(&req);
 
                         /* Unknown members are ignored (PROTOCOL.md). */
-                        (void) snprintf(line, sizeof(line), "{\"cmd\":\"%s\"%s,\"no_such_member\":[1]}", t[i].name,
-                                        base);
+                        (void) snprintf(line, sizeof(line), "{\"cmd\":\"%s\"%s,\"no_such_member\":[1]}",
+                                        t[i].name, base);
                         if (!(a->flags & SCHEMA_REQUIRED))
                                 assert_int_equal(validate_line(line, &req, msg), 0);
                         request_done(&req);
@@ -287,7 +287,8 @@ static void test_typed_parameters(void **state) {
         request_done(&req);
         assert_int_equal(validate_line("{\"cmd\":\"STOP\",\"pid\":1,\"signal\":999}", &req, msg), -EINVAL);
         request_done(&req);
-        assert_int_equal(validate_line("{\"cmd\":\"STOP\",\"pid\":1,\"signal\":\"NOPE\"}", &req, msg), -EINVAL);
+        assert_int_equal(validate_line("{\"cmd\":\"STOP\",\"pid\":1,\"signal\":\"NOPE\"}", &req, msg),
+                         -EINVAL);
         request_done(&req);
 
         assert_int_equal(validate_line("{\"cmd\":\"LIST\"}", &req, msg), 0);
@@ -346,7 +347,8 @@ static void test_describe(void **state) {
                         assert_string_equal(json_string_value(json_object_get(o, "type")),
                                             schema_type_to_string(a->type));
                         assert_true(json_is_boolean(json_object_get(o, "required")));
-                        assert_int_equal(json_is_true(json_object_get(o, "required")), !!(a->flags & SCHEMA_REQUIRED));
+                        assert_int_equal(json_is_true(json_object_get(o, "required")),
+                                         !!(a->flags & SCHEMA_REQUIRED));
                         if (a->type == SCHEMA_TYPE_INT) {
                                 assert_int_equal(json_object_size(o), 5);
                                 assert_int_equal(json_integer_value(json_object_get(o, "min")), a->min);
@@ -356,9 +358,10 @@ static void test_describe(void **state) {
                 }
                 assert_int_equal(json_array_size(args), k);
                 k = 0;
-                for (const ReturnSpec *r = t[i].returns; r->name; r++, k++)
-                        assert_string_equal(json_string_value(json_object_get(json_array_get(returns, k), "name")),
-                                            r->name);
+                for (const ReturnSpec *r = t[i].returns; r->name; r++, k++) {
+                        json_t *o = json_array_get(returns, k);
+                        assert_string_equal(json_string_value(json_object_get(o, "name")), r->name);
+                }
                 assert_int_equal(json_array_size(returns), k);
         }
 }
