@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/socket-util.h"
 
@@ -85,7 +86,7 @@ static int parse_host(const char *host, SocketAddress *ret) {
         if (strspn(host, "0123456789") == strlen(host))
                 return -EINVAL;
 
-        return socket_address_parse_inet(host, CLIENT_DEFAULT_PORT, ret);
+        return socket_address_parse_inet(host, PROTOCOL_DEFAULT_PORT, ret);
 }
 
 int client_new(const char *host, const char *unix_path, Client **ret) {
@@ -104,10 +105,10 @@ int client_new(const char *host, const char *unix_path, Client **ret) {
                 r = parse_host(host, &c->address);
         else if (unix_path)
                 r = socket_address_parse_unix(unix_path, &c->address);
-        else if (access(CLIENT_DEFAULT_UNIX_PATH, F_OK) >= 0)
-                r = socket_address_parse_unix(CLIENT_DEFAULT_UNIX_PATH, &c->address);
+        else if (access(PROTOCOL_DEFAULT_UNIX_PATH, F_OK) >= 0)
+                r = socket_address_parse_unix(PROTOCOL_DEFAULT_UNIX_PATH, &c->address);
         else
-                r = socket_address_parse_inet(CLIENT_DEFAULT_HOST, CLIENT_DEFAULT_PORT, &c->address);
+                r = socket_address_parse_inet(CLIENT_DEFAULT_HOST, PROTOCOL_DEFAULT_PORT, &c->address);
         if (r < 0)
                 return r;
 
@@ -307,7 +308,7 @@ int client_call(Client *c, const json_t *request, char **ret_line, json_t **ret_
         copy = json_copy((json_t *) request);   /* shallow: we only add a top-level member */
         if (!copy)
                 return -ENOMEM;
-        if (c->token && json_object_set_new(copy, "token", json_string(c->token)) < 0)
+        if (c->token && json_object_set_new(copy, SCHEMA_MEMBER_TOKEN, json_string(c->token)) < 0)
                 return -ENOMEM;
 
         out = json_dumps(copy, JSON_COMPACT);
@@ -357,18 +358,4 @@ const char *client_strerror(int r) {
         default:
                 return strerror(r < 0 ? -r : r);
         }
-}
-
-bool reply_is_ok(const json_t *reply) {
-        return json_is_true(json_object_get(reply, "ok"));
-}
-
-const char *reply_error_name(const json_t *reply) {
-        const char *s = json_string_value(json_object_get(reply, "error"));
-        return s ?: "org.procmgr.Error.Internal";
-}
-
-const char *reply_error_message(const json_t *reply) {
-        const char *s = json_string_value(json_object_get(reply, "msg"));
-        return s ?: "request failed";
 }

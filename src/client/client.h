@@ -14,12 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "protocol/protocol.h"
+#include "protocol/reply.h"
 #include "shared/macro.h"
 #include "shared/socket-util.h"
 
-#define CLIENT_DEFAULT_UNIX_PATH "/run/procmgrd/procmgrd.sock"
 #define CLIENT_DEFAULT_HOST "127.0.0.1"
-#define CLIENT_DEFAULT_PORT 5050
 #define CLIENT_DEFAULT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 /* Bound on one reply line: LIST of every process of a busy host stays far below. */
 #define CLIENT_REPLY_MAX (64U * 1024U * 1024U)
@@ -64,8 +64,3 @@ int client_call(Client *c, const json_t *request, char **ret_line, json_t **ret_
 
 /* Human text for the errors of client_call(), for "cannot …: %s" messages. */
 const char *client_strerror(int r);
-
-/* Reply helpers: "ok" member, and error name/message of a failed reply (never NULL). */
-bool reply_is_ok(const json_t *reply);
-const char *reply_error_name(const json_t *reply);
-const char *reply_error_message(const json_t *reply);

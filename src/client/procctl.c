@@ -28,6 +28,7 @@
 #include "client/menu.h"
 #include "shared/parse-util.h"
 #include "client/table.h"
+#include "protocol/schema.h"
 
 #define EXIT_REPLY_ERROR 1
 #define EXIT_USAGE 2
@@ -117,7 +118,7 @@ static void help(void) {
                "Exit status: 0 success, 1 the daemon answered with an error,\n"
                "2 usage error or no answer from the daemon.\n"
                "See procctl(1).\n",
-               CLIENT_DEFAULT_PORT, CLIENT_DEFAULT_UNIX_PATH, CLIENT_DEFAULT_HOST, CLIENT_DEFAULT_PORT);
+               PROTOCOL_DEFAULT_PORT, PROTOCOL_DEFAULT_UNIX_PATH, CLIENT_DEFAULT_HOST, PROTOCOL_DEFAULT_PORT);
 }
 
 enum {
@@ -397,7 +398,7 @@ static int verb_call_plain(int argc, char **argv, Context *ctx, const char *cmd,
         r = verb_no_options(argc, argv);
         if (r != OPT_CONTINUE)
                 return r;
-        return call(ctx, json_pack("{s:s}", "cmd", cmd), arg_json ? NULL : ret_reply);
+        return call(ctx, json_pack("{s:s}", SCHEMA_MEMBER_CMD, cmd), arg_json ? NULL : ret_reply);
 }
 
 static int verb_ping(int argc, char **argv, Context *ctx) {
@@ -405,7 +406,7 @@ static int verb_ping(int argc, char **argv, Context *ctx) {
         _cleanup_free_ char *version = NULL;
         int r;
 
-        r = verb_call_plain(argc, argv, ctx, "PING", &reply);
+        r = verb_call_plain(argc, argv, ctx, SCHEMA_CMD_PING, &reply);
         if (!reply)
                 return r;
 
@@ -443,7 +444,7 @@ static int verb_list(int argc, char **argv, Context *ctx) {
         unsigned u;
         int c, r, exit_status;
 
-        req = json_pack("{s:s}", "cmd", "LIST");
+        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_LIST);
         if (!req)
                 return oom();
 
@@ -451,21 +452,21 @@ static int verb_list(int argc, char **argv, Context *ctx) {
         while ((c = verb_getopt(argc, argv, "+:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
                 switch (c) {
                 case ARG_SORT:
-                        r = json_object_set_new(req, "sort", json_string(optarg));
+                        r = json_object_set_new(req, SCHEMA_ARG_SORT, json_string(optarg));
                         break;
                 case ARG_LIMIT:
                         if (safe_atou(optarg, &u) < 0)
                                 return usage_error("invalid --limit '%s': expected a number", optarg);
-                        r = json_object_set_new(req, "limit", json_integer(u));
+                        r = json_object_set_new(req, SCHEMA_ARG_LIMIT, json_integer(u));
                         break;
                 case ARG_USER:
-                        r = json_object_set_new(req, "user", json_string(optarg));
+                        r = json_object_set_new(req, SCHEMA_ARG_USER, json_string(optarg));
                         break;
                 case ARG_NAME:
-                        r = json_object_set_new(req, "name", json_string(optarg));
+                        r = json_object_set_new(req, SCHEMA_ARG_NAME, json_string(optarg));
                         break;
                 case ARG_MANAGED:
-                        r = json_object_set_new(req, "managed", json_true());
+                        r = json_object_set_new(req, SCHEMA_ARG_MANAGED, json_true());
                         break;
                 default:
                         abort(); /* verb_getopt() returns only the options above */
@@ -559,7 +560,7 @@ static int verb_start(int argc, char **argv, Context *ctx) {
         unsigned u;
         int c, r, exit_status;
 
-        req = json_pack("{s:s}", "cmd", "START");
+        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_START);
         env = json_object();
         args = json_array();
         if (!req || !env || !args)
@@ -569,13 +570,13 @@ static int verb_start(int argc, char **argv, Context *ctx) {
         while ((c = verb_getopt(argc, argv, "+:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
                 switch (c) {
                 case ARG_NAME:
-                        r = json_object_set_new(req, "name", json_string(optarg));
+                        r = json_object_set_new(req, SCHEMA_ARG_NAME, json_string(optarg));
                         break;
                 case ARG_USER:
-                        r = json_object_set_new(req, "user", json_string(optarg));
+                        r = json_object_set_new(req, SCHEMA_ARG_USER, json_string(optarg));
                         break;
                 case ARG_CWD:
-                        r = json_object_set_new(req, "cwd", json_string(optarg));
+                        r = json_object_set_new(req, SCHEMA_ARG_CWD, json_string(optarg));
                         break;
                 case ARG_ENV: {
                         const char *eq = strchr(optarg, '=');
@@ -593,7 +594,8 @@ static int verb_start(int argc, char **argv, Context *ctx) {
                         if (parse_size(optarg, &bytes) < 0 || bytes == 0 || bytes > INT64_MAX)
                                 return usage_error("invalid --memory-max '%s': expected a size like 64M",
                                                    optarg);
-                        r = json_object_set_new(req, "memory_max", json_integer((json_int_t) bytes));
+                        r = json_object_set_new(req, SCHEMA_ARG_MEMORY_MAX,
+                                                json_integer((json_int_t) bytes));
                         break;
                 case ARG_CPU_QUOTA: {
                         char buf[16];
@@ -607,13 +609,13 @@ static int verb_start(int argc, char **argv, Context *ctx) {
                                 buf[l - 1] = '\0';
                         if (safe_atou(buf, &u) < 0 || u == 0)
                                 return usage_error("invalid --cpu-quota '%s': expected a percentage", optarg);
-                        r = json_object_set_new(req, "cpu_quota", json_integer(u));
+                        r = json_object_set_new(req, SCHEMA_ARG_CPU_QUOTA, json_integer(u));
                         break;
                 }
                 case ARG_TASKS_MAX:
                         if (safe_atou(optarg, &u) < 0 || u == 0)
                                 return usage_error("invalid --tasks-max '%s': expected a number", optarg);
-                        r = json_object_set_new(req, "tasks_max", json_integer(u));
+                        r = json_object_set_new(req, SCHEMA_ARG_TASKS_MAX, json_integer(u));
                         break;
                 default:
                         abort(); /* verb_getopt() returns only the options above */
@@ -629,9 +631,9 @@ static int verb_start(int argc, char **argv, Context *ctx) {
         for (int i = optind; i < argc; i++)
                 if (json_array_append_new(args, json_string(argv[i])) < 0)
                         return usage_error("argument '%s' is not valid UTF-8", argv[i]);
-        if (json_object_set(req, "argv", args) < 0)
+        if (json_object_set(req, SCHEMA_ARG_ARGV, args) < 0)
                 return oom();
-        if (json_object_size(env) > 0 && json_object_set(req, "env", env) < 0)
+        if (json_object_size(env) > 0 && json_object_set(req, SCHEMA_ARG_ENV, env) < 0)
                 return oom();
 
         r = call(ctx, TAKE_PTR(req), &reply);
@@ -655,7 +657,7 @@ static int request_set_pid_arg(json_t *req, int argc, char **argv, const char *n
                 return usage_error("'%s' needs %s", argv[0], needs);
         if (parse_pid(argv[optind], ret_pid) < 0)
                 return usage_error("%s: invalid PID '%s'", argv[0], argv[optind]);
-        if (json_object_set_new(req, "pid", json_integer(*ret_pid)) < 0)
+        if (json_object_set_new(req, SCHEMA_ARG_PID, json_integer(*ret_pid)) < 0)
                 return oom();
         return 0;
 }
@@ -674,7 +676,7 @@ static int verb_stop(int argc, char **argv, Context *ctx) {
         pid_t pid;
         int c, r, sig, exit_status;
 
-        req = json_pack("{s:s}", "cmd", "STOP");
+        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_STOP);
         if (!req)
                 return oom();
 
@@ -689,13 +691,14 @@ static int verb_stop(int argc, char **argv, Context *ctx) {
                                 return usage_error("invalid --signal '%s': expected a name like TERM or a "
                                                    "number", optarg);
                         name = signal_to_string(sig);
-                        r = json_object_set_new(req, "signal", name ? json_string(name) : json_integer(sig));
+                        r = json_object_set_new(req, SCHEMA_ARG_SIGNAL,
+                                                name ? json_string(name) : json_integer(sig));
                         break;
                 }
                 case ARG_TIMEOUT_MS:
                         if (safe_atou(optarg, &u) < 0)
                                 return usage_error("invalid --timeout-ms '%s': expected milliseconds", optarg);
-                        r = json_object_set_new(req, "timeout_ms", json_integer(u));
+                        r = json_object_set_new(req, SCHEMA_ARG_TIMEOUT_MS, json_integer(u));
                         break;
                 default:
                         abort(); /* verb_getopt() returns only the options above */
@@ -787,7 +790,7 @@ static int verb_status(int argc, char **argv, Context *ctx) {
         r = verb_global_options(argc, argv);
         if (r != OPT_CONTINUE)
                 return r;
-        req = json_pack("{s:s}", "cmd", "STATUS");
+        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_STATUS);
         if (!req)
                 return oom();
         r = request_set_pid_arg(req, argc, argv, "exactly one PID", &pid);
@@ -865,7 +868,7 @@ static int verb_info(int argc, char **argv, Context *ctx) {
         size_t i;
         int r;
 
-        r = verb_call_plain(argc, argv, ctx, "INFO", &reply);
+        r = verb_call_plain(argc, argv, ctx, SCHEMA_CMD_INFO, &reply);
         if (!reply)
                 return r;
 
@@ -958,7 +961,7 @@ static int verb_logs(int argc, char **argv, Context *ctx) {
         pid_t pid;
         int c, r, exit_status;
 
-        req = json_pack("{s:s}", "cmd", "LOGS");
+        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_LOGS);
         if (!req)
                 return oom();
 
@@ -968,11 +971,11 @@ static int verb_logs(int argc, char **argv, Context *ctx) {
                 case 'n':
                         if (safe_atou(optarg, &u) < 0)
                                 return usage_error("invalid --lines '%s': expected a number", optarg);
-                        r = json_object_set_new(req, "lines", json_integer(u));
+                        r = json_object_set_new(req, SCHEMA_ARG_LINES, json_integer(u));
                         break;
                 case ARG_UNIT:
                         unit = optarg;
-                        r = json_object_set_new(req, "unit", json_string(optarg));
+                        r = json_object_set_new(req, SCHEMA_ARG_UNIT, json_string(optarg));
                         break;
                 default:
                         abort(); /* verb_getopt() returns only the options above */
@@ -1015,13 +1018,19 @@ static int verb_logs(int argc, char **argv, Context *ctx) {
         return 0;
 }
 
-/* "name:type" or "[name:type]" for one DESCRIBE argument (object or plain string). */
+/* "name:type" or "[name:type]" for one DESCRIBE argument (object or plain string), with
+ * its range when the daemon publishes one: "[limit:int(0..1000000)]". */
 static void describe_print_arg(const json_t *a) {
         const char *name = json_is_string(a) ? json_string_value(a) : reply_string(a, "name");
         const char *type = reply_string(a, "type");
         bool required = json_is_true(json_object_get(a, "required"));
+        int64_t min, max;
 
-        printf(" %s%s%s%s%s", required ? "" : "[", name ?: "?", type ? ":" : "", type ?: "", required ? "" : "]");
+        printf(" %s%s%s%s", required ? "" : "[", name ?: "?", type ? ":" : "", type ?: "");
+        if (reply_int(a, "min", &min) && reply_int(a, "max", &max))
+                printf("(%" PRId64 "..%" PRId64 ")", min, max);
+        if (!required)
+                putchar(']');
 }
 
 static int verb_describe(int argc, char **argv, Context *ctx) {
@@ -1031,7 +1040,7 @@ static int verb_describe(int argc, char **argv, Context *ctx) {
         size_t i, j;
         int r;
 
-        r = verb_call_plain(argc, argv, ctx, "DESCRIBE", &reply);
+        r = verb_call_plain(argc, argv, ctx, SCHEMA_CMD_DESCRIBE, &reply);
         if (!reply)
                 return r;
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/call.h"
+#include "protocol/reply.h"
 #include "daemon/proc.h"
 
 Call *call_new(Manager *m, const Peer *peer, bool authenticated, const CallOwnerOps *ops, void *owner) {

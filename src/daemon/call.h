@@ -19,7 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "protocol/protocol.h"
+#include "protocol/error.h"
+#include "protocol/request.h"
 #include "shared/macro.h"
 
 typedef struct Manager Manager;

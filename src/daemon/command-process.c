@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <limits.h>
 #include <signal.h>
 #include <string.h>
 
@@ -17,8 +16,6 @@
 #include "shared/parse-util.h"
 #include "daemon/proc.h"
 
-#define LIST_LIMIT_MAX 1000000
-
 static json_t *process_json(Manager *m, const ProcessInfo *p) {
         Managed *mp = backend_find(m->backend, p->pid);
 
@@ -29,17 +26,14 @@ static json_t *process_json(Manager *m, const ProcessInfo *p) {
 }
 
 int command_list(Call *call) {
-        ListParams lp = { .limit = -1 };
-        const char *sort = "pid";
-        char msg[128];
-        int r;
-
-        if ((r = request_get_string(&call->request, "sort", &sort, msg, sizeof(msg))) < 0 ||
-            (r = request_get_int(&call->request, "limit", 0, LIST_LIMIT_MAX, &lp.limit, msg, sizeof(msg))) < 0 ||
-            (r = request_get_string(&call->request, "user", &lp.user, msg, sizeof(msg))) < 0 ||
-            (r = request_get_string(&call->request, "name", &lp.name, msg, sizeof(msg))) < 0 ||
-            (r = request_get_bool(&call->request, "managed", &lp.managed_only, msg, sizeof(msg))) < 0)
-                return reply_bad_argument(call, r, msg), 0;
+        const ListParameters *p = &call->request.params.list;
+        ListParams lp = {
+                .limit = p->limit,
+                .user = p->user,
+                .name = p->name,
+                .managed_only = p->managed,
+        };
+        const char *sort = p->sort ?: "pid";
 
         if (sort[0] == '-') {
                 lp.descending = true;
@@ -56,26 +50,6 @@ int command_list(Call *call) {
 
         /* Scanned, sorted and written in slices; the job answers the call. */
         return list_job_add(call->manager->list_job, call, &lp);
-}
-
-static int get_pid(Call *call, pid_t *ret) {
-        long long pid = 0;
-        char msg[128];
-        int r;
-
-        r = request_get_int(&call->request, "pid", LLONG_MIN, LLONG_MAX, &pid, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg);
-        if (r == 0) {
-                call_reply_error(call, ERROR_INVALID_ARGUMENT, "missing member 'pid'");
-                return -EINVAL;
-        }
-        if (pid <= 0 || pid > INT32_MAX) {
-                call_reply_error(call, ERROR_INVALID_ARGUMENT, "invalid pid %lld", pid);
-                return -EINVAL;
-        }
-        *ret = (pid_t) pid;
-        return 0;
 }
 
 /* The process PID, read now. Returns 1 with *ret set; 0 with NoSuchProcess replied when
@@ -123,11 +97,9 @@ int command_status(Call *call) {
         const ProcessInfo *p;
         StatusContext *ctx;
         Managed *mp;
-        pid_t pid;
+        pid_t pid = call->request.params.status.pid;
         int r;
 
-        if (get_pid(call, &pid) < 0)
-                return 0;
         r = read_process(call, pid, &p);
         if (r <= 0)
                 return r;
@@ -208,34 +180,12 @@ finish:
 
 int command_stop(Call *call) {
         Manager *m = call->manager;
-        long long timeout_ms = 5000;
+        const StopParameters *a = &call->request.params.stop;
         const ProcessInfo *p;
         _cleanup_(stop_context_freep) StopContext *ctx = NULL;
-        json_t *sigj;
         Managed *mp;
-        char msg[128];
-        int sig = SIGTERM, r;
-        pid_t pid;
-
-        if (get_pid(call, &pid) < 0)
-                return 0;
-        r = request_get_int(&call->request, "timeout_ms", 0, 24LL * 3600 * 1000, &timeout_ms, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg), 0;
-        sigj = json_object_get(call->request.args, "signal");
-        if (sigj && !json_is_null(sigj)) {
-                if (json_is_integer(sigj))
-                        sig = json_integer_value(sigj) >= 1 && json_integer_value(sigj) <= SIGRTMAX
-                                      ? (int) json_integer_value(sigj) : -ERANGE;
-                else if (json_is_string(sigj))
-                        sig = signal_from_string(json_string_value(sigj));
-                else
-                        sig = -EINVAL;
-                if (sig < 0) {
-                        call_reply_error(call, ERROR_INVALID_ARGUMENT, "member 'signal' must be a signal name or number");
-                        return 0;
-                }
-        }
+        pid_t pid = a->pid;
+        int r;
 
         if (pid == 1 || pid == getpid()) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "refusing to signal %s",
@@ -273,7 +223,7 @@ int command_stop(Call *call) {
         ctx = calloc(1, sizeof(StopContext));
         if (!ctx)
                 return -ENOMEM;
-        *ctx = (StopContext) { .call = call, .pid = pid, .signal = sig };
+        *ctx = (StopContext) { .call = call, .pid = pid, .signal = a->signal };
         /* A record without a start time can't vouch for this process: stop it by pid. */
         if (mp && mp->start_ticks != p->start_ticks)
                 mp = NULL;
@@ -283,9 +233,9 @@ int command_stop(Call *call) {
                         return -ENOMEM;
         }
         if (mp)
-                r = backend_stop(m->backend, mp, sig, (usec_t) timeout_ms * USEC_PER_MSEC, stop_done, ctx);
+                r = backend_stop(m->backend, mp, a->signal, (usec_t) a->timeout_ms * USEC_PER_MSEC, stop_done, ctx);
         else
-                r = process_stop(m, pid, p->start_ticks, sig, (usec_t) timeout_ms * USEC_PER_MSEC, NULL,
+                r = process_stop(m, pid, p->start_ticks, a->signal, (usec_t) a->timeout_ms * USEC_PER_MSEC, NULL,
                                  stop_done, ctx);
         if (r == -ESRCH || r == -ENOENT) {
                 call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) pid);

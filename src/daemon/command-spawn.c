@@ -141,19 +141,13 @@ static int build_env(const UserRecord *u, json_t *env, char ***ret, char *msg, s
         return 0;
 }
 
-static int build_argv(Call *call, char ***ret, char *msg, size_t msg_size) {
+static int build_argv(const StartParameters *a, char ***ret, char *msg, size_t msg_size) {
         _cleanup_strv_free_ char **argv = NULL;
-        const char *command = NULL;
-        json_t *arr = NULL, *v;
+        const char *command = a->command;
+        json_t *arr = a->argv, *v;
         size_t n = 0, i;
         int r;
 
-        r = request_get_json(&call->request, "argv", JSON_ARRAY, &arr, msg, msg_size);
-        if (r < 0)
-                return r;
-        r = request_get_string(&call->request, "command", &command, msg, msg_size);
-        if (r < 0)
-                return r;
         if (arr && command) {
                 (void) snprintf(msg, msg_size, "give either 'argv' or 'command', not both");
                 return -EINVAL;
@@ -238,25 +232,18 @@ int command_start(Call *call) {
         _cleanup_(start_context_freep) StartContext *ctx = NULL;
         _cleanup_(user_record_done) UserRecord u = {};
         _cleanup_strv_free_ char **argv = NULL, **envp = NULL;
-        const char *name = NULL, *cwd = NULL, *user = NULL;
-        long long memory_max = -1, cpu_quota = 0, tasks_max = -1;
-        json_t *env = NULL;
+        const StartParameters *a = &call->request.params.start;
+        const char *name = a->name, *cwd = a->cwd, *user = a->user;
         bool as_other_user, can_switch;
         char msg[256];
         int r;
 
-        if ((r = build_argv(call, &argv, msg, sizeof(msg))) < 0 ||
-            (r = request_get_string(&call->request, "name", &name, msg, sizeof(msg))) < 0 ||
-            (r = request_get_string(&call->request, "cwd", &cwd, msg, sizeof(msg))) < 0 ||
-            (r = request_get_string(&call->request, "user", &user, msg, sizeof(msg))) < 0 ||
-            (r = request_get_json(&call->request, "env", JSON_OBJECT, &env, msg, sizeof(msg))) < 0 ||
-            (r = request_get_int(&call->request, "memory_max", 1, INT64_MAX, &memory_max, msg, sizeof(msg))) < 0 ||
-            (r = request_get_int(&call->request, "cpu_quota", 1, 100000, &cpu_quota, msg, sizeof(msg))) < 0 ||
-            (r = request_get_int(&call->request, "tasks_max", 1, INT32_MAX, &tasks_max, msg, sizeof(msg))) < 0) {
-                if (r == -ENOMEM)
-                        return r;
+        /* Types and ranges are checked (protocol/schema.c); what is left is START's own. */
+        r = build_argv(a, &argv, msg, sizeof(msg));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
                 return reply_bad_argument(call, r, msg), 0;
-        }
         if (name) {
                 bool ok = *name && strlen(name) <= START_NAME_MAX;
                 for (const char *p = name; ok && *p; p++)
@@ -307,7 +294,7 @@ int command_start(Call *call) {
                 return 0;
         }
 
-        r = build_env(&u, env, &envp, msg, sizeof(msg));
+        r = build_env(&u, a->env, &envp, msg, sizeof(msg));
         if (r == -EINVAL)
                 return reply_bad_argument(call, r, msg), 0;
         if (r < 0)
@@ -323,9 +310,9 @@ int command_start(Call *call) {
                 .uid = u.uid,
                 .gid = u.gid,
                 .change_identity = can_switch,
-                .memory_max = memory_max > 0 ? (uint64_t) memory_max : UINT64_MAX,
-                .cpu_quota = cpu_quota > 0 ? (uint64_t) cpu_quota : 0,
-                .tasks_max = tasks_max > 0 ? (uint64_t) tasks_max : UINT64_MAX,
+                .memory_max = a->memory_max > 0 ? (uint64_t) a->memory_max : UINT64_MAX,
+                .cpu_quota = a->cpu_quota > 0 ? (uint64_t) a->cpu_quota : 0,
+                .tasks_max = a->tasks_max > 0 ? (uint64_t) a->tasks_max : UINT64_MAX,
                 .user = strdup(u.name),
                 .cwd = strdup(cwd ?: u.home),
                 .cwd_explicit = !!cwd,

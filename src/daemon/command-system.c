@@ -4,6 +4,7 @@
 
 #include "config.h"
 
+#include <assert.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,9 @@
 #include "daemon/manager.h"
 #include "daemon/proc.h"
 #include "daemon/sysinfo.h"
+#include "protocol/json-writer.h"
+#include "protocol/protocol.h"
+#include "protocol/schema.h"
 
 int command_ping(Call *call) {
         json_t *reply = call_reply_new(call);
@@ -30,18 +34,9 @@ int command_ping(Call *call) {
         return 0;
 }
 
-static json_t *describe_args(const CommandArg *args) {
-        json_t *a = json_array();
-
-        for (const CommandArg *i = args; a && i->name; i++)
-                if (json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "name", i->name, "type", i->type,
-                                                       "required", i->required)) < 0)
-                        return json_decref(a), NULL;
-        return a;
-}
-
 /* DESCRIBE's reply for the n commands of table (dispatch's command_describe() passes its
- * own table, so this file needs no link back to dispatch). */
+ * own table, so this file needs no link back to dispatch): the schema's arguments and
+ * replies, the access class of auth.c's table. */
 int command_describe_table(Call *call, const Command *table, size_t n) {
         _cleanup_(json_decrefp) json_t *reply = call_reply_new(call), *list = json_array();
 
@@ -49,13 +44,16 @@ int command_describe_table(Call *call, const Command *table, size_t n) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 const AuthRule *rule = auth_rule_find(table[i].name);
+                const CommandSchema *c = schema_command_find(table[i].name);
                 json_t *o;
 
+                assert(c);
                 if (!rule)
                         continue;       /* served to nobody: not described either */
-                o = json_pack("{s:s, s:s, s:s, s:o*, s:o*}", "name", table[i].name, "summary",
-                                      table[i].summary, "access", access_to_string(rule->access), "args",
-                                      describe_args(table[i].args), "returns", describe_args(table[i].returns));
+                /* What the schema checks is what is published: the same ArgSpecs. */
+                o = json_pack("{s:s, s:s, s:s, s:o*, s:o*}", "name", c->name, "summary", c->summary,
+                              "access", access_to_string(rule->access), "args", schema_describe_args(c),
+                              "returns", schema_describe_returns(c));
                 if (!o || json_array_append_new(list, o) < 0)
                         return -ENOMEM;
         }
@@ -258,36 +256,28 @@ static int logs_reply(Call *call, const char *unit, const JournalEntry *e, size_
 }
 
 int command_logs(Call *call) {
+        const LogsParameters *p = &call->request.params.logs;
         Manager *m = call->manager;
-        const char *unit = NULL;
-        long long pid = 0, lines = 50;
+        const char *unit = p->unit;
         JournalQuery q = {};
         JournalEntry *entries = NULL;
         Managed *mp = NULL;
         size_t n = 0;
-        char msg[128], ident[72];
+        char ident[72];
         int r;
 
-        r = request_get_int(&call->request, "pid", 1, INT32_MAX, &pid, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg), 0;
-        r = request_get_string(&call->request, "unit", &unit, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg), 0;
-        r = request_get_int(&call->request, "lines", 1, 10000, &lines, msg, sizeof(msg));
-        if (r < 0)
-                return reply_bad_argument(call, r, msg), 0;
-        if (!unit && pid == 0) {
-                call_reply_error(call, ERROR_INVALID_ARGUMENT, "LOGS needs 'pid' or 'unit'");
+        if (!unit && p->pid == 0) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "LOGS needs '%s' or '%s'", SCHEMA_ARG_PID,
+                                 SCHEMA_ARG_UNIT);
                 return 0;
         }
 
-        if (pid > 0) {
-                mp = backend_find(m->backend, (pid_t) pid);
+        if (p->pid > 0) {
+                mp = backend_find(m->backend, p->pid);
                 if (mp && mp->unit && !unit)
                         unit = mp->unit;
         }
-        if (logs_authorize(call, (pid_t) pid, mp, unit, &q.since) < 0)
+        if (logs_authorize(call, p->pid, mp, unit, &q.since) < 0)
                 return 0;
         if (unit && (strlen(unit) > 200 || strchr(unit, '/') || strchr(unit, '\n'))) {
                 call_reply_error(call, ERROR_INVALID_ARGUMENT, "invalid unit name");
@@ -302,8 +292,8 @@ int command_logs(Call *call) {
                 }
         }
         q.unit = unit;
-        q.pid = (pid_t) pid;
-        q.lines = (unsigned) lines;
+        q.pid = p->pid;
+        q.lines = (unsigned) p->lines;
         if (unit && scope_main_process(unit, mp, ident, sizeof(ident), &q.main_pid))
                 q.ident = ident;
         r = journal_read(m->journal, &q, &entries, &n);

@@ -24,6 +24,7 @@
 #include "daemon/commands.h"
 #include "daemon/connection.h"
 #include "daemon/manager.h"
+#include "protocol/reply.h"
 #include "shared/log.h"
 #include "shared/socket-util.h"
 

@@ -19,7 +19,7 @@
 
 #include "daemon/call.h"
 #include "shared/macro.h"
-#include "protocol/protocol.h"
+#include "protocol/request.h"
 
 typedef struct Manager Manager;
 typedef struct Connection Connection;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The command table and the path every request takes: look up → token →
- * access class (auth.c's table) → handler, and the error replies for what
- * auth decided. DESCRIBE is generated from this same table, so the published
- * description cannot drift from what is served.
+ * access class (auth.c's table) → arguments checked against the wire schema
+ * → handler, and the error replies for what auth and the schema decided.
+ * DESCRIBE is generated from this table, auth's and the schema that checks
+ * the arguments, so the published description cannot drift from what is
+ * served.
  */
 
 #include "config.h"
@@ -15,44 +17,19 @@
 #include "daemon/dispatch.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-
-#define ARGS(...) ((const CommandArg[]) { __VA_ARGS__, { NULL } })
-#define NO_ARGS ((const CommandArg[]) { { NULL } })
+#include "protocol/schema.h"
 
 static const Command commands[] = {
-        { "PING", command_ping, "Check that the daemon answers.",
-          NO_ARGS, ARGS({ "msg", "string", true }, { "version", "string", true }) },
-        { "LIST", command_list, "List processes.",
-          ARGS({ "sort", "string", false }, { "limit", "int", false }, { "user", "string", false },
-               { "name", "string", false }, { "managed", "bool", false }),
-          ARGS({ "processes", "array", true }, { "count", "int", true }, { "total", "int", true }) },
-        { "START", command_start, "Start a process in its own scope.",
-          ARGS({ "argv", "array", false }, { "command", "string", false }, { "name", "string", false },
-               { "env", "object", false }, { "cwd", "string", false }, { "user", "string", false },
-               { "memory_max", "int", false }, { "cpu_quota", "int", false }, { "tasks_max", "int", false }),
-          ARGS({ "pid", "int", true }, { "unit", "string", false }, { "name", "string", true }) },
-        { "STOP", command_stop, "Stop a process (managed: its whole scope).",
-          ARGS({ "pid", "int", true }, { "signal", "any", false }, { "timeout_ms", "int", false }),
-          ARGS({ "pid", "int", true }, { "stopped", "bool", true }, { "exit", "object", false }) },
-        { "STATUS", command_status, "Describe one process.",
-          ARGS({ "pid", "int", true }),
-          ARGS({ "process", "object", true }, { "unit", "string", false }, { "unit_state", "string", false },
-               { "memory_current", "int", false }, { "cpu_usage_ns", "int", false }) },
-        { "INFO", command_info, "System figures: CPU, memory, load, uptime.",
-          NO_ARGS,
-          ARGS({ "cpu", "object", true }, { "memory", "object", true }, { "swap", "object", true },
-               { "uptime", "int", true }, { "hostname", "string", true }, { "kernel", "string", true },
-               { "processes", "int", true }, { "backend", "string", true }) },
-        { "LOGS", command_logs, "Journal lines of a started process.",
-          ARGS({ "pid", "int", false }, { "unit", "string", false }, { "lines", "int", false }),
-          ARGS({ "lines", "array", true }) },
-        { "DESCRIBE", command_describe, "This description.",
-          NO_ARGS,
-          ARGS({ "interface", "string", true }, { "version", "int", true }, { "commands", "array", true }) },
-        { "AUTH", command_auth, "Authenticate the rest of this connection.",
-          ARGS({ "token", "string", true }), ARGS({ "msg", "string", true }) },
-        { "EXIT", command_exit, "Close this connection.",
-          NO_ARGS, ARGS({ "msg", "string", true }) },
+        { SCHEMA_CMD_PING, command_ping },
+        { SCHEMA_CMD_LIST, command_list },
+        { SCHEMA_CMD_START, command_start },
+        { SCHEMA_CMD_STOP, command_stop },
+        { SCHEMA_CMD_STATUS, command_status },
+        { SCHEMA_CMD_INFO, command_info },
+        { SCHEMA_CMD_LOGS, command_logs },
+        { SCHEMA_CMD_DESCRIBE, command_describe },
+        { SCHEMA_CMD_AUTH, command_auth },
+        { SCHEMA_CMD_EXIT, command_exit },
 };
 
 const Command *command_find(const char *name) {
@@ -94,7 +71,7 @@ static void dispatch_resume(Call *call) {
  * it is required and authenticates the session. Returns 0 to go on, < 0 when replied. */
 static int dispatch_token(Call *call, const AuthRule *rule) {
         const char *token = NULL;
-        char msg[128];
+        char msg[256];
         int r;
 
         r = request_get_string(&call->request, "token", &token, msg, sizeof(msg));
@@ -125,7 +102,7 @@ static int dispatch_token(Call *call, const AuthRule *rule) {
 void dispatch_call(Call *call) {
         const Command *cmd;
         const AuthRule *rule;
-        char shown[PROTOCOL_CMD_MAX + 8];
+        char shown[PROTOCOL_CMD_MAX + 8], msg[256];
         int r;
 
         cmd = command_find(call->request.cmd);
@@ -157,6 +134,13 @@ void dispatch_call(Call *call) {
                 return;
         default:
                 call_reply_error(call, ERROR_ACCESS_DENIED, "peer credentials unavailable");
+                return;
+        }
+
+        /* Types, ranges and required members, before any handler sees the request. */
+        r = schema_validate_request(schema_command_find(cmd->name), &call->request, msg, sizeof(msg));
+        if (r < 0) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "%s", msg);
                 return;
         }
 

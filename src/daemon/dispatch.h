@@ -2,12 +2,14 @@
 #pragma once
 
 /*
- * The command table: name, handler, and the argument/return description
- * that DESCRIBE publishes. Every request takes the same path: look up →
- * token → the access class of auth.c's table → handler. Dispatch is the one
- * place that turns auth's decisions into error replies; handlers that need a
- * finer, object-dependent decision (STOP of a foreign process, START as
- * another user) ask auth.h and are run again when polkit answers.
+ * The command table: name and handler; the arguments and replies are the wire
+ * schema's (protocol/schema.h), the access a caller needs is auth.c's table.
+ * Every request takes the same path: look up → token → access class →
+ * arguments checked against the schema → handler (which reads
+ * call->request.params). Dispatch is the one place that turns auth's
+ * decisions into error replies; handlers that need a finer, object-dependent
+ * decision (STOP of a foreign process, START as another user) ask auth.h and
+ * are run again when polkit answers.
  *
  * Must NOT: decide authorization itself, or know which front end a Call
  * came from.
@@ -17,20 +19,11 @@
 
 #include "daemon/call.h"
 
-typedef struct CommandArg {
-        const char *name;
-        const char *type;       /* "string", "int", "bool", "array", "object", "any" */
-        bool required;
-} CommandArg;
-
 typedef struct Command {
-        const char *name;
+        const char *name;               /* its arguments and replies: protocol/schema.c */
         /* Replies (now, or later through the call), or returns < 0 and dispatch replies with
          * the mapped error. Runs again when auth_verify_async() returned 0 and polkit answered. */
         int (*handler)(Call *call);
-        const char *summary;
-        const CommandArg *args;         /* terminated by { NULL } */
-        const CommandArg *returns;
 } Command;
 
 const Command *command_find(const char *name);

@@ -24,6 +24,7 @@
 #include "daemon/proc.h"
 #include "shared/socket-util.h"
 #include "daemon/sysinfo.h"
+#include "protocol/protocol.h"
 
 #define LISTEN_BACKLOG 512
 
@@ -135,7 +136,7 @@ int manager_add_listen_address(Manager *m, const char *address) {
         SocketAddress a;
         int fd, r;
 
-        r = socket_address_parse_inet(address, 5050, &a);
+        r = socket_address_parse_inet(address, PROTOCOL_DEFAULT_PORT, &a);
         if (r < 0)
                 return log_error_errno(r, "Invalid listen address '%s': expected ADDR:PORT or [ADDR6]:PORT.", address);
         fd = socket_listen(&a, LISTEN_BACKLOG);

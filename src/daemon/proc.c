@@ -47,7 +47,8 @@
 #include "shared/log.h"
 #include "daemon/proc-util.h"
 #include "daemon/proc.h"
-#include "protocol/protocol.h"
+#include "protocol/json-writer.h"
+#include "protocol/request.h"
 
 #define PID_FMT "%d"
 #define UID_FMT "%u"

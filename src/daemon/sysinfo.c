@@ -38,7 +38,7 @@
 
 #include "shared/log.h"
 #include "daemon/proc-util.h"
-#include "protocol/protocol.h"
+#include "protocol/json-writer.h"
 #include "daemon/sysinfo.h"
 
 

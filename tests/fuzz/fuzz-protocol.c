@@ -2,7 +2,8 @@
 /*
  * Fuzz target for the request parser: arbitrary bytes are split into lines the
  * way connection.c frames them, each line goes through request_parse(), the
- * typed getters the command handlers use, split_command() for START, and the
+ * schema validation dispatch runs before every handler (and the typed values
+ * it hands them), the typed getters, split_command() for START, and the
  * reply path (reply_new_error()/reply_new_ok() + reply_serialize()). Besides
  * the sanitizers, it checks the contract: every non-blank line ends in a
  * Request or an error name with a message, allocation never "fails", and every
@@ -17,12 +18,16 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "shared/parse-util.h"
 #include "protocol/protocol.h"
+#include "protocol/reply.h"
+#include "protocol/request.h"
+#include "protocol/schema.h"
 #include "shared/split.h"
 #include "shared/strv.h"
 
@@ -205,6 +210,68 @@ static void exercise_getters(const Request *req) {
         }
 }
 
+/* What dispatch does before a handler runs: the command's schema checks every argument
+ * and fills the typed parameters, which must then hold what the schema promises. */
+static void exercise_schema(Request *req) {
+        const CommandSchema *c = schema_command_find(req->cmd);
+        char msg[256];
+        int r;
+
+        if (!c)
+                return;
+        msg[0] = '\0';
+        r = schema_validate_request(c, req, msg, sizeof(msg));
+        fuzz_assert(r == 0 || r == -EINVAL || r == -ERANGE);
+        if (r < 0) {
+                check_error(req->id, ERROR_INVALID_ARGUMENT, msg);
+                return;
+        }
+        for (const ArgSpec *a = c->args; a->name; a++) {
+                const void *p = (const uint8_t *) &req->params + a->offset;
+                json_t *v = json_object_get(req->args, a->name);
+                bool present = v && !json_is_null(v);
+
+                fuzz_assert(present || !(a->flags & SCHEMA_REQUIRED));
+                switch (a->type) {
+                case SCHEMA_TYPE_INT: {
+                        int64_t x = *(const int64_t *) p;
+                        fuzz_assert(present ? x >= a->min && x <= a->max : x == a->def);
+                        break;
+                }
+                case SCHEMA_TYPE_PID: {
+                        pid_t x = *(const pid_t *) p;
+                        fuzz_assert(present ? x >= 1 : x == 0);
+                        break;
+                }
+                case SCHEMA_TYPE_SIGNAL: {
+                        int x = *(const int *) p;
+                        fuzz_assert(x >= 1 && x <= SIGRTMAX);
+                        break;
+                }
+                case SCHEMA_TYPE_STRING: {
+                        const char *x = *(const char *const *) p;
+                        fuzz_assert(present == !!x);
+                        if (x)
+                                fuzz_assert(strlen(x) == json_string_length(v));
+                        break;
+                }
+                case SCHEMA_TYPE_BOOL:
+                        fuzz_assert(!present || *(const bool *) p == json_is_true(v));
+                        break;
+                case SCHEMA_TYPE_ARRAY:
+                case SCHEMA_TYPE_OBJECT: {
+                        json_t *x = *(json_t *const *) p;
+                        fuzz_assert(present ? x == v : !x);
+                        fuzz_assert(!x || json_typeof(x) == (a->type == SCHEMA_TYPE_ARRAY ? JSON_ARRAY
+                                                                                          : JSON_OBJECT));
+                        break;
+                }
+                default:
+                        fuzz_assert(false);
+                }
+        }
+}
+
 static void fuzz_line(const uint8_t *data, size_t len) {
         _cleanup_free_ char *line = NULL, *str = NULL;
         Request req;
@@ -262,6 +329,7 @@ static void fuzz_line(const uint8_t *data, size_t len) {
                 }
 
                 exercise_getters(&req);
+                exercise_schema(&req);
 
                 /* What dispatch answers for a name it does not know. */
                 string_sanitize(req.cmd, PROTOCOL_CMD_MAX, shown, sizeof(shown));

@@ -21,6 +21,7 @@
 #include "fuzz.h"
 #include "shared/parse-util.h"
 #include "protocol/protocol.h"
+#include "protocol/request.h"
 #include "shared/split.h"
 #include "shared/strv.h"
 

@@ -574,6 +574,104 @@ if have6:
     finally:
         d.cleanup()
 
+# --- DESCRIBE is what is served --------------------------------------------------------
+# For every command and argument DESCRIBE publishes: a value of its type (at both ends of a
+# published range) gets past argument checking, another type and a value just outside the
+# range are InvalidArgument naming the member, a required one is missed when absent, and an
+# unknown member changes nothing (PROTOCOL.md: ignored). Then every reply member of the
+# commands that can run here is described, and every required one is there.
+d = Daemon(["--no-auth", "--backend=direct"])
+try:
+    c = d.tcp()
+    desc = {x["name"]: x for x in c.call(cmd="DESCRIBE")["commands"]}
+    nowhere = 4194000                                   # a pid no process has
+    missing_bin = "/nonexistent/procmgr-describe-check"
+    # Requests whose handler fails harmlessly (no process is started or signalled), so an
+    # argument's acceptance shows as "anything but InvalidArgument".
+    base = {"LIST": {}, "START": {"argv": [missing_bin]}, "STOP": {"pid": nowhere},
+            "STATUS": {"pid": nowhere}, "LOGS": {"pid": nowhere, "lines": 1}, "AUTH": {"token": "x"}}
+    # Values of the right type that also pass each handler's own checks.
+    sample = {"string": "x", "int": 1, "bool": True, "array": ["x"], "object": {}, "any": "TERM"}
+    special = {("START", "argv"): [missing_bin], ("START", "cwd"): "/", ("START", "user"): "root",
+               ("LIST", "sort"): "pid", ("STOP", "pid"): nowhere, ("STATUS", "pid"): nowhere,
+               ("LOGS", "pid"): nowhere, ("LOGS", "unit"): "procmgr-describe-check.scope"}
+    wrong = {"string": 5, "int": "1", "bool": "yes", "array": "x", "object": [], "any": []}
+    t.ok(set(desc) >= set(base) | {"PING", "INFO", "DESCRIBE", "EXIT"}, "DESCRIBE names every command", desc.keys())
+
+    def request(cmd, **members):
+        req = {"cmd": cmd}
+        req.update(base.get(cmd, {}))
+        if cmd == "START" and "command" in members:
+            del req["argv"]
+        for k, v in members.items():
+            if v is None:
+                req.pop(k, None)
+            else:
+                req[k] = v
+        return req
+
+    def served(cmd, arg, value):
+        cc = d.tcp()                            # AUTH with a wrong token counts per connection
+        try:
+            return cc.call(request(cmd, **{arg: value}))
+        finally:
+            cc.close()
+
+    for name, cmd in sorted(desc.items()):
+        for a in cmd["args"]:
+            arg, typ, problems = a["name"], a["type"], []
+            if typ not in sample:
+                problems.append(f"unknown type {typ}")
+                continue
+            good = special.get((name, arg), "/nonexistent/x" if arg == "command" else sample[typ])
+            values = [good] + ([a["min"], a["max"]] if "min" in a else [])
+            for v in values:
+                r = served(name, arg, v)
+                if err(r) == E + "InvalidArgument":
+                    problems.append(f"{arg}={json.dumps(v)} refused: {r.get('msg')}")
+            bad = [wrong[typ]] + ([a["min"] - 1] if "min" in a else []) \
+                + ([a["max"] + 1] if "max" in a and a["max"] < 2 ** 63 - 1 else [])
+            for v in bad:
+                r = served(name, arg, v)
+                if err(r) != E + "InvalidArgument" or arg not in r.get("msg", ""):
+                    problems.append(f"{arg}={json.dumps(v)} not refused with the member named: {r}")
+            without = served(name, arg, None)
+            if a["required"] and (err(without) != E + "InvalidArgument" or arg not in without.get("msg", "")):
+                problems.append(f"required {arg} not missed: {without}")
+            with_unknown = c.call(request(name, **{arg: None, "no_such_member_xyz": [1]})) \
+                if name not in ("AUTH", "EXIT") else without
+            if err(with_unknown) != err(without):
+                problems.append(f"an unknown member changed the reply: {with_unknown} vs {without}")
+            t.ok(not problems, f"DESCRIBE {name} {arg} ({typ}{', %d..%d' % (a['min'], a['max']) if 'min' in a else ''}) "
+                 "is what is checked", problems)
+
+    # Replies: every member is described, every required one is present.
+    def check_returns(name, r):
+        if not t.ok(r.get("ok") is True, f"{name} answers for the returns check", r):
+            return
+        described = {x["name"]: x for x in desc[name]["returns"]}
+        extra = set(r) - {"ok", "id"} - set(described)
+        absent = [n for n, x in described.items() if x["required"] and n not in r]
+        t.ok(not extra and not absent, f"{name}'s reply members are the described ones",
+             {"not described": sorted(extra), "required but absent": absent})
+
+    for name in ["PING", "INFO", "LIST", "DESCRIBE"]:
+        check_returns(name, c.call(cmd=name))
+    check_returns("STATUS", c.call(cmd="STATUS", pid=os.getpid()))
+    r = c.call(cmd="START", argv=["sleep", "300"], name="describe-check")
+    check_returns("START", r)
+    if r.get("pid"):
+        started.append(r["pid"])
+        check_returns("STATUS", c.call(cmd="STATUS", pid=r["pid"]))
+        check_returns("STOP", c.call(cmd="STOP", pid=r["pid"], signal="KILL"))
+    r = c.call(cmd="LOGS", pid=os.getpid(), lines=1)
+    if err(r) != E + "Internal":                        # no journal here: nothing to compare
+        check_returns("LOGS", r)
+    check_returns("EXIT", c.call(cmd="EXIT"))
+    c.close()
+finally:
+    d.cleanup()
+
 # --- bad command lines -----------------------------------------------------------------
 for args, what in [(["--listen", "nonsense"], "bad --listen"), (["--bogus"], "unknown option"),
                    (["--token-file", "/nonexistent/token", "--listen", "127.0.0.1:1"], "missing token file"),

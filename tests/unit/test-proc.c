@@ -25,7 +25,8 @@
 
 #include "fixture.h"
 #include "daemon/proc.h"
-#include "protocol/protocol.h"
+#include "protocol/json-writer.h"
+#include "protocol/reply.h"
 
 static long clk_tck;
 static uint64_t page_size;

@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
-#include "protocol/protocol.h"
+#include "protocol/error.h"
+#include "protocol/reply.h"
+#include "protocol/request.h"
 
 static int parse(const char *line, Request *req, ErrorCode *e, char *msg) {
         return request_parse(line, strlen(line), req, e, msg, 256);

@@ -25,7 +25,8 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "protocol/protocol.h"
+#include "protocol/json-writer.h"
+#include "protocol/reply.h"
 #include "daemon/sysinfo.h"
 
 static json_t *get(json_t *o, const char *path) {

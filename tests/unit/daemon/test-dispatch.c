@@ -21,6 +21,7 @@
 #include "daemon/call.h"
 #include "daemon/dispatch.h"
 #include "daemon/manager.h"
+#include "protocol/reply.h"
 
 typedef struct Owner {
         char *reply;            /* the last reply line */
