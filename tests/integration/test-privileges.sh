@@ -188,7 +188,7 @@ check "START as procmgrd's own user is refused (AccessDenied)" grep -q "AccessDe
 setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 </dev/null >/dev/null 2>&1 &
 FOREIGN=$!
 STARTED_PIDS+=("$FOREIGN")
-sleep 0.1
+retry grep -qx sleep "/proc/$FOREIGN/comm"     # setpriv has switched user and exec'd
 "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --timeout-ms 2000 "$FOREIGN" >"$T/out" 2>&1 </dev/null
 rc=$?
 kill -KILL "$FOREIGN" 2>/dev/null
