@@ -71,8 +71,8 @@ include_violations() {
                         continue
                 fi
                 while IFS=: read -r line inc; do
-                        inc=${inc#*include}
-                        inc=${inc//[[:space:]]/}
+                        [[ $inc =~ include[[:space:]]*(\"[^\"]*\"|<[^>]*>) ]] || continue
+                        inc=${BASH_REMATCH[1]}
                         case $inc in
                                 '"config.h"') ;;
                                 '"'*/*'"')
@@ -176,7 +176,7 @@ cycle_allowed() {
 cycle_violations() {
         local scc
         while IFS= read -r scc; do
-                cycle_allowed "$scc" || echo "$scc"
+                [ -z "$scc" ] || cycle_allowed "$scc" || echo "$scc"
         done
 }
 
@@ -185,7 +185,7 @@ cycle_violations() {
 archive_violations() {
         local lower=$1
         shift
-        join <("${NM:-nm}" -A "$lower" 2>/dev/null | awk 'NF > 1 && $(NF-1) == "U" { print $NF }' | LC_ALL=C sort -u) \
+        LC_ALL=C join <("${NM:-nm}" -A "$lower" 2>/dev/null | awk 'NF > 1 && $(NF-1) == "U" { print $NF }' | LC_ALL=C sort -u) \
              <("${NM:-nm}" -A "$@" 2>/dev/null | awk 'NF > 1 && $(NF-1) ~ /^[ABCDGRSTVWi]$/ { split($1, p, ":"); print $NF, p[1] ":" p[2] }' |
                 LC_ALL=C sort -u)
 }
@@ -239,7 +239,7 @@ mkdir -p "$F/src/shared" "$F/src/protocol" "$F/src/daemon" "$F/src/client"
 printf '#include "config.h"\n#include <errno.h>\n#include "shared/macro.h"\n' >"$F/src/shared/a.c"
 printf '#include "shared/macro.h"\n#include "protocol/p.h"\n#include <jansson.h>\n' >"$F/src/protocol/p.c"
 printf '#include "protocol/p.h"\n#include "daemon/d.h"\n#include <jansson.h>\n' >"$F/src/daemon/dispatch.c"
-printf '#include "protocol/p.h"\n#include "client/c.h"\n#include <jansson.h>\n' >"$F/src/client/c.c"
+printf '#include "protocol/p.h"\n#include "client/c.h"  /* a comment */\n#include <jansson.h>\n' >"$F/src/client/c.c"
 is "self-test: a clean fake tree passes" "$(include_violations "$F/src")" ""
 
 bad_include() {
@@ -256,6 +256,7 @@ bad_include protocol/p.c '# include "daemon/d.h"' protocol/p.c
 bad_include daemon/dispatch.c '#include "client/c.h"' daemon/dispatch.c
 bad_include client/c.c '#include "daemon/d.h"' client/c.c
 bad_include client/c.c '#include "c.h"' client/c.c
+bad_include client/c.c '#include "daemon/d.h" /* a comment */' client/c.c
 touch "$F/src/daemon/proc-table.c"
 bad_include daemon/proc-table.c '#include <jansson.h>' daemon/proc-table.c
 touch "$F/src/stray.c"
