@@ -10,9 +10,6 @@
  * so they do not link against src/.
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 /* accept4(), memmem(), signalfd flags; config.h defines it in the autotools build. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1

@@ -20,8 +20,13 @@ TOP_BUILDDIR = os.environ.get("top_builddir") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), ".."))
 PROCMGRD = os.environ.get("PROCMGRD") or os.path.join(TOP_BUILDDIR, "src/procmgrd")
 PROCCTL = os.environ.get("PROCCTL") or os.path.join(TOP_BUILDDIR, "src/procctl")
-# e.g. "valgrind --error-exitcode=99 --leak-check=full" (see README, check-valgrind)
+# The same environment as tests/lib.sh (set by `make check-valgrind`):
+# a command prefix for procmgrd, e.g. "valgrind --error-exitcode=99 --leak-check=full",
 WRAPPER = os.environ.get("PROCMGRD_WRAPPER", "").split()
+# and an integer every wait for the daemon is multiplied by.
+SCALE = int(os.environ.get("PROCMGRD_TIMEOUT_SCALE") or 1)
+# Ports tried when the one picked is taken meanwhile (free_port() is racy).
+DAEMON_ATTEMPTS = 8
 
 
 class Tap:
@@ -60,7 +65,7 @@ def skip_all(reason):
 
 
 def free_port():
-    """A free loopback port (bind to 0, release). Racy in theory; tests retry start."""
+    """A free loopback port (bind to 0, release). Racy: Daemon retries on EADDRINUSE."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -76,14 +81,6 @@ class Daemon:
         os.chmod(self.tmp, 0o755)
         self.port = None
         self.unix_path = None
-        argv = list(WRAPPER if wrapper is None else wrapper) + [PROCMGRD]
-        if tcp:
-            self.port = free_port()
-            argv += ["--listen", f"127.0.0.1:{self.port}"]
-        if unix:
-            self.unix_path = os.path.join(self.tmp, "procmgrd.sock")
-            argv += ["--unix", self.unix_path]
-        argv += args
         self.notify_path = os.path.join(self.tmp, "notify")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
         self.notify.bind(self.notify_path)
@@ -91,12 +88,29 @@ class Daemon:
         e.update(env or {})
         e["NOTIFY_SOCKET"] = self.notify_path
         self.log = open(os.path.join(self.tmp, "daemon.log"), "w+")
-        self.proc = subprocess.Popen(argv, env=e, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, close_fds=True)
-        self.wait_ready()
+        for attempt in range(1, DAEMON_ATTEMPTS + 1):
+            argv = list(WRAPPER if wrapper is None else wrapper) + [PROCMGRD]
+            if tcp:
+                self.port = free_port()
+                argv += ["--listen", f"127.0.0.1:{self.port}"]
+            if unix:
+                self.unix_path = os.path.join(self.tmp, "procmgrd.sock")
+                argv += ["--unix", self.unix_path]
+            argv += args
+            self.log.seek(0)
+            self.log.truncate()
+            self.proc = subprocess.Popen(argv, env=e, stdout=self.log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, close_fds=True)
+            try:
+                self.wait_ready()
+                return
+            except RuntimeError:
+                if (not tcp or attempt == DAEMON_ATTEMPTS or self.proc.poll() is None
+                        or "address already in use" not in self.logtext().lower()):
+                    raise
 
     def wait_ready(self, timeout=20.0):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SCALE
         while time.monotonic() < deadline:
             self.notify.settimeout(max(0.01, min(0.5, deadline - time.monotonic())))
             try:
@@ -107,7 +121,7 @@ class Daemon:
                 continue
             if b"READY=1" in msg.split(b"\n"):
                 return
-        raise RuntimeError(f"procmgrd not ready after {timeout}s:\n{self.logtext()}")
+        raise RuntimeError(f"procmgrd not ready after {timeout * SCALE}s:\n{self.logtext()}")
 
     def logtext(self):
         self.log.flush()
@@ -128,7 +142,7 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout)
+            return self.proc.wait(timeout * SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
@@ -144,17 +158,17 @@ class Daemon:
 class Client:
     def __init__(self, sock, timeout=10.0):
         self.sock = sock
-        self.sock.settimeout(timeout)
+        self.sock.settimeout(timeout * SCALE)
         self.buf = b""
 
     @classmethod
     def tcp(cls, host, port, **kw):
-        return cls(socket.create_connection((host, port), timeout=10), **kw)
+        return cls(socket.create_connection((host, port), timeout=10 * SCALE), **kw)
 
     @classmethod
     def unix(cls, path, **kw):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(10)
+        s.settimeout(10 * SCALE)
         s.connect(path)
         return cls(s, **kw)
 
@@ -187,9 +201,10 @@ class Client:
         self.send(line if line.endswith("\n") else line + "\n")
         return self.reply()
 
-    def at_eof(self, timeout=5.0):
-        """True if the server closed the connection (after any buffered data)."""
-        self.sock.settimeout(timeout)
+    def at_eof(self, timeout=None):
+        """True if the server closed the connection (after any buffered data) within
+        timeout seconds (default 5 times SCALE)."""
+        self.sock.settimeout(5.0 * SCALE if timeout is None else timeout)
         try:
             while True:
                 d = self.sock.recv(65536)
@@ -206,8 +221,9 @@ class Client:
 
 
 def wait_for(pred, timeout=10.0, interval=0.01):
-    """Poll pred() until true or timeout; for kernel state with no event to wait on."""
-    deadline = time.monotonic() + timeout
+    """Poll pred() until true or timeout (times SCALE); for kernel state with no event to
+    wait on."""
+    deadline = time.monotonic() + timeout * SCALE
     while time.monotonic() < deadline:
         if pred():
             return True

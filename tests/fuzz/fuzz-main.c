@@ -10,8 +10,6 @@
  * input. Nothing here is fuzzing: it is the regression test for the corpus.
  */
 
-#include "config.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -14,8 +14,6 @@
  * files or global state beyond jansson's hash seed.
  */
 
-#include "config.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>

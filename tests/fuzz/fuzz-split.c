@@ -11,8 +11,6 @@
  * tests/fuzz/corpus/split/ in `make check`.
  */
 
-#include "config.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>

@@ -34,6 +34,15 @@ def err(reply):
     return reply.get("error") if isinstance(reply, dict) else None
 
 
+def ping_ok(daemon):
+    """A fresh TCP connection is served a PING (and closed again)."""
+    c = daemon.tcp()
+    try:
+        return c.call(cmd="PING").get("ok")
+    finally:
+        c.close()
+
+
 # The daemon starts with the common soft limit of 1024 descriptors; it must raise its own
 # for --max-connections and give its children the original limit back.
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -483,8 +492,7 @@ try:
     t.ok(extra.at_eof(), "and is closed")
     extra.close()
     cs[0].close()
-    t.ok(wait_for(lambda: _try_ping(d), timeout=5) if (_try_ping := lambda dd: (lambda cc: (cc.call(cmd="PING").get("ok"), cc.close())[0])(dd.tcp())) else False,
-         "a slot frees up when a connection closes")
+    t.ok(wait_for(lambda: ping_ok(d), timeout=5), "a slot frees up when a connection closes")
     for x in cs[1:]:
         x.close()
 

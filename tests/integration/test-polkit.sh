@@ -84,31 +84,25 @@ chmod 0755 "$T/bus"
 dbus-daemon --system --nofork --nopidfile --address="unix:path=$T/bus/system_bus_socket" >"$T/dbus.log" 2>&1 &
 PIDS+=($!)
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus/system_bus_socket"
-for i in $(seq 1 100); do
-        [ -S "$T/bus/system_bus_socket" ] && busctl --system list >/dev/null 2>&1 && break
-        sleep 0.05
-done
-busctl --system list >/dev/null 2>&1 || bail "private dbus-daemon did not come up"
+bus_up() {
+        [ -S "$T/bus/system_bus_socket" ] && busctl --system list >/dev/null 2>&1
+}
+retry bus_up || bail "private dbus-daemon did not come up"
 
 POLKIT_PID=
+polkit_named() {
+        busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1
+}
 start_polkitd() {
         "$POLKITD" --no-debug >>"$T/polkitd.log" 2>&1 &
         POLKIT_PID=$!
         PIDS+=("$POLKIT_PID")
-        for i in $(seq 1 100); do
-                busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 && return 0
-                sleep 0.05
-        done
-        return 1
+        retry polkit_named
 }
 stop_polkitd() {
         kill -TERM "$POLKIT_PID" 2>/dev/null
         wait "$POLKIT_PID" 2>/dev/null
-        for i in $(seq 1 100); do
-                busctl --system status org.freedesktop.PolicyKit1 >/dev/null 2>&1 || return 0
-                sleep 0.05
-        done
-        return 1
+        retry eval '! polkit_named'
 }
 start_polkitd || bail "polkitd did not take its bus name"
 
@@ -118,11 +112,10 @@ SOCK=$T/procmgrd.sock
         >"$T/procmgrd.log" 2>&1 </dev/null &
 DAEMON=$!
 PIDS+=("$DAEMON")
-for i in $(seq 1 $((100 * SCALE))); do
-        "$PROCCTL" -U "$SOCK" --timeout 2 ping >/dev/null 2>&1 </dev/null && break
-        sleep 0.1
-done
-"$PROCCTL" -U "$SOCK" --timeout 2 ping >/dev/null 2>&1 </dev/null || bail "procmgrd did not start"
+daemon_up() {
+        "$PROCCTL" -U "$SOCK" --timeout 2 ping >/dev/null 2>&1 </dev/null
+}
+retry daemon_up || bail "procmgrd did not start"
 
 # as_nobody ARGS...: procctl --json as uid/gid 65534 without groups; reply in $T/out, $rc.
 as_nobody() {
@@ -244,13 +237,13 @@ s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.sendall(b"{\"cmd\":\"START\",\"argv\":[\"sleep\",\"" + sys.argv[2].encode() + b"\"]}\n")
 time.sleep(float(sys.argv[3]))'
-# wait_log PATTERN: bounded wait for a line in procmgrd's log.
+# wait_log PATTERN...: bounded wait for a line in procmgrd's log matching one of them.
 wait_log() {
-        for i in $(seq 1 $((100 * SCALE))); do
-                grep -q -- "$1" "$T/procmgrd.log" && return 0
-                sleep 0.05
+        local p args=()
+        for p in "$@"; do
+                args+=(-e "$p")
         done
-        return 1
+        retry grep -q "${args[@]}" "$T/procmgrd.log"
 }
 no_process() {
         if pgrep -x -f "sleep $1" >/dev/null; then
@@ -285,8 +278,8 @@ if [ -x /usr/bin/python3 ]; then
         kill -STOP "$DAEMON"
         setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "$CLIENT" "$SOCK" 308 0
         kill -CONT "$DAEMON"
-        if wait_log "peer process start time unknown, denying org.procmgr.start" ||
-           wait_log "peer process is gone, denying org.procmgr.start"; then
+        if wait_log "peer process start time unknown, denying org.procmgr.start" \
+                    "peer process is gone, denying org.procmgr.start"; then
                 ok "peer gone before accept: denied"
         else
                 not_ok "peer gone before accept: denied"

@@ -89,14 +89,14 @@ ZERO=0000000000000000
 DAEMON_ENV=(PROCMGR_TEST_SECRET=do-not-inherit)
 DAEMON_ARGS=(--backend=direct)
 DAEMON_ATTEMPTS=6
+# gone PID: PID has exited (or was never there).
+gone() {
+        ! kill -0 "$1" 2>/dev/null
+}
 # stop_daemon PID: SIGTERM, bounded wait, then SIGKILL.
 stop_daemon() {
-        local i
         kill -TERM "$1" 2>/dev/null || return 0
-        for i in $(seq 1 $((50 * SCALE))); do
-                kill -0 "$1" 2>/dev/null || break
-                sleep 0.1
-        done
+        retry gone "$1"
         kill -KILL "$1" 2>/dev/null
         wait "$1" 2>/dev/null
 }
@@ -141,7 +141,7 @@ check "daemon logs the drop" grep -q "Dropped privileges: running as uid $PM_UID
 start_child -H "127.0.0.1:$MAIN_PORT" start -- sleep 300
 NB=$CPID
 check "START over TCP as nobody succeeds" [ -n "$NB" ]
-if [ -n "$NB" ]; then
+nobody_child_checks() {
         is "nobody child: Uid 65534" "$(status_line "$NB" Uid)" "65534 65534 65534 65534"
         is "nobody child: groups are nobody's own, none of the daemon's" \
                 "$(status_line "$NB" Groups | tr ' ' '\n' | sort -n | xargs)" "$(id -G nobody | tr ' ' '\n' | sort -n | xargs)"
@@ -153,10 +153,7 @@ if [ -n "$NB" ]; then
         is "nobody child: Seccomp as the daemon's (no filter added)" "$(status_line "$NB" Seccomp)" \
                 "$(status_line "$MAIN" Seccomp)"
         # ld.so holds libraries open as fd 3+ for a moment after exec; an inherited fd stays.
-        for i in $(seq 1 200); do
-                [ "$(ls "/proc/$NB/fd" 2>/dev/null | sort -n | xargs)" = "0 1 2" ] && break
-                sleep 0.01
-        done
+        retry eval '[ "$(ls "/proc/$NB/fd" 2>/dev/null | sort -n | xargs)" = "0 1 2" ]'
         is "nobody child: only fds 0, 1, 2" "$(ls "/proc/$NB/fd" | sort -n | xargs)" "0 1 2"
         is "nobody child: minimal environment" \
                 "$(tr '\0' '\n' <"/proc/$NB/environ" | sed 's/=.*//' | sort | xargs)" "HOME LOGNAME PATH SHELL USER"
@@ -166,24 +163,22 @@ if [ -n "$NB" ]; then
         is "nobody child: dumpable again (its /proc entry belongs to nobody)" "$(stat -c %u "/proc/$NB")" 65534
         is "nobody child: leads its own session" \
                 "$(sed 's/.*) //' "/proc/$NB/stat" | cut -d' ' -f4)" "$NB"
-else
-        for i in $(seq 1 13); do not_ok "nobody child (not started)"; done
-fi
+}
+if [ -n "$NB" ]; then nobody_child_checks; else not_run "nobody child not started" nobody_child_checks; fi
 
 # A child as root: a uid-0 caller on the Unix socket, its own user.
 start_child -U "$MAIN_SOCK" start -- sleep 300
 RC=$CPID
 check "START over the Unix socket as root succeeds" [ -n "$RC" ]
-if [ -n "$RC" ]; then
+root_child_checks() {
         is "root child: Uid 0" "$(status_line "$RC" Uid)" "0 0 0 0"
         is "root child: CapEff = the daemon's bounding set" "$(status_line "$RC" CapEff)" \
                 "$(status_line "$MAIN" CapBnd)"
         is "root child: CapPrm = the daemon's bounding set" "$(status_line "$RC" CapPrm)" "$KEEP"
         is "root child: CapInh and CapAmb empty" \
                 "$(status_line "$RC" CapInh) $(status_line "$RC" CapAmb)" "$ZERO $ZERO"
-else
-        for i in 1 2 3 4; do not_ok "root child (not started)"; done
-fi
+}
+if [ -n "$RC" ]; then root_child_checks; else not_run "root child not started" root_child_checks; fi
 
 # The service user itself may manage units: no process ever runs as it.
 "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json start --user procmgr -- sleep 300 >"$T/out" 2>&1 </dev/null
@@ -193,7 +188,7 @@ check "START as procmgrd's own user is refused (AccessDenied)" grep -q "AccessDe
 setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 </dev/null >/dev/null 2>&1 &
 FOREIGN=$!
 STARTED_PIDS+=("$FOREIGN")
-sleep 0.1
+retry grep -qx sleep "/proc/$FOREIGN/comm"     # setpriv has switched user and exec'd
 "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --timeout-ms 2000 "$FOREIGN" >"$T/out" 2>&1 </dev/null
 rc=$?
 kill -KILL "$FOREIGN" 2>/dev/null
@@ -211,7 +206,7 @@ stop_daemon "$MAIN"
 # --user with an unknown user: refuse to run at all.
 "$PROCMGRD" --listen 127.0.0.1:1 --backend=direct --user no-such-user-procmgr-test >"$T/nouser.log" 2>&1 </dev/null &
 p=$!
-for i in $(seq 1 $((50 * SCALE))); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+retry gone $p
 kill -TERM $p 2>/dev/null
 wait $p
 rc=$?
@@ -219,25 +214,31 @@ check "--user with an unknown user: exits with failure" [ $rc -ne 0 ] && grep -q
 
 # A service user of uid 0 (the same path as a missing default 'procmgr'): stays uid 0,
 # still drops to the keep-set.
-if start_daemon rootuser --user root; then
+rootuser_checks() {
         is "--user root: stays uid 0" "$(status_line "$DPID" Uid)" "0 0 0 0"
         is "--user root: capabilities still the keep-set" \
                 "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
                 "$KEEP/$KEEP_EFF/$KEEP"
         check "--user root: says so in the log" grep -q "staying uid 0" "$T/rootuser.log"
+}
+if start_daemon rootuser --user root; then
+        rootuser_checks
         stop_daemon "$DPID"
 else
-        for i in 1 2 3; do not_ok "--user root daemon did not start"; done
+        not_run "--user root daemon did not start" rootuser_checks
 fi
 
 # --no-drop-privileges: everything kept, loudly.
-if start_daemon nodrop --no-drop-privileges; then
+nodrop_checks() {
         is "--no-drop-privileges: uid 0 and all capabilities kept" \
                 "$(status_line "$DPID" Uid)/$(status_line "$DPID" CapEff)" "0 0 0 0/$(status_line self CapEff)"
         check "--no-drop-privileges: says so in the log" grep -q -- "--no-drop-privileges" "$T/nodrop.log"
+}
+if start_daemon nodrop --no-drop-privileges; then
+        nodrop_checks
         stop_daemon "$DPID"
 else
-        for i in 1 2; do not_ok "--no-drop-privileges daemon did not start"; done
+        not_run "--no-drop-privileges daemon did not start" nodrop_checks
 fi
 
 # Started without one of the keep-set (a narrower CapabilityBoundingSet=): runs with
@@ -247,14 +248,17 @@ if command -v capsh >/dev/null; then
         start_daemon nokill || DPID=
         DAEMON_WRAPPER=()
 fi
-if [ -n "${DPID:-}" ] && [ -f "$T/nokill.log" ] && kill -0 "$DPID" 2>/dev/null; then
+nokill_checks() {
         is "started without CAP_KILL: CapPrm/CapEff/CapBnd without it" \
                 "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
                 "$(hex_and 00000000000000c0 "$MY_BND")/$ZERO/$(hex_and 00000000000000c0 "$MY_BND")"
         check "started without CAP_KILL: warns" grep -q "Started without cap_kill" "$T/nokill.log"
+}
+if [ -n "${DPID:-}" ] && [ -f "$T/nokill.log" ] && kill -0 "$DPID" 2>/dev/null; then
+        nokill_checks
         stop_daemon "$DPID"
 else
-        not_ok "started without CAP_KILL: daemon did not start"
+        not_run "daemon did not start" nokill_checks
         [ -f "$T/nokill.log" ] && diag <"$T/nokill.log"
 fi
 
@@ -267,10 +271,7 @@ setpriv --reuid=65534 --regid=65534 --clear-groups \
         >"$T/nonroot.log" 2>&1 </dev/null &
 DPID=$!
 DAEMON_PIDS+=("$DPID")
-for i in $(seq 1 100); do
-        "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null && break
-        sleep 0.1
-done
+retry eval '"$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null'
 is "not root: capabilities untouched (none)" "$(status_line "$DPID" CapPrm)" "$ZERO"
 check "not root: logs that there is nothing to drop" grep -q "Not started as root" "$T/nonroot.log"
 "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 10 --json start --user root -- sleep 300 >"$T/out" 2>&1 </dev/null

@@ -22,16 +22,6 @@ UINT64_MAX=18446744073709551615
 field() {
         sed -n "s/^$2 //p" <<<"$1"
 }
-# Retry COMMAND every 10 ms for up to 5 s.
-retry() {
-        local i
-        for ((i = 0; i < 500; i++)); do
-                "$@" && return 0
-                sleep 0.01
-        done
-        return 1
-}
-
 fixtures=$(mktemp -d "${TMPDIR:-/tmp}/test-sandbox.XXXXXX") || exit 1
 marker=/tmp/test-sandbox-marker.$$
 cleanup() {
@@ -108,10 +98,11 @@ is "exec passes the exit status through" "$(in_a sh -c 'exit 7'; echo $?)" 7
 is "exec runs in the instance's UTS namespace" "$(in_a hostname)" "sdns-$A"
 
 # ---- transient scope: StartTransientUnit, accounting, KillUnit --------------------------
-# Shell functions used inside the instance, prepended to each inside script.
-INSIDE_LIB='
+# Shell functions used inside the instance, prepended to each inside script: retry from
+# tests/lib.sh, and helpers of this test.
+INSIDE_LIB="SCALE=$SCALE NOT_RUN=
+$(declare -f now_ms retry)"'
 SD="org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager"
-retry() { local i; for ((i = 0; i < 500; i++)); do "$@" && return 0; sleep 0.01; done; return 1; }
 is_active() { [ "$(systemctl is-active "$1")" = active ]; }
 # Fork a sleep that waits on a pipe, put it into scope $1, then let it exec: memory is
 # charged where it is allocated, so the exec must happen inside the scope.

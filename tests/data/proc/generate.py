@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Regenerates the fixture proc trees used by tests/unit/test-proc.c and
+# Regenerates the fixture proc trees used by tests/unit/daemon/test-proc.c and
 # test-sysinfo.c. The files are committed; run this only to change them.
 import os, shutil
 root = os.path.dirname(os.path.abspath(__file__))

@@ -6,8 +6,6 @@
  * the previous call, CPU hotplug, the MemAvailable fallback and parse errors.
  */
 
-#include "config.h"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>

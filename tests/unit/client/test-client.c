@@ -2,8 +2,6 @@
 /* procctl's transport (src/client/client.c): target parsing, token files, and one call
  * against a scripted peer on a Unix socket in a temporary directory. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

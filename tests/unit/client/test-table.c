@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* procctl's column output and value formatters (src/client/table.c). */
 
-#include "config.h"
-
 #include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>

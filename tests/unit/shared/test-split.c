@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for split.c (command strings → argv, no shell) and parse-util.c. */
 
-#include "config.h"
-
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>

@@ -5,8 +5,6 @@
  * access, error names and reply serialization.
  */
 
-#include "config.h"
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -7,8 +7,6 @@
  * tie-break, and the process object's members, types and UTF-8 sanitizing.
  */
 
-#include "config.h"
-
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>

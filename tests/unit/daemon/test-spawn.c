@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for spawn.c: the hold pipe of START (release, abort, daemon gone). */
 
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
