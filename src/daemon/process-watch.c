@@ -21,32 +21,10 @@ struct ProcessWatch {
         void *userdata;
 };
 
-int pidfd_open_pid(pid_t pid) {
-        return RET_NERRNO(syscall(SYS_pidfd_open, pid, 0));
-}
-
 int pid_send_signal(int pidfd, pid_t pid, int sig) {
         if (pidfd >= 0)
                 return RET_NERRNO(syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
         return RET_NERRNO(kill(pid, sig));
-}
-
-bool pid_is_gone(pid_t pid) {
-        char path[32], buf[512];
-        _cleanup_close_ int fd = -EBADF;
-        const char *p;
-        ssize_t n;
-
-        (void) snprintf(path, sizeof(path), "/proc/%i/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT || errno == ESRCH;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return true;
-        buf[n] = '\0';
-        p = strrchr(buf, ')');
-        return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
 }
 
 static void watch_fire(ProcessWatch *w) {

@@ -13,13 +13,10 @@
 #include <systemd/sd-event.h>
 
 #include "shared/macro.h"
+#include "shared/pidref.h"
 
-/* A pidfd for pid; -ENOSYS when pidfds are unavailable, -ESRCH when pid is gone. */
-int pidfd_open_pid(pid_t pid);
 /* Through the pidfd when there is one (pidfd >= 0), else kill(pid). */
 int pid_send_signal(int pidfd, pid_t pid, int sig);
-/* No /proc entry, or a zombie. */
-bool pid_is_gone(pid_t pid);
 
 typedef struct ProcessWatch ProcessWatch;
 typedef void (*ProcessWatchCallback)(ProcessWatch *w, void *userdata);
