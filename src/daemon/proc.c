@@ -36,7 +36,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h> /* isfinite() only: a macro, no -lm */
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,7 +43,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/dirent-util.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
+#include "shared/time-util.h"
+#include "shared/user-util.h"
+#include "shared/utf8.h"
 #include "daemon/proc-util.h"
 #include "daemon/proc.h"
 #include "protocol/protocol.h"
@@ -65,6 +69,8 @@
 /* Each raw byte becomes at most 3 (U+FFFD), plus the NUL. */
 #define PROC_CMDLINE_OUT (PROC_CMDLINE_MAX * 3 + 1)
 #define PROC_DENTS_BUF (64 * 1024)
+/* uptime, stat: a few KiB even with thousands of CPUs */
+#define PROC_SMALL_FILE_MAX (16 * 1024 * 1024 - 1)
 #define PROC_REFRESH_USEC (10 * USEC_PER_SEC)
 #define PROC_CPU_MIN_INTERVAL_USEC (100 * USEC_PER_MSEC)
 
@@ -77,11 +83,6 @@ typedef struct ProcEntry {
         uint64_t refresh_ticks; /* cpu_ticks when uid/cmdline were read */
         usec_t refresh_usec;
 } ProcEntry;
-
-typedef struct UserSlot {
-        uid_t uid;
-        char *name;             /* NULL: slot unused */
-} UserSlot;
 
 struct ProcTable {
         int proc_fd;
@@ -98,8 +99,7 @@ struct ProcTable {
         pid_t *pids;            /* scratch: the pids of one scan */
         size_t n_pids_alloc;
 
-        UserSlot *users;        /* open addressing, power of two */
-        size_t n_users, n_users_alloc;
+        UidNameCache users;
 
         char *dents;            /* getdents64 buffer */
 
@@ -117,96 +117,13 @@ struct ProcTable {
 };
 
 /* ---------------------------------------------------------------------------
- * UTF-8 */
-
-/* Length of the valid UTF-8 sequence at p (1…4), 0 when p starts an invalid one. */
-static size_t utf8_char_len(const unsigned char *p, size_t n) {
-        unsigned char c = p[0];
-
-        if (c < 0x80)
-                return 1;
-        if (c < 0xC2)
-                return 0;
-        if (c < 0xE0)
-                return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-        if (c < 0xF0) {
-                if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-                        return 0;
-                if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
-                        return 0; /* overlong, surrogate */
-                return 3;
-        }
-        if (c < 0xF5) {
-                if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-                        return 0;
-                if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-                        return 0; /* overlong, > U+10FFFF */
-                return 4;
-        }
-        return 0;
-}
-
-bool proc_utf8_is_valid(const char *s, size_t len) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        for (size_t i = 0; i < len;) {
-                size_t k;
-
-                if (p[i] < 0x80) {
-                        i++;
-                        continue;
-                }
-                k = utf8_char_len(p + i, len - i);
-                if (k == 0)
-                        return false;
-                i += k;
-        }
-        return true;
-}
-
-/* Copies src to dst (size bytes including the NUL) with every byte that does not
- * start a valid sequence replaced by U+FFFD and NULs by nul_as (or replaced too
- * when nul_as is 0). Stops at a character boundary when dst is full. */
-static size_t utf8_sanitize(const char *src, size_t len, char nul_as, char *dst, size_t size) {
-        const unsigned char *p = (const unsigned char *) src;
-        size_t o = 0;
-
-        if (size == 0)
-                return 0;
-        for (size_t i = 0; i < len;) {
-                size_t k = p[i] == 0 ? 0 : utf8_char_len(p + i, len - i);
-
-                if (p[i] == 0 && nul_as != 0) {
-                        if (o + 1 >= size)
-                                break;
-                        dst[o++] = nul_as;
-                        i++;
-                } else if (k == 0) {
-                        if (o + 3 >= size)
-                                break;
-                        memcpy(dst + o, "\xEF\xBF\xBD", 3);
-                        o += 3;
-                        i++;
-                } else {
-                        if (o + k >= size)
-                                break;
-                        memcpy(dst + o, p + i, k);
-                        o += k;
-                        i += k;
-                }
-        }
-        dst[o] = '\0';
-        return o;
-}
+ * Pure parsers */
 
 size_t proc_cmdline_normalize(const char *raw, size_t len, char *buf, size_t size) {
         while (len > 0 && raw[len - 1] == '\0')
                 len--;
         return utf8_sanitize(raw, len, ' ', buf, size);
 }
-
-/* ---------------------------------------------------------------------------
- * Pure parsers */
 
 static const char *skip_field(const char *p, const char *e) {
         while (p < e && *p == ' ')
@@ -388,64 +305,12 @@ static void pid_path(char *buf, pid_t pid, const char *file) {
 
 /* One open+read+close. -ESRCH when the process is gone (ENOENT/ESRCH, or an empty stat). */
 static int read_pid_file(int dir_fd, pid_t pid, const char *file, char *buf, size_t size, size_t *ret_len) {
-        _cleanup_close_ int fd = -EBADF;
         char path[40];
-        ssize_t n;
+        int r;
 
         pid_path(path, pid, file);
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
-        do
-                n = read(fd, buf, size);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
-        *ret_len = (size_t) n;
-        return 0;
-}
-
-/* Whole small file (uptime, stat) into a malloc'ed NUL-terminated buffer. */
-static int read_whole_at(int dir_fd, const char *path, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 4096, len = 0;
-
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        buf = malloc(size);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len + 1 >= size) {
-                        char *nb;
-
-                        if (size >= 16 * 1024 * 1024)
-                                return -EFBIG;
-                        nb = realloc(buf, size * 2);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        size *= 2;
-                }
-                n = read(fd, buf + len, size - len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        if (ret_len)
-                *ret_len = len;
-        return 0;
+        r = read_virtual_file_at(dir_fd, path, buf, size, ret_len);
+        return r == -ENOENT ? -ESRCH : r;
 }
 
 /* "12345.67 …" → µs. */
@@ -469,16 +334,13 @@ static int parse_seconds_usec(const char *s, usec_t *ret) {
 
 static int table_now(ProcTable *t, usec_t *ret) {
         _cleanup_free_ char *buf = NULL;
-        struct timespec ts;
         int r;
 
         if (t->is_procfs) {
-                if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
-                        return -errno;
-                *ret = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+                *ret = now(CLOCK_BOOTTIME);
                 return 0;
         }
-        r = read_whole_at(t->proc_fd, "uptime", &buf, NULL);
+        r = read_full_file_at(t->proc_fd, "uptime", PROC_SMALL_FILE_MAX, &buf, NULL);
         if (r < 0)
                 return r;
         return parse_seconds_usec(buf, ret);
@@ -490,7 +352,7 @@ static int read_btime(int proc_fd, uint64_t *ret) {
         uint64_t v;
         int r;
 
-        r = read_whole_at(proc_fd, "stat", &buf, NULL);
+        r = read_full_file_at(proc_fd, "stat", PROC_SMALL_FILE_MAX, &buf, NULL);
         if (r < 0)
                 return r;
         p = strncmp(buf, "btime ", 6) == 0 ? buf : strstr(buf, "\nbtime ");
@@ -506,85 +368,10 @@ static int read_btime(int proc_fd, uint64_t *ret) {
 /* ---------------------------------------------------------------------------
  * Users */
 
-static size_t uid_hash(uid_t uid) {
-        uint32_t h = (uint32_t) uid * 2654435761u;
-
-        return h;
-}
-
-static char *uid_lookup_name(uid_t uid) {
-        _cleanup_free_ char *buf = NULL;
-        struct passwd pw, *result = NULL;
-        long m = sysconf(_SC_GETPW_R_SIZE_MAX);
-        size_t size = m > 0 ? (size_t) m : 1024;
-        char *s;
-
-        for (;;) {
-                int r;
-
-                buf = malloc(size);
-                if (!buf)
-                        return NULL;
-                r = getpwuid_r(uid, &pw, buf, size, &result);
-                if (r == ERANGE && size < 1024 * 1024) {
-                        free(TAKE_PTR(buf));
-                        size *= 2;
-                        continue;
-                }
-                if (r != 0)
-                        log_debug_errno(-r, "getpwuid_r(" UID_FMT ") failed, showing the number: %m", uid);
-                break;
-        }
-        if (result && result->pw_name && result->pw_name[0])
-                return strdup(result->pw_name);
-        if (asprintf(&s, UID_FMT, uid) < 0)
-                return NULL;
-        return s;
-}
-
-static int users_grow(ProcTable *t) {
-        size_t n = t->n_users_alloc ? t->n_users_alloc * 2 : 16;
-        UserSlot *v;
-
-        v = calloc(n, sizeof(UserSlot));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < t->n_users_alloc; i++) {
-                size_t j;
-
-                if (!t->users[i].name)
-                        continue;
-                for (j = uid_hash(t->users[i].uid) & (n - 1); v[j].name; j = (j + 1) & (n - 1))
-                        ;
-                v[j] = t->users[i];
-        }
-        free(t->users);
-        t->users = v;
-        t->n_users_alloc = n;
-        return 0;
-}
-
 const char *proc_table_user_name(ProcTable *t, uid_t uid) {
-        size_t j;
-        char *name;
-
         if (!t)
                 return NULL;
-        if (t->n_users_alloc > 0)
-                for (j = uid_hash(uid) & (t->n_users_alloc - 1); t->users[j].name; j = (j + 1) & (t->n_users_alloc - 1))
-                        if (t->users[j].uid == uid)
-                                return t->users[j].name;
-
-        if ((t->n_users + 1) * 2 > t->n_users_alloc && users_grow(t) < 0)
-                return NULL;
-        name = uid_lookup_name(uid);
-        if (!name)
-                return NULL;
-        for (j = uid_hash(uid) & (t->n_users_alloc - 1); t->users[j].name; j = (j + 1) & (t->n_users_alloc - 1))
-                ;
-        t->users[j] = (UserSlot) { .uid = uid, .name = name };
-        t->n_users++;
-        return name;
+        return uid_name_cache_get(&t->users, uid);
 }
 
 /* ---------------------------------------------------------------------------
@@ -642,9 +429,7 @@ ProcTable *proc_table_free(ProcTable *t) {
         free(t->entries);
         free(t->next);
         free(t->pids);
-        for (size_t i = 0; i < t->n_users_alloc; i++)
-                free(t->users[i].name);
-        free(t->users);
+        uid_name_cache_done(&t->users);
         free(t->dents);
         safe_close(t->proc_fd);
         free(t);
@@ -799,32 +584,19 @@ static int cmp_pid(const void *a, const void *b) {
 static int list_pids_chunk(ProcTable *t, size_t size, size_t *n, bool *sorted) {
         ssize_t k;
 
-        do
-                k = getdents64(t->proc_fd, t->dents, MIN(size, (size_t) PROC_DENTS_BUF));
-        while (k < 0 && errno == EINTR);
-        if (k < 0)
-                return -errno;
-        if (k == 0)
-                return 0;
-        for (ssize_t off = 0; off < k;) {
-                struct dirent64 *d = (struct dirent64 *) (t->dents + off);
-                const char *s = d->d_name;
-                uint64_t v = 0;
+        k = getdents_chunk(t->proc_fd, t->dents, MIN(size, (size_t) PROC_DENTS_BUF));
+        if (k <= 0)
+                return (int) k;
+        FOREACH_DIRENT_IN_BUFFER(d, t->dents, k) {
+                pid_t pid = dirent_to_pid(d);
 
-                off += d->d_reclen;
-                if (*s < '1' || *s > '9')
-                        continue;
-                if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN)
-                        continue;
-                for (; *s >= '0' && *s <= '9' && v <= INT32_MAX; s++)
-                        v = v * 10 + (uint64_t) (*s - '0');
-                if (*s != '\0' || v > INT32_MAX)
+                if (pid == 0)
                         continue;
                 if (grow((void **) &t->pids, &t->n_pids_alloc, *n + 1, sizeof(pid_t)) < 0)
                         return -ENOMEM;
-                if (*n > 0 && t->pids[*n - 1] >= (pid_t) v)
+                if (*n > 0 && t->pids[*n - 1] >= pid)
                         *sorted = false;
-                t->pids[(*n)++] = (pid_t) v;
+                t->pids[(*n)++] = pid;
         }
         return 1;
 }
@@ -1245,7 +1017,7 @@ static json_t *json_string_sanitized(const char *s) {
         if (!s)
                 return json_string_nocheck("");
         len = strlen(s);
-        if (proc_utf8_is_valid(s, len))
+        if (utf8_is_valid(s, len))
                 return json_stringn_nocheck(s, len);
         buf = malloc(len * 3 + 1);
         if (!buf)
@@ -1303,7 +1075,7 @@ static void write_string_sanitized(JsonWriter *w, const char *s) {
                 return;
         }
         len = strlen(s);
-        if (proc_utf8_is_valid(s, len)) {
+        if (utf8_is_valid(s, len)) {
                 json_writer_string(w, s, len);
                 return;
         }

@@ -123,5 +123,3 @@ int proc_parse_status_uid(const char *buf, size_t len, uid_t *ret);
  * size bytes including the terminating NUL (U+FFFD is longer than the byte it replaces,
  * so the result may be cut at a character boundary). Returns the new length. */
 size_t proc_cmdline_normalize(const char *raw, size_t len, char *buf, size_t size);
-/* True when s[0..len) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-bool proc_utf8_is_valid(const char *s, size_t len);

@@ -36,7 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/dirent-util.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
+#include "shared/time-util.h"
+#include "shared/utf8.h"
 #include "daemon/proc-util.h"
 #include "protocol/protocol.h"
 #include "daemon/sysinfo.h"
@@ -155,33 +159,7 @@ SysInfo *sysinfo_free(SysInfo *s) {
 
 /* The whole file into s->buf, NUL-terminated. One pread when it fits. */
 static int read_file(SysInfo *s, int which, size_t *ret_len) {
-        size_t len = 0;
-
-        for (;;) {
-                size_t space = s->buf_size - len - 1;
-                ssize_t n;
-
-                n = pread(s->fds[which], s->buf + len, space, (off_t) len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                len += (size_t) n;
-                if ((size_t) n < space)
-                        break;
-                /* Filled the buffer: grow and read on. */
-                if (s->buf_size >= SYSINFO_BUF_MAX)
-                        return -EFBIG;
-                char *nb = realloc(s->buf, s->buf_size * 2);
-                if (!nb)
-                        return -ENOMEM;
-                s->buf = nb;
-                s->buf_size *= 2;
-        }
-        s->buf[len] = '\0';
-        *ret_len = len;
-        return 0;
+        return pread_full(s->fds[which], &s->buf, &s->buf_size, SYSINFO_BUF_MAX, ret_len);
 }
 
 static const char *skip_blanks(const char *p) {
@@ -381,6 +359,7 @@ static void parse_meminfo(const char *buf, MemInfo *ret) {
 
 static int count_processes(SysInfo *s, uint64_t *ret) {
         uint64_t n = 0;
+        ssize_t k;
 
         if (!s->dents) {
                 s->dents = malloc(SYSINFO_DENTS_BUF);
@@ -389,29 +368,12 @@ static int count_processes(SysInfo *s, uint64_t *ret) {
         }
         if (lseek(s->proc_fd, 0, SEEK_SET) < 0)
                 return -errno;
-        for (;;) {
-                ssize_t k = getdents64(s->proc_fd, s->dents, SYSINFO_DENTS_BUF);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                for (ssize_t off = 0; off < k;) {
-                        struct dirent64 *d = (struct dirent64 *) (s->dents + off);
-                        const char *c = d->d_name;
-
-                        off += d->d_reclen;
-                        if (*c < '1' || *c > '9' || (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN))
-                                continue;
-                        while (*c >= '0' && *c <= '9')
-                                c++;
-                        if (*c == '\0')
+        while ((k = getdents_chunk(s->proc_fd, s->dents, SYSINFO_DENTS_BUF)) > 0)
+                FOREACH_DIRENT_IN_BUFFER(d, s->dents, k)
+                        if (dirent_to_pid(d) > 0)
                                 n++;
-                }
-        }
+        if (k < 0)
+                return (int) k;
         *ret = n;
         return 0;
 }
@@ -427,8 +389,7 @@ static int proc_nlink(SysInfo *s, uint64_t *ret) {
 
 static int processes_get(SysInfo *s, uint64_t *ret) {
         uint64_t before = 0, after = 0, nlink = 0;
-        struct timespec ts;
-        usec_t now;
+        usec_t t;
         int r;
 
         if (!s->is_procfs) {
@@ -444,10 +405,8 @@ static int processes_get(SysInfo *s, uint64_t *ret) {
          * count current: exact in the daemon's own pid namespace; in a child pid
          * namespace the link count sees the host's processes too, so the listing
          * recalibrates the constant every SYSINFO_PROCESSES_MAX_AGE_USEC. */
-        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-                return -errno;
-        now = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
-        if (s->have_processes && now - s->processes_usec < SYSINFO_PROCESSES_MAX_AGE_USEC &&
+        t = now(CLOCK_MONOTONIC);
+        if (s->have_processes && t - s->processes_usec < SYSINFO_PROCESSES_MAX_AGE_USEC &&
             proc_nlink(s, &nlink) >= 0 && nlink >= s->nlink_offset) {
                 *ret = nlink - s->nlink_offset;
                 return 0;
@@ -463,16 +422,9 @@ static int processes_get(SysInfo *s, uint64_t *ret) {
         /* Calibrate only from a listing no fork or exit raced with. */
         s->have_processes = before == after && before >= s->processes;
         s->nlink_offset = before - s->processes;
-        s->processes_usec = now;
+        s->processes_usec = t;
         *ret = s->processes;
         return 0;
-}
-
-static usec_t monotonic_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
 }
 
 /* Everything INFO reports, fresh except stat/meminfo within min_interval. */
@@ -483,11 +435,11 @@ typedef struct SysInfoNow {
 } SysInfoNow;
 
 static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
-        usec_t now = s->min_interval > 0 ? monotonic_usec() : 0;
+        usec_t n = s->min_interval > 0 ? now(CLOCK_MONOTONIC) : 0;
         size_t len;
         int r;
 
-        if (!s->have_sample || s->min_interval == 0 || now - s->sample_usec >= s->min_interval) {
+        if (!s->have_sample || s->min_interval == 0 || n - s->sample_usec >= s->min_interval) {
                 MemInfo m;
 
                 s->have_sample = false;
@@ -529,19 +481,17 @@ static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
                         s->n_prev = s->n_cur;
                 }
                 s->mem = m;
-                s->sample_usec = now;
+                s->sample_usec = n;
                 s->have_sample = true;
         }
 
         memcpy(ret->load, s->load, sizeof(ret->load));
 
         if (s->is_procfs) {
-                struct timespec ts;
+                usec_t b = now(CLOCK_BOOTTIME);
 
                 /* What /proc/uptime prints (CLOCK_BOOTTIME, cut to hundredths), without the file. */
-                if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
-                        return log_debug_errno(-errno, "clock_gettime(CLOCK_BOOTTIME) failed: %m");
-                ret->uptime = (double) ts.tv_sec + (double) (ts.tv_nsec / 10000000) / 100.0;
+                ret->uptime = (double) (b / USEC_PER_SEC) + (double) (b % USEC_PER_SEC / 10000) / 100.0;
         } else {
                 r = read_file(s, FILE_UPTIME, &len);
                 if (r < 0)
@@ -634,20 +584,12 @@ int sysinfo_collect(SysInfo *s, json_t **ret) {
         return 0;
 }
 
-/* A kernel string: shown as jansson would accept it, "?" when it is not UTF-8. */
+/* A kernel string: as is when it is UTF-8 (what jansson accepts), else "?". */
 static void write_kernel_string(JsonWriter *w, const char *s) {
         size_t n = strnlen(s, 65);
-        bool ok = true;
 
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char) s[i] >= 0x80)
-                        ok = false;
-        if (!ok) {
-                /* rare: let jansson decide, as sysinfo_collect() does */
-                json_t *j = json_stringn(s, n);
-
-                json_writer_json(w, j ?: json_string("?"));
-                json_decref(j);
+        if (!utf8_is_valid(s, n)) {
+                json_writer_literal(w, "\"?\"");
                 return;
         }
         json_writer_string(w, s, n);

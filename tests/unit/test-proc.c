@@ -183,19 +183,6 @@ static void test_cmdline_normalize(void **state) {
         assert_string_equal(out, "a");
 }
 
-static void test_utf8_valid(void **state) {
-        assert_true(proc_utf8_is_valid("", 0));
-        assert_true(proc_utf8_is_valid("plain ascii", 11));
-        assert_true(proc_utf8_is_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
-        assert_false(proc_utf8_is_valid("\xff", 1));
-        assert_false(proc_utf8_is_valid("\xc3", 1));                    /* truncated */
-        assert_false(proc_utf8_is_valid("\xc0\xaf", 2));                /* overlong '/' */
-        assert_false(proc_utf8_is_valid("\xe0\x80\xaf", 3));            /* overlong */
-        assert_false(proc_utf8_is_valid("\xed\xa0\x80", 3));            /* surrogate */
-        assert_false(proc_utf8_is_valid("\xf4\x90\x80\x80", 4));        /* > U+10FFFF */
-        assert_false(proc_utf8_is_valid("a\x80", 2));                   /* lone continuation */
-}
-
 /* ---------------------------------------------------------------------------
  * Scanning the fixture tree */
 
@@ -802,7 +789,6 @@ int main(void) {
                 cmocka_unit_test(test_parse_stat_invalid),
                 cmocka_unit_test(test_parse_status_uid),
                 cmocka_unit_test(test_cmdline_normalize),
-                cmocka_unit_test(test_utf8_valid),
                 cmocka_unit_test(test_scan_fixture),
                 cmocka_unit_test(test_read_one_fixture),
                 cmocka_unit_test(test_user_names),
