@@ -911,26 +911,19 @@ static ScopeStatus *scope_status_free(ScopeStatus *q) {
         return NULL;
 }
 
-static json_t *json_u64_or_null(uint64_t v) {
-        /* UINT64_MAX is systemd's "not set" (no accounting for this controller). */
-        return v == UINT64_MAX ? json_null() : json_integer((json_int_t) MIN(v, (uint64_t) INT64_MAX));
-}
-
 static void scope_status_complete(ScopeStatus *q) {
-        _cleanup_(json_decrefp) json_t *extra = NULL;
         BackendStatusDone done = q->done;
         void *userdata = q->userdata;
-        char state[68];
+        UnitStatus st = {
+                .memory_current = q->memory,
+                .cpu_usage_ns = q->cpu,
+                .tasks_current = q->tasks,
+        };
 
-        if (q->active[0])
-                (void) snprintf(state, sizeof(state), "%s/%s", q->active, q->sub[0] ? q->sub : "-");
-        extra = json_pack("{s:o, s:o, s:o, s:o}",
-                          "unit_state", q->active[0] ? json_string(state) : json_null(),
-                          "memory_current", json_u64_or_null(q->memory),
-                          "cpu_usage_ns", json_u64_or_null(q->cpu),
-                          "tasks_current", json_u64_or_null(q->tasks));
+        memcpy(st.active_state, q->active, sizeof(st.active_state));
+        memcpy(st.sub_state, q->sub, sizeof(st.sub_state));
         scope_status_free(q);
-        done(extra ? 0 : -ENOMEM, extra, userdata);
+        done(0, &st, userdata);
 }
 
 static int on_status_prop(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

@@ -12,7 +12,7 @@
 #include "daemon/journal-read.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-#include "daemon/sysinfo.h"
+#include "daemon/sysinfo-json.h"
 
 int reply_bad_argument(Call *call, int r, const char *msg) {
         if (r < 0)

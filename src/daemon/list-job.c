@@ -23,6 +23,7 @@
 #include "daemon/list-job.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
+#include "daemon/process-json.h"
 #include "protocol/protocol.h"
 
 #define LIST_SLICE_USEC 500U            /* work per dispatch */

@@ -35,7 +35,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h> /* isfinite() only: a macro, no -lm */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -51,10 +50,8 @@
 #include "shared/utf8.h"
 #include "daemon/proc-util.h"
 #include "daemon/proc.h"
-#include "protocol/protocol.h"
 
 #define PID_FMT "%d"
-#define UID_FMT "%u"
 
 #define SWAP(a, b)                              \
         do {                                    \
@@ -1005,128 +1002,4 @@ void proc_sort(const ProcessInfo **v, size_t n, ProcSortField field, bool descen
         if (!v || n < 2)
                 return;
         qsort_r(v, n, sizeof(v[0]), process_compare, ctx);
-}
-
-/* ---------------------------------------------------------------------------
- * JSON */
-
-static json_t *json_string_sanitized(const char *s) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len, l;
-
-        if (!s)
-                return json_string_nocheck("");
-        len = strlen(s);
-        if (utf8_is_valid(s, len))
-                return json_stringn_nocheck(s, len);
-        buf = malloc(len * 3 + 1);
-        if (!buf)
-                return NULL;
-        l = utf8_sanitize(s, len, 0, buf, len * 3 + 1);
-        return json_stringn_nocheck(buf, l);
-}
-
-json_t *process_info_to_json(const ProcessInfo *p, bool managed, const char *unit) {
-        _cleanup_(json_decrefp) json_t *o = NULL;
-        char state[2], uidbuf[16];
-        bool ok = true;
-        double cpu;
-
-        if (!p)
-                return NULL;
-        state[0] = p->state ?: '?';
-        state[1] = '\0';
-        /* one decimal, without libm; NaN, negative and absurd values become 0 */
-        cpu = isfinite(p->cpu_percent) && p->cpu_percent > 0 && p->cpu_percent < 1e12 ?
-                (double) (uint64_t) (p->cpu_percent * 10.0 + 0.5) / 10.0 : 0.0;
-        o = json_object();
-        if (!o)
-                return NULL;
-        if (!p->user)
-                (void) snprintf(uidbuf, sizeof(uidbuf), UID_FMT, p->uid);
-
-        ok = ok && json_object_set_new_nocheck(o, "pid", json_integer(p->pid)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "ppid", json_integer(p->ppid)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "name", json_string_sanitized(p->name)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "user", json_string_sanitized(p->user ?: uidbuf)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "state", json_string_sanitized(state)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "cpu_percent", json_real(cpu)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "rss", json_integer((json_int_t) MIN(p->rss, (uint64_t) INT64_MAX))) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "threads", json_integer(p->threads)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "start_time", json_integer((json_int_t) MIN(p->start_time, (uint64_t) INT64_MAX))) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "cmdline", json_string_sanitized(p->cmdline)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "managed", json_boolean(managed)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "unit", unit ? json_string_sanitized(unit) : json_null()) == 0;
-        if (!ok)
-                return NULL;
-        return TAKE_PTR(o);
-}
-
-/* A string member value: valid UTF-8 as is, anything else with U+FFFD for bad bytes,
- * like json_string_sanitized(). */
-static void write_string_sanitized(JsonWriter *w, const char *s) {
-        char stack[512];
-        _cleanup_free_ char *heap = NULL;
-        char *buf = stack;
-        size_t len, l;
-
-        if (!s) {
-                json_writer_literal(w, "\"\"");
-                return;
-        }
-        len = strlen(s);
-        if (utf8_is_valid(s, len)) {
-                json_writer_string(w, s, len);
-                return;
-        }
-        if (len * 3 + 1 > sizeof(stack)) {
-                heap = malloc(len * 3 + 1);
-                if (!heap) {
-                        w->oom = true;
-                        return;
-                }
-                buf = heap;
-        }
-        l = utf8_sanitize(s, len, 0, buf, len * 3 + 1);
-        json_writer_string(w, buf, l);
-}
-
-void process_info_write_json(JsonWriter *w, const ProcessInfo *p, bool managed, const char *unit) {
-        char state[2], uidbuf[16];
-
-        state[0] = p->state ?: '?';
-        state[1] = '\0';
-        if (!p->user)
-                (void) snprintf(uidbuf, sizeof(uidbuf), UID_FMT, p->uid);
-
-        json_writer_literal(w, "{\"pid\":");
-        json_writer_int(w, p->pid);
-        json_writer_literal(w, ",\"ppid\":");
-        json_writer_int(w, p->ppid);
-        json_writer_literal(w, ",\"name\":");
-        write_string_sanitized(w, p->name);
-        json_writer_literal(w, ",\"user\":");
-        write_string_sanitized(w, p->user ?: uidbuf);
-        json_writer_literal(w, ",\"state\":");
-        write_string_sanitized(w, state);
-        json_writer_literal(w, ",\"cpu_percent\":");
-        /* one decimal; NaN, negative and absurd values become 0, as in process_info_to_json() */
-        json_writer_decimal1(w, isfinite(p->cpu_percent) ? p->cpu_percent : 0.0);
-        json_writer_literal(w, ",\"rss\":");
-        json_writer_uint(w, MIN(p->rss, (uint64_t) INT64_MAX));
-        json_writer_literal(w, ",\"threads\":");
-        json_writer_uint(w, p->threads);
-        json_writer_literal(w, ",\"start_time\":");
-        json_writer_uint(w, MIN(p->start_time, (uint64_t) INT64_MAX));
-        json_writer_literal(w, ",\"cmdline\":");
-        write_string_sanitized(w, p->cmdline);
-        if (managed)
-                json_writer_literal(w, ",\"managed\":true,\"unit\":");
-        else
-                json_writer_literal(w, ",\"managed\":false,\"unit\":");
-        if (unit)
-                write_string_sanitized(w, unit);
-        else
-                json_writer_literal(w, "null");
-        json_writer_literal(w, "}");
 }

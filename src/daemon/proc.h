@@ -8,10 +8,10 @@
  * for a live (pid, start time): user name, cmdline, start time — and the
  * previous CPU sample, so cpu_percent is the share of one CPU since the last
  * scan, as top shows it. Processes that vanish mid-scan are skipped. Never
- * logs above debug.
+ * logs above debug. Returns C structs only: turning a ProcessInfo into JSON is
+ * process-json's job, at the command edge.
  */
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -95,13 +95,6 @@ void proc_sort(const ProcessInfo **v, size_t n, ProcSortField field, bool descen
 
 /* uid → name through NSS, cached; decimal uid when unknown. Owned by the table. */
 const char *proc_table_user_name(ProcTable *t, uid_t uid);
-
-/* The process object of PROTOCOL.md; managed/unit are filled by the caller's knowledge. */
-json_t *process_info_to_json(const ProcessInfo *p, bool managed, const char *unit);
-/* The same object appended as text, byte for byte what reply_serialize() makes of the
- * json_t above (LIST writes thousands of them). */
-typedef struct JsonWriter JsonWriter;
-void process_info_write_json(JsonWriter *w, const ProcessInfo *p, bool managed, const char *unit);
 
 /* Pure parsers, exposed for tests and the fuzzer. */
 typedef struct ProcStat {

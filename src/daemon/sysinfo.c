@@ -40,9 +40,7 @@
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/time-util.h"
-#include "shared/utf8.h"
 #include "daemon/proc-util.h"
-#include "protocol/protocol.h"
 #include "daemon/sysinfo.h"
 
 
@@ -427,17 +425,24 @@ static int processes_get(SysInfo *s, uint64_t *ret) {
         return 0;
 }
 
-/* Everything INFO reports, fresh except stat/meminfo within min_interval. */
-typedef struct SysInfoNow {
-        double load[3], uptime;
-        uint64_t processes;
-        struct utsname u;
-} SysInfoNow;
+static uint64_t mem_used(const MemInfo *m) {
+        return m->total - MIN(m->available, m->total);
+}
 
-static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
-        usec_t n = s->min_interval > 0 ? now(CLOCK_MONOTONIC) : 0;
+static double mem_percent(const MemInfo *m) {
+        return round1((double) mem_used(m) * 100.0 / (double) m->total);
+}
+
+/* Everything INFO reports, fresh except stat/meminfo within min_interval. */
+int sysinfo_sample(SysInfo *s, SysInfoSample *ret) {
+        struct utsname u;
         size_t len;
+        usec_t n;
         int r;
+
+        if (!s || !ret)
+                return -EINVAL;
+        n = s->min_interval > 0 ? now(CLOCK_MONOTONIC) : 0;
 
         if (!s->have_sample || s->min_interval == 0 || n - s->sample_usec >= s->min_interval) {
                 MemInfo m;
@@ -485,6 +490,17 @@ static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
                 s->have_sample = true;
         }
 
+        *ret = (SysInfoSample) {
+                .n_cpus = (unsigned) (s->n_prev - 1),
+                .cpu_percent = s->percent[0],
+                .per_cpu_percent = s->percent + 1,
+                .mem_total = s->mem.total,
+                .mem_available = s->mem.available,
+                .mem_used = mem_used(&s->mem),
+                .mem_percent = mem_percent(&s->mem),
+                .swap_total = s->mem.swap_total,
+                .swap_used = s->mem.swap_total - MIN(s->mem.swap_free, s->mem.swap_total),
+        };
         memcpy(ret->load, s->load, sizeof(ret->load));
 
         if (s->is_procfs) {
@@ -504,144 +520,9 @@ static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
         if (r < 0)
                 return log_debug_errno(r, "Failed to count processes: %m");
 
-        if (uname(&ret->u) < 0)
+        if (uname(&u) < 0)
                 return log_debug_errno(-errno, "uname() failed: %m");
+        (void) snprintf(ret->hostname, sizeof(ret->hostname), "%s", u.nodename);
+        (void) snprintf(ret->kernel, sizeof(ret->kernel), "%s", u.release);
         return 0;
-}
-
-static uint64_t mem_used(const MemInfo *m) {
-        return m->total - MIN(m->available, m->total);
-}
-
-static double mem_percent(const MemInfo *m) {
-        return round1((double) mem_used(m) * 100.0 / (double) m->total);
-}
-
-int sysinfo_collect(SysInfo *s, json_t **ret) {
-        _cleanup_(json_decrefp) json_t *o = NULL;
-        json_t *cpu, *per, *l, *mem, *swap;
-        const MemInfo *m;
-        SysInfoNow n;
-        bool ok;
-        int r;
-
-        if (!s || !ret)
-                return -EINVAL;
-        r = sysinfo_sample(s, &n);
-        if (r < 0)
-                return r;
-        m = &s->mem;
-
-        o = json_object();
-        if (!o)
-                return -ENOMEM;
-        cpu = json_object();
-        if (!cpu || json_object_set_new_nocheck(o, "cpu", cpu) < 0)
-                return -ENOMEM;
-        ok = json_object_set_new_nocheck(cpu, "count", json_integer((json_int_t) (s->n_prev - 1))) == 0 &&
-             json_object_set_new_nocheck(cpu, "percent", json_real(s->percent[0])) == 0;
-        if (!ok)
-                return -ENOMEM;
-        per = json_array();
-        if (!per || json_object_set_new_nocheck(cpu, "per_cpu", per) < 0)
-                return -ENOMEM;
-        for (size_t i = 1; i < s->n_prev; i++)
-                if (json_array_append_new(per, json_real(s->percent[i])) < 0)
-                        return -ENOMEM;
-        l = json_array();
-        if (!l || json_object_set_new_nocheck(cpu, "load", l) < 0)
-                return -ENOMEM;
-        for (size_t i = 0; i < 3; i++)
-                if (json_array_append_new(l, json_real(n.load[i])) < 0)
-                        return -ENOMEM;
-
-        mem = json_object();
-        if (!mem || json_object_set_new_nocheck(o, "memory", mem) < 0)
-                return -ENOMEM;
-        ok = json_object_set_new_nocheck(mem, "total", json_integer((json_int_t) m->total)) == 0 &&
-             json_object_set_new_nocheck(mem, "available", json_integer((json_int_t) m->available)) == 0 &&
-             json_object_set_new_nocheck(mem, "used", json_integer((json_int_t) mem_used(m))) == 0 &&
-             json_object_set_new_nocheck(mem, "percent", json_real(mem_percent(m))) == 0;
-        if (!ok)
-                return -ENOMEM;
-        swap = json_object();
-        if (!swap || json_object_set_new_nocheck(o, "swap", swap) < 0)
-                return -ENOMEM;
-        ok = json_object_set_new_nocheck(swap, "total", json_integer((json_int_t) m->swap_total)) == 0 &&
-             json_object_set_new_nocheck(swap, "used", json_integer((json_int_t) (m->swap_total - MIN(m->swap_free, m->swap_total)))) == 0;
-        if (!ok)
-                return -ENOMEM;
-
-        /* uname strings come from the kernel; hostnames are ASCII by rule, but do not trust it. */
-        ok = json_object_set_new_nocheck(o, "uptime", json_real(n.uptime)) == 0 &&
-             json_object_set_new_nocheck(o, "hostname", json_string(n.u.nodename) ?: json_string("?")) == 0 &&
-             json_object_set_new_nocheck(o, "kernel", json_string(n.u.release) ?: json_string("?")) == 0 &&
-             json_object_set_new_nocheck(o, "processes", json_integer((json_int_t) n.processes)) == 0;
-        if (!ok)
-                return -ENOMEM;
-
-        *ret = TAKE_PTR(o);
-        return 0;
-}
-
-/* A kernel string: as is when it is UTF-8 (what jansson accepts), else "?". */
-static void write_kernel_string(JsonWriter *w, const char *s) {
-        size_t n = strnlen(s, 65);
-
-        if (!utf8_is_valid(s, n)) {
-                json_writer_literal(w, "\"?\"");
-                return;
-        }
-        json_writer_string(w, s, n);
-}
-
-int sysinfo_write_json(SysInfo *s, JsonWriter *w) {
-        const MemInfo *m;
-        SysInfoNow n;
-        int r;
-
-        if (!s || !w)
-                return -EINVAL;
-        r = sysinfo_sample(s, &n);
-        if (r < 0)
-                return r;
-        m = &s->mem;
-
-        json_writer_literal(w, "\"cpu\":{\"count\":");
-        json_writer_uint(w, s->n_prev - 1);
-        json_writer_literal(w, ",\"percent\":");
-        json_writer_decimal1(w, s->percent[0]);
-        json_writer_literal(w, ",\"per_cpu\":[");
-        for (size_t i = 1; i < s->n_prev; i++) {
-                if (i > 1)
-                        json_writer_literal(w, ",");
-                json_writer_decimal1(w, s->percent[i]);
-        }
-        json_writer_literal(w, "],\"load\":[");
-        for (size_t i = 0; i < 3; i++) {
-                if (i > 0)
-                        json_writer_literal(w, ",");
-                json_writer_decimal2(w, n.load[i]);
-        }
-        json_writer_literal(w, "]},\"memory\":{\"total\":");
-        json_writer_uint(w, m->total);
-        json_writer_literal(w, ",\"available\":");
-        json_writer_uint(w, m->available);
-        json_writer_literal(w, ",\"used\":");
-        json_writer_uint(w, mem_used(m));
-        json_writer_literal(w, ",\"percent\":");
-        json_writer_decimal1(w, mem_percent(m));
-        json_writer_literal(w, "},\"swap\":{\"total\":");
-        json_writer_uint(w, m->swap_total);
-        json_writer_literal(w, ",\"used\":");
-        json_writer_uint(w, m->swap_total - MIN(m->swap_free, m->swap_total));
-        json_writer_literal(w, "},\"uptime\":");
-        json_writer_decimal2(w, n.uptime);
-        json_writer_literal(w, ",\"hostname\":");
-        write_kernel_string(w, n.u.nodename);
-        json_writer_literal(w, ",\"kernel\":");
-        write_kernel_string(w, n.u.release);
-        json_writer_literal(w, ",\"processes\":");
-        json_writer_uint(w, n.processes);
-        return w->oom ? -ENOMEM : 0;
 }

@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h> /* isfinite() only: a macro, no -lm */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +26,63 @@
 
 #include "fixture.h"
 #include "daemon/proc.h"
+#include "daemon/process-json.h"
 #include "protocol/protocol.h"
+#include "shared/utf8.h"
+
+/* The oracle: the process object built member by member with jansson, independently of
+ * process-json.c's writer; check_writer_matches() holds the two together. */
+static json_t *json_string_sanitized(const char *s) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len, l;
+
+        if (!s)
+                return json_string_nocheck("");
+        len = strlen(s);
+        if (utf8_is_valid(s, len))
+                return json_stringn_nocheck(s, len);
+        buf = malloc(len * 3 + 1);
+        if (!buf)
+                return NULL;
+        l = utf8_sanitize(s, len, 0, buf, len * 3 + 1);
+        return json_stringn_nocheck(buf, l);
+}
+
+static json_t *oracle_process_json(const ProcessInfo *p, bool managed, const char *unit) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        char state[2], uidbuf[16];
+        bool ok = true;
+        double cpu;
+
+        if (!p)
+                return NULL;
+        state[0] = p->state ?: '?';
+        state[1] = '\0';
+        /* one decimal, without libm; NaN, negative and absurd values become 0 */
+        cpu = isfinite(p->cpu_percent) && p->cpu_percent > 0 && p->cpu_percent < 1e12 ?
+                (double) (uint64_t) (p->cpu_percent * 10.0 + 0.5) / 10.0 : 0.0;
+        o = json_object();
+        if (!o)
+                return NULL;
+        if (!p->user)
+                (void) snprintf(uidbuf, sizeof(uidbuf), "%u", p->uid);
+
+        ok = ok && json_object_set_new_nocheck(o, "pid", json_integer(p->pid)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "ppid", json_integer(p->ppid)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "name", json_string_sanitized(p->name)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "user", json_string_sanitized(p->user ?: uidbuf)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "state", json_string_sanitized(state)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "cpu_percent", json_real(cpu)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "rss", json_integer((json_int_t) MIN(p->rss, (uint64_t) INT64_MAX))) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "threads", json_integer(p->threads)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "start_time", json_integer((json_int_t) MIN(p->start_time, (uint64_t) INT64_MAX))) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "cmdline", json_string_sanitized(p->cmdline)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "managed", json_boolean(managed)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "unit", unit ? json_string_sanitized(unit) : json_null()) == 0;
+        if (!ok)
+                return NULL;
+        return TAKE_PTR(o);
+}
 
 static long clk_tck;
 static uint64_t page_size;
@@ -692,8 +749,9 @@ static void test_json_fixture_roundtrip(void **state) {
 
 /* The hand-written LIST serializer writes exactly what jansson makes of the json_t. */
 static void check_writer_matches(const ProcessInfo *p, bool managed, const char *unit) {
-        _cleanup_(json_decrefp) json_t *o = process_info_to_json(p, managed, unit);
-        _cleanup_free_ char *want = NULL, *got = NULL;
+        _cleanup_(json_decrefp) json_t *o = oracle_process_json(p, managed, unit);
+        _cleanup_(json_decrefp) json_t *parsed = process_info_to_json(p, managed, unit);
+        _cleanup_free_ char *want = NULL, *got = NULL, *again = NULL;
         JsonWriter w = {};
         size_t len;
 
@@ -706,6 +764,13 @@ static void check_writer_matches(const ProcessInfo *p, bool managed, const char 
         assert_non_null(got);
         assert_string_equal(got, want);
         assert_int_equal(len, strlen(want));
+
+        /* STATUS' json_t, parsed from the writer's text, dumps the same bytes again */
+        assert_non_null(parsed);
+        again = reply_serialize(parsed, &len);
+        assert_non_null(again);
+        again[len - 1] = '\0';
+        assert_string_equal(again, want);
 }
 
 static void test_json_writer_matches_jansson(void **state) {
