@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Backend-independent parts: the table of managed processes and stopping a
- * process safely. A stop targets (pid, start time) through a pidfd, so a pid
- * that was recycled since the request is never signalled; the pidfd also
+ * Backend-independent parts: the table of managed processes and the waiting
+ * side of stopping a process safely (the signalling is process-stop's). A
+ * stop targets (pid, start time) through a pidfd, so a pid that was recycled
+ * since the request is never signalled; the pidfd also
  * tells us, without polling and for non-children too, when the process is
  * gone. TERM → KILL escalation runs on a timer; the loop never waits.
  */
@@ -20,6 +21,7 @@
 #include "shared/log.h"
 #include "shared/pidref.h"
 #include "daemon/manager.h"
+#include "daemon/process-stop.h"
 #include "daemon/process-watch.h"
 
 typedef struct StopOperation StopOperation;
@@ -207,7 +209,7 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!op->killed) {
                 op->killed = true;
                 log_info("Process %i did not exit in time, sending SIGKILL.", (int) op->pid.pid);
-                r = pidref_kill(&op->pid, SIGKILL);
+                r = process_stop_kill(&op->pid);
                 if (r < 0 && r != -ESRCH)
                         log_warning_errno(r, "Failed to SIGKILL process %i: %m", (int) op->pid.pid);
                 /* SIGKILL cannot be ignored, but a process in D state may take a while; give it
@@ -226,12 +228,8 @@ int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t 
         StopOperation *op;
         int r;
 
-        /* The pidfd pins this process, so the start time check can't be raced by pid reuse.
-         * Without pidfd support the check still narrows the window to a few syscalls. */
-        r = pidref_set_pid_and_start(&ref, pid, start_ticks);
-        if (r < 0)
-                return r;
-        r = pidref_kill_and_sigcont(&ref, sig);
+        /* Pinned, checked and signalled by the privileged half; here only the waiting. */
+        r = process_stop_signal(&(StopRequest) { .pid = pid, .start_ticks = start_ticks, .signal = sig }, &ref);
         if (r < 0)
                 return r;
 

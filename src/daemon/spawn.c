@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <systemd/sd-journal.h>
+#include <syslog.h> /* LOG_INFO, the stream's priority */
 #include <unistd.h>
 
 #include "daemon/journal-stream.h"

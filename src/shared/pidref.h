@@ -12,6 +12,7 @@
  * for exit is process-watch's job in the daemon).
  */
 
+#include <errno.h> /* PIDREF_NULL */
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
