@@ -36,7 +36,7 @@
 #include "daemon/event-log.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "daemon/process-watch.h"
 
 #define SD_DEST "org.freedesktop.systemd1"

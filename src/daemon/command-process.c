@@ -15,7 +15,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "shared/parse-util.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "daemon/process-json.h"
 
 #define LIST_LIMIT_MAX 1000000

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "protocol/protocol.h"
 
 /* The object appended to w. managed/unit come from the caller's knowledge (the backend). */

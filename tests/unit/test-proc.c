@@ -25,7 +25,8 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "daemon/proc.h"
+#include "daemon/proc-parse.h"
+#include "daemon/proc-table.h"
 #include "daemon/process-json.h"
 #include "protocol/protocol.h"
 #include "shared/utf8.h"
@@ -844,8 +845,29 @@ static void test_scan_incremental(void **state) {
         assert_int_equal(proc_table_scan_step(b, 2), 1);
 }
 
+static void test_parse_uptime_btime(void **state) {
+        usec_t u;
+        uint64_t b;
+
+        assert_int_equal(proc_parse_uptime("12345.67 2345.10\n", &u), 0);
+        assert_true(u == 12345670000ULL);
+        assert_int_equal(proc_parse_uptime("7\n", &u), 0);
+        assert_true(u == 7 * USEC_PER_SEC);
+        assert_int_equal(proc_parse_uptime("0.1234567", &u), 0);
+        assert_true(u == 123456);
+        assert_int_equal(proc_parse_uptime("x", &u), -EINVAL);
+
+        assert_int_equal(proc_parse_btime("btime 1700000000\n", &b), 0);
+        assert_true(b == 1700000000);
+        assert_int_equal(proc_parse_btime("cpu 1 2 3\nintr 5\nbtime 42\nprocesses 9\n", &b), 0);
+        assert_true(b == 42);
+        assert_int_equal(proc_parse_btime("cpu 1 2 3\nxbtime 42\n", &b), -ENODATA);
+        assert_int_equal(proc_parse_btime("btime x\n", &b), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_uptime_btime),
                 cmocka_unit_test(test_parse_stat_plain),
                 cmocka_unit_test(test_parse_stat_odd_comms),
                 cmocka_unit_test(test_parse_stat_long_comm),
