@@ -3,9 +3,9 @@
  * Backend-independent parts: the table of managed processes and the waiting
  * side of stopping a process safely (the signalling is process-stop's). A
  * stop targets (pid, start time) through a pidfd, so a pid that was recycled
- * since the request is never signalled; the pidfd also
- * tells us, without polling and for non-children too, when the process is
- * gone. TERM → KILL escalation runs on a timer; the loop never waits.
+ * since the request is never signalled; the pidfd also tells us, without
+ * polling and for non-children too, when the process is gone. TERM → KILL
+ * escalation runs on a timer; the loop never waits.
  */
 
 #include "config.h"
