@@ -18,13 +18,8 @@
 #include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/socket-util.h"
-
-static usec_t now_usec(void) {
-        struct timespec ts;
-
-        assert_se(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
-}
+#include "shared/time-util.h"
+#include "shared/utf8.h"
 
 /* Milliseconds left until deadline for poll(); -1 = no deadline; -ETIMEDOUT once passed. */
 static int poll_timeout(usec_t deadline) {
@@ -32,7 +27,7 @@ static int poll_timeout(usec_t deadline) {
 
         if (deadline == 0)
                 return -1;
-        n = now_usec();
+        n = now(CLOCK_MONOTONIC);
         if (n >= deadline)
                 return -ETIMEDOUT;
         return (int) MIN((deadline - n + USEC_PER_MSEC - 1) / USEC_PER_MSEC, (usec_t) 0x7fffffff);
@@ -120,13 +115,6 @@ int client_new(const char *host, const char *unix_path, Client **ret) {
         return 0;
 }
 
-static bool utf8_valid(const char *s, size_t n) {
-        json_t *j = json_stringn(s, n);
-
-        json_decref(j);
-        return j != NULL;
-}
-
 int client_set_token_file(Client *c, const char *path) {
         _cleanup_close_ int fd = -EBADF;
         char buf[CLIENT_TOKEN_MAX + 1];
@@ -166,7 +154,7 @@ int client_set_token_file(Client *c, const char *path) {
         }
 
         /* The token travels inside a JSON string, which must be UTF-8. */
-        if (!utf8_valid(buf, n)) {
+        if (!utf8_is_valid(buf, n)) {
                 explicit_bzero(buf, sizeof(buf));
                 return -EILSEQ;
         }
@@ -301,7 +289,7 @@ int client_call(Client *c, const json_t *request, char **ret_line, json_t **ret_
         json_auto_t *copy = NULL, *reply = NULL;
         _cleanup_free_ char *out = NULL, *line = NULL;
         _cleanup_close_ int fd = -EBADF;
-        usec_t deadline = c->timeout > 0 ? now_usec() + c->timeout : 0;
+        usec_t deadline = c->timeout > 0 ? now(CLOCK_MONOTONIC) + c->timeout : 0;
         size_t n, len = 0;
         int r;
 

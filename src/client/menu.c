@@ -14,6 +14,7 @@
 #include "client/menu.h"
 #include "shared/parse-util.h"
 #include "shared/split.h"
+#include "shared/string-util.h"
 #include "shared/strv.h"
 
 /* Plenty for a typed command line; the daemon refuses more than its own argv limit anyway. */
@@ -38,10 +39,6 @@ static const char *const menu_names[] = {
         [MENU_EXIT] = "EXIT",
 };
 
-static bool is_blank(char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* One answer without leading/trailing blanks. 0 on EOF, 1 with *ret set, <0 on error. */
 static int read_answer(FILE *in, FILE *out, const char *prompt, char **ret) {
         _cleanup_free_ char *line = NULL;
@@ -62,11 +59,8 @@ static int read_answer(FILE *in, FILE *out, const char *prompt, char **ret) {
                 return 0;
         }
 
-        while (n > 0 && is_blank(line[n - 1]))
-                line[--n] = '\0';
-        s = line;
-        while (is_blank(*s))
-                s++;
+        /* The line ending, and blanks around the answer (\v and \f too: white space). */
+        s = strstrip(line);
 
         /* A terminal echoes what was typed; on a pipe, echo it ourselves so the transcript
          * reads like a session and output doesn't start on the prompt's line. */

@@ -16,6 +16,8 @@
 
 #include "shared/macro.h"
 #include "shared/parse-util.h"
+#include "shared/string-util.h"
+#include "shared/utf8.h"
 #include "client/table.h"
 
 typedef struct TableColumn {
@@ -36,12 +38,7 @@ struct Table {
 static char *cell_dup(const char *s) {
         char *c = strdup(s);
 
-        if (!c)
-                return NULL;
-        for (char *p = c; *p; p++)
-                if ((unsigned char) *p < 0x20 || *p == 0x7f)
-                        *p = '?';
-        return c;
+        return c ? string_replace_control(c, '?') : NULL;
 }
 
 Table *table_new(const char *header, ...) {
@@ -156,16 +153,6 @@ int table_add_cellf(Table *t, const char *format, ...) {
         return r;
 }
 
-size_t utf8_width(const char *s) {
-        size_t w = 0;
-
-        /* Count everything but continuation bytes: one per code point, one per stray byte. */
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if ((*p & 0xc0) != 0x80)
-                        w++;
-        return w;
-}
-
 static bool locale_is_utf8(void) {
         const char *set = nl_langinfo(CODESET);
         return set && (strcasecmp(set, "UTF-8") == 0 || strcasecmp(set, "utf8") == 0);
@@ -175,8 +162,7 @@ static bool locale_is_utf8(void) {
 static void print_truncated(FILE *f, const char *s, size_t width) {
         bool utf8 = locale_is_utf8();
         const char *ellipsis = utf8 ? "…" : "...";
-        size_t ew = utf8 ? 1 : 3, keep, w = 0;
-        const char *p;
+        size_t ew = utf8 ? 1 : 3;
 
         if (utf8_width(s) <= width) {
                 fputs(s, f);
@@ -190,15 +176,7 @@ static void print_truncated(FILE *f, const char *s, size_t width) {
                 return;
         }
 
-        keep = width - ew;
-        for (p = s; *p; p++) {
-                if ((*(const unsigned char *) p & 0xc0) != 0x80) {
-                        if (w == keep)
-                                break;
-                        w++;
-                }
-        }
-        fwrite(s, 1, (size_t) (p - s), f);
+        fwrite(s, 1, utf8_prefix_for_width(s, width - ew), f);
         fputs(ellipsis, f);
 }
 

@@ -49,8 +49,6 @@ int table_add_cellv(Table *t, const char *format, va_list ap) _printf_(2, 0);
  * header's width, at least 3) so rows fit width columns where possible. */
 int table_print(const Table *t, FILE *f, size_t width);
 
-/* Display width of a UTF-8 string (code points; invalid bytes count as one). */
-size_t utf8_width(const char *s);
 /* Terminal columns of stdout, or 0 when stdout is not a terminal (= don't shorten). */
 size_t table_terminal_width(void);
 

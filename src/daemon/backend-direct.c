@@ -16,7 +16,7 @@
 #include "daemon/event-log.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 
 typedef struct StartOperation {
         Backend *backend;

@@ -31,10 +31,12 @@
 #include <systemd/sd-bus.h>
 
 #include "daemon/backend.h"
+#include "shared/list.h"
+#include "shared/pidref.h"
 #include "daemon/event-log.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "daemon/process-watch.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
@@ -77,7 +79,7 @@ typedef enum StartState {
 
 struct ScopeStart {
         SystemdBackend *sd;
-        ScopeStart *prev, *next;
+        LIST_FIELDS(ScopeStart, starts);
         StartState state;
         pid_t pid;
         uint64_t start_ticks;
@@ -95,13 +97,11 @@ struct ScopeStart {
 
 struct ScopeStop {
         SystemdBackend *sd;
-        ScopeStop *prev, *next;
-        pid_t pid;
-        uint64_t start_ticks;
+        LIST_FIELDS(ScopeStop, stops);
+        PidRef main;                    /* the main process, pinned; unset when gone or recycled */
         char *unit;
         char *unit_path;
         int sig;
-        int pidfd;
         bool main_pending;      /* process_stop() still owns a pointer to us */
         bool main_gone;
         bool unit_gone;
@@ -121,7 +121,7 @@ struct ScopeStop {
 #define STATUS_N_PROPS 5
 struct ScopeStatus {
         SystemdBackend *sd;
-        ScopeStatus *prev, *next;
+        LIST_FIELDS(ScopeStatus, statuses);
         sd_bus_slot *slots[STATUS_N_PROPS];
         unsigned pending;
         char active[32], sub[32];
@@ -132,32 +132,10 @@ struct ScopeStatus {
 
 struct PidWatch {
         SystemdBackend *sd;
-        PidWatch *prev, *next;
-        pid_t pid;
-        uint64_t start_ticks;
-        int pidfd;                      /* -ENOSYS: no pidfds here, /proc is polled */
+        LIST_FIELDS(PidWatch, watches);
+        PidRef pid;                     /* without a pidfd (none on this kernel) /proc is polled */
         ProcessWatch *watch;
 };
-
-#define LIST_PREPEND(head, item)                                \
-        do {                                                    \
-                (item)->prev = NULL;                            \
-                (item)->next = (head);                          \
-                if (head)                                       \
-                        (head)->prev = (item);                  \
-                (head) = (item);                                \
-        } while (0)
-
-#define LIST_REMOVE(head, item)                                 \
-        do {                                                    \
-                if ((item)->next)                               \
-                        (item)->next->prev = (item)->prev;      \
-                if ((item)->prev)                               \
-                        (item)->prev->next = (item)->next;      \
-                else if ((head) == (item))                      \
-                        (head) = (item)->next;                  \
-                (item)->prev = (item)->next = NULL;             \
-        } while (0)
 
 /* ---- unit names ------------------------------------------------------------------------ */
 
@@ -275,9 +253,9 @@ static PidWatch *pid_watch_free(PidWatch *w) {
         if (!w)
                 return NULL;
         if (w->sd)
-                LIST_REMOVE(w->sd->watches, w);
+                LIST_REMOVE(watches, w->sd->watches, w);
         process_watch_free(w->watch);
-        (void) safe_close(w->pidfd);
+        pidref_done(&w->pid);
         free(w);
         return NULL;
 }
@@ -285,10 +263,10 @@ static PidWatch *pid_watch_free(PidWatch *w) {
 static void on_watch_gone(ProcessWatch *pw, void *userdata) {
         PidWatch *w = userdata;
         Backend *b = w->sd->backend;
-        Managed *m = backend_find(b, w->pid);
+        Managed *m = backend_find(b, w->pid.pid);
         ExitStatus st = {};
 
-        if (m && m->start_ticks == w->start_ticks && !m->child_source) {
+        if (m && m->start_ticks == w->pid.start_ticks && !m->child_source) {
                 event_log_process_exited(m->pid, m->name, m->unit, &st);
                 managed_exited(m, &st);
                 backend_remove_managed(b, m);
@@ -297,22 +275,23 @@ static void on_watch_gone(ProcessWatch *pw, void *userdata) {
 }
 
 static int watch_pid(SystemdBackend *sd, pid_t pid, uint64_t start_ticks) {
-        _cleanup_close_ int pidfd = -EBADF;
+        _cleanup_(pidref_done) PidRef ref = PIDREF_NULL;
         PidWatch *w;
         int r;
 
-        pidfd = pidfd_open_pid(pid);
-        if (pidfd < 0 && pidfd != -ENOSYS)
-                return pidfd;
+        r = pidref_set_pid_and_start(&ref, pid, start_ticks);
+        if (r < 0)
+                return r;
         w = calloc(1, sizeof(PidWatch));
         if (!w)
                 return -ENOMEM;
-        *w = (PidWatch) { .sd = NULL, .pid = pid, .start_ticks = start_ticks, .pidfd = TAKE_FD(pidfd) };
-        r = process_watch_new(sd->backend->manager->event, pid, w->pidfd, on_watch_gone, w, &w->watch);
+        *w = (PidWatch) { .sd = NULL, .pid = ref };
+        ref = PIDREF_NULL;
+        r = process_watch_new(sd->backend->manager->event, &w->pid, on_watch_gone, w, &w->watch);
         if (r < 0)
                 return pid_watch_free(w), r;
         w->sd = sd;
-        LIST_PREPEND(sd->watches, w);
+        LIST_PREPEND(watches, sd->watches, w);
         return 0;
 }
 
@@ -430,7 +409,7 @@ static ScopeStart *scope_start_free(ScopeStart *op) {
         if (!op)
                 return NULL;
         if (op->sd)
-                LIST_REMOVE(op->sd->starts, op);
+                LIST_REMOVE(starts, op->sd->starts, op);
         sd_bus_slot_unref(op->call_slot);
         sd_event_source_disable_unref(op->io);
         sd_event_source_disable_unref(op->timer);
@@ -541,7 +520,7 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
         r = sd_bus_message_read(msg, "uoss", &id, &job, &unit, &result);
         if (r < 0)
                 return 0;
-        for (ScopeStart *op = sd->starts; op; op = op->next) {
+        LIST_FOREACH(starts, op, sd->starts) {
                 if (op->state == START_WAIT_EXEC)
                         continue;
                 /* By job path once we know it; before the reply (should the signal overtake
@@ -679,7 +658,7 @@ static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, v
                 return r;
         }
         op->sd = sd;
-        LIST_PREPEND(sd->starts, op);
+        LIST_PREPEND(starts, sd->starts, op);
         log_debug("Starting process %i in %s.", (int) op->pid, op->unit);
         return 0;
 }
@@ -690,13 +669,13 @@ static ScopeStop *scope_stop_free(ScopeStop *op) {
         if (!op)
                 return NULL;
         if (op->sd)
-                LIST_REMOVE(op->sd->stops, op);
+                LIST_REMOVE(stops, op->sd->stops, op);
         sd_bus_slot_unref(op->kill_slot);
         sd_bus_slot_unref(op->state_slot);
         sd_bus_slot_unref(op->match_slot);
         sd_event_source_disable_unref(op->timer);
         sd_event_source_disable_unref(op->poll);
-        (void) safe_close(op->pidfd);
+        pidref_done(&op->main);
         free(op->unit);
         free(op->unit_path);
         free(op);
@@ -719,7 +698,7 @@ static void scope_stop_finish(ScopeStop *op, int r) {
         op->timer = sd_event_source_disable_unref(op->timer);
         op->poll = sd_event_source_disable_unref(op->poll);
         if (op->sd)
-                LIST_REMOVE(op->sd->stops, op);
+                LIST_REMOVE(stops, op->sd->stops, op);
         op->sd = NULL;
         if (!op->main_pending)
                 scope_stop_free(op);
@@ -831,11 +810,8 @@ static int on_kill_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                         log_warning("KillUnit of %s failed: %s", op->unit, e->message ?: e->name);
                 else
                         op->unit_gone = true;
-                if (op->pidfd >= 0 || op->pidfd == -ENOSYS) {
-                        (void) pid_send_signal(op->pidfd, op->pid, op->killed ? SIGKILL : op->sig);
-                        if (!op->killed && op->sig != SIGKILL && op->sig != SIGCONT)
-                                (void) pid_send_signal(op->pidfd, op->pid, SIGCONT);
-                }
+                if (pidref_is_set(&op->main))
+                        (void) pidref_kill_and_sigcont(&op->main, op->killed ? SIGKILL : op->sig);
                 if (op->main_gone && op->unit_gone)
                         scope_stop_maybe_finish(op);
                 return 0;
@@ -869,7 +845,6 @@ static int systemd_stop(Backend *b, Managed *m, int sig, usec_t timeout, Backend
         SystemdBackend *sd = b->data;
         Manager *mgr = b->manager;
         ScopeStop *op;
-        uint64_t ticks;
         int r;
 
         if (!m->unit)
@@ -879,7 +854,7 @@ static int systemd_stop(Backend *b, Managed *m, int sig, usec_t timeout, Backend
         if (!op)
                 return -ENOMEM;
         *op = (ScopeStop) {
-                .pid = m->pid, .start_ticks = m->start_ticks, .sig = sig, .pidfd = -EBADF,
+                .main = PIDREF_NULL, .sig = sig,
                 .unit = strdup(m->unit), .done = done, .userdata = userdata,
         };
         if (!op->unit || unit_path(op->unit, &op->unit_path) < 0) {
@@ -888,14 +863,11 @@ static int systemd_stop(Backend *b, Managed *m, int sig, usec_t timeout, Backend
         }
 
         /* Pin the main process; a recycled pid is never signalled. */
-        op->pidfd = pidfd_open_pid(m->pid);
-        if (op->pidfd >= 0 && proc_get_start_ticks(mgr->procs, m->pid, &ticks) >= 0 && m->start_ticks != 0 &&
-            ticks != m->start_ticks)
-                op->pidfd = safe_close(op->pidfd);
+        r = pidref_set_pid_and_start(&op->main, m->pid, m->start_ticks);
 
         /* The main process: process_stop() with SIGCONT only watches it (and wakes it if it was
          * stopped), reports its exit status if it is our child, and SIGKILLs it at the timeout. */
-        r = op->pidfd >= 0 || op->pidfd == -ENOSYS ? process_stop(mgr, m->pid, m->start_ticks, SIGCONT, timeout, m, main_gone, op) : -ESRCH;
+        r = r >= 0 ? process_stop(mgr, m->pid, m->start_ticks, SIGCONT, timeout, m, main_gone, op) : -ESRCH;
         if (r == -ESRCH || r == -ENOENT)
                 op->main_gone = true;
         else if (r < 0) {
@@ -915,7 +887,7 @@ static int systemd_stop(Backend *b, Managed *m, int sig, usec_t timeout, Backend
         if (r >= 0)
                 r = sd_event_add_time_relative(mgr->event, &op->poll, CLOCK_MONOTONIC, UNIT_POLL_USEC, 0,
                                                on_unit_poll, op);
-        LIST_PREPEND(sd->stops, op);
+        LIST_PREPEND(stops, sd->stops, op);
         if (r < 0) {
                 /* Signals are out; we just can't wait properly. */
                 scope_stop_finish(op, r);
@@ -932,33 +904,26 @@ static ScopeStatus *scope_status_free(ScopeStatus *q) {
         if (!q)
                 return NULL;
         if (q->sd)
-                LIST_REMOVE(q->sd->statuses, q);
+                LIST_REMOVE(statuses, q->sd->statuses, q);
         for (size_t i = 0; i < STATUS_N_PROPS; i++)
                 sd_bus_slot_unref(q->slots[i]);
         free(q);
         return NULL;
 }
 
-static json_t *json_u64_or_null(uint64_t v) {
-        /* UINT64_MAX is systemd's "not set" (no accounting for this controller). */
-        return v == UINT64_MAX ? json_null() : json_integer((json_int_t) MIN(v, (uint64_t) INT64_MAX));
-}
-
 static void scope_status_complete(ScopeStatus *q) {
-        _cleanup_(json_decrefp) json_t *extra = NULL;
         BackendStatusDone done = q->done;
         void *userdata = q->userdata;
-        char state[68];
+        UnitStatus st = {
+                .memory_current = q->memory,
+                .cpu_usage_ns = q->cpu,
+                .tasks_current = q->tasks,
+        };
 
-        if (q->active[0])
-                (void) snprintf(state, sizeof(state), "%s/%s", q->active, q->sub[0] ? q->sub : "-");
-        extra = json_pack("{s:o, s:o, s:o, s:o}",
-                          "unit_state", q->active[0] ? json_string(state) : json_null(),
-                          "memory_current", json_u64_or_null(q->memory),
-                          "cpu_usage_ns", json_u64_or_null(q->cpu),
-                          "tasks_current", json_u64_or_null(q->tasks));
+        memcpy(st.active_state, q->active, sizeof(st.active_state));
+        memcpy(st.sub_state, q->sub, sizeof(st.sub_state));
         scope_status_free(q);
-        done(extra ? 0 : -ENOMEM, extra, userdata);
+        done(0, &st, userdata);
 }
 
 static int on_status_prop(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -1031,7 +996,7 @@ static int systemd_status(Backend *b, Managed *m, BackendStatusDone done, void *
                 q->pending++;
         }
         q->sd = sd;
-        LIST_PREPEND(sd->statuses, q);
+        LIST_PREPEND(statuses, sd->statuses, q);
         return 0;
 }
 
@@ -1083,7 +1048,7 @@ static void systemd_done(Backend *b) {
         }
         while (sd->stops) {
                 ScopeStop *op = sd->stops;
-                LIST_REMOVE(sd->stops, op);
+                LIST_REMOVE(stops, sd->stops, op);
                 op->sd = NULL;
                 op->finished = true;
                 /* process_stop() may still call back; it then frees the record. */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Backend-independent parts: the table of managed processes and stopping a
- * process safely. A stop targets (pid, start time) through a pidfd, so a pid
- * that was recycled since the request is never signalled; the pidfd also
- * tells us, without polling and for non-children too, when the process is
- * gone. TERM → KILL escalation runs on a timer; the loop never waits.
+ * Backend-independent parts: the table of managed processes and the waiting
+ * side of stopping a process safely (the signalling is process-stop's). A
+ * stop targets (pid, start time) through a pidfd, so a pid that was recycled
+ * since the request is never signalled; the pidfd also tells us, without
+ * polling and for non-children too, when the process is gone. TERM → KILL
+ * escalation runs on a timer; the loop never waits.
  *
  * Nobody compares vtables; they ask for flags. The choice of a concrete
  * backend is backend-auto.c's.
@@ -20,23 +21,25 @@
 
 #include "daemon/backend.h"
 #include "daemon/event-log.h"
+#include "shared/list.h"
 #include "shared/log.h"
+#include "shared/pidref.h"
 #include "daemon/manager.h"
-#include "daemon/proc.h"
+#include "daemon/process-stop.h"
 #include "daemon/process-watch.h"
 
-typedef struct StopOperation {
+typedef struct StopOperation StopOperation;
+struct StopOperation {
         Manager *manager;
         Managed *managed;               /* when the target is one of ours */
-        struct StopOperation *next;     /* in managed->stops */
-        pid_t pid;
-        int pidfd;                      /* -EBADF where pidfds are unavailable */
+        LIST_FIELDS(StopOperation, stops); /* in managed->stops */
+        PidRef pid;                     /* pinned: a recycled pid is never signalled */
         ProcessWatch *watch;
         sd_event_source *timer;
         bool killed;
         BackendStopDone done;
         void *userdata;
-} StopOperation;
+};
 
 int backend_new(Manager *m, const BackendVTable *vt, Backend **ret) {
         Backend *b = calloc(1, sizeof(Backend));
@@ -93,7 +96,7 @@ int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, Spa
         r = spawn_fork(req, hold, req->name, child);
         if (r < 0)
                 return r;
-        (void) proc_get_start_ticks(mgr->procs, child->pid, &ticks);
+        (void) pid_get_start_ticks(child->pid, &ticks, NULL);
 
         r = backend_add_managed(b, child->pid, ticks, req->name, unit, req->uid, &m);
         if (r >= 0)
@@ -122,7 +125,7 @@ static Managed *managed_free(Managed *m) {
         if (!m)
                 return NULL;
         /* Pending stops lose their target object but still finish through their pidfd. */
-        for (StopOperation *op = m->stops; op; op = op->next)
+        LIST_FOREACH(stops, op, m->stops)
                 op->managed = NULL;
         sd_event_source_disable_unref(m->child_source);
         free(m->name);
@@ -232,16 +235,11 @@ int backend_status(Backend *b, Managed *m, BackendStatusDone done, void *userdat
 static StopOperation *stop_operation_free(StopOperation *op) {
         if (!op)
                 return NULL;
-        if (op->managed) {
-                for (StopOperation **p = &op->managed->stops; *p; p = &(*p)->next)
-                        if (*p == op) {
-                                *p = op->next;
-                                break;
-                        }
-        }
+        if (op->managed)
+                LIST_REMOVE(stops, op->managed->stops, op);
         process_watch_free(op->watch);
         sd_event_source_disable_unref(op->timer);
-        (void) safe_close(op->pidfd);
+        pidref_done(&op->pid);
         free(op);
         return NULL;
 }
@@ -273,10 +271,10 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (!op->killed) {
                 op->killed = true;
-                log_info("Process %i did not exit in time, sending SIGKILL.", (int) op->pid);
-                r = pid_send_signal(op->pidfd, op->pid, SIGKILL);
+                log_info("Process %i did not exit in time, sending SIGKILL.", (int) op->pid.pid);
+                r = process_stop_kill(&op->pid);
                 if (r < 0 && r != -ESRCH)
-                        log_warning_errno(r, "Failed to SIGKILL process %i: %m", (int) op->pid);
+                        log_warning_errno(r, "Failed to SIGKILL process %i: %m", (int) op->pid.pid);
                 /* SIGKILL cannot be ignored, but a process in D state may take a while; give it
                  * a bounded grace before answering Timeout. */
                 (void) sd_event_source_set_time_relative(op->timer, 5 * USEC_PER_SEC);
@@ -289,46 +287,30 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
 int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t timeout, Managed *m,
                  BackendStopDone done, void *userdata) {
-        _cleanup_close_ int pidfd = -EBADF;
+        _cleanup_(pidref_done) PidRef ref = PIDREF_NULL;
         StopOperation *op;
-        uint64_t ticks;
         int r;
 
-        /* The pidfd pins this process, so the check below can't be raced by pid reuse.
-         * Without pidfd support the check still narrows the window to a few syscalls. */
-        pidfd = pidfd_open_pid(pid);
-        if (pidfd < 0 && pidfd != -ENOSYS)
-                return pidfd;
-        r = proc_get_start_ticks(mgr->procs, pid, &ticks);
+        /* Pinned, checked and signalled by the privileged half; here only the waiting. */
+        r = process_stop_signal(&(StopRequest) { .pid = pid, .start_ticks = start_ticks, .signal = sig }, &ref);
         if (r < 0)
                 return r;
-        if (start_ticks != 0 && ticks != start_ticks)
-                return -ESRCH;
-
-        r = pid_send_signal(pidfd, pid, sig);
-        if (r < 0)
-                return r;
-        /* A stopped process can't act on TERM until it is continued. */
-        if (sig != SIGKILL && sig != SIGCONT)
-                (void) pid_send_signal(pidfd, pid, SIGCONT);
 
         op = calloc(1, sizeof(StopOperation));
         if (!op)
                 return -ENOMEM;
         *op = (StopOperation) {
-                .manager = mgr, .managed = m, .pid = pid, .pidfd = TAKE_FD(pidfd),
-                .done = done, .userdata = userdata,
+                .manager = mgr, .managed = m, .pid = ref, .done = done, .userdata = userdata,
         };
-        r = process_watch_new(mgr->event, pid, op->pidfd, on_stop_gone, op, &op->watch);
+        ref = PIDREF_NULL;
+        r = process_watch_new(mgr->event, &op->pid, on_stop_gone, op, &op->watch);
         if (r < 0)
                 goto fail;
         r = sd_event_add_time_relative(mgr->event, &op->timer, CLOCK_MONOTONIC, timeout, 0, on_stop_timeout, op);
         if (r < 0)
                 goto fail;
-        if (m) {
-                op->next = m->stops;
-                m->stops = op;
-        }
+        if (m)
+                LIST_PREPEND(stops, m->stops, op);
         return 0;
 fail:
         op->done = NULL;

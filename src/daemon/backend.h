@@ -12,7 +12,6 @@
  * TERM → KILL escalation, used for unmanaged processes and by both backends.
  */
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -45,8 +44,17 @@ typedef struct Managed {
 
 typedef void (*BackendStartDone)(int r, const char *error_msg, Managed *m, void *userdata);
 typedef void (*BackendStopDone)(int r, const ExitStatus *exit, void *userdata);
-/* extra: borrowed object of additional STATUS members (unit_state, memory_current…) or NULL. */
-typedef void (*BackendStatusDone)(int r, json_t *extra, void *userdata);
+/* What the service manager knows about a managed process's unit (STATUS' extra members). */
+typedef struct UnitStatus {
+        char active_state[32];  /* "" when unknown */
+        char sub_state[32];     /* "" when unknown */
+        uint64_t memory_current;        /* UINT64_MAX: not known (no accounting) */
+        uint64_t cpu_usage_ns;          /* likewise */
+        uint64_t tasks_current;         /* likewise */
+} UnitStatus;
+
+/* status: borrowed, valid during the call; NULL when r < 0. */
+typedef void (*BackendStatusDone)(int r, const UnitStatus *status, void *userdata);
 
 typedef enum BackendFlags {
         /* What the backend started is known only to this process (no scopes): exiting
@@ -63,7 +71,7 @@ typedef struct BackendVTable {
         int (*start)(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata);
         /* Stop m (and, for scopes, its whole tree); done called once unless this returns < 0. */
         int (*stop)(Backend *b, Managed *m, int sig, usec_t timeout, BackendStopDone done, void *userdata);
-        /* Optional: extra STATUS members. */
+        /* Optional: the unit's state and resource figures for STATUS. */
         int (*status)(Backend *b, Managed *m, BackendStatusDone done, void *userdata);
 } BackendVTable;
 

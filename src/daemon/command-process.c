@@ -14,7 +14,8 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "shared/parse-util.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
+#include "daemon/process-json.h"
 
 static json_t *process_json(Manager *m, const ProcessInfo *p) {
         Managed *mp = backend_find(m->backend, p->pid);
@@ -82,11 +83,34 @@ typedef struct StatusContext {
         json_t *reply;
 } StatusContext;
 
-static void status_done(int r, json_t *extra, void *userdata) {
+static json_t *json_u64_or_null(uint64_t v) {
+        /* UINT64_MAX is systemd's "not set" (no accounting for this controller). */
+        return v == UINT64_MAX ? json_null() : json_integer((json_int_t) MIN(v, (uint64_t) INT64_MAX));
+}
+
+/* STATUS' members from the unit: unit_state, memory_current, cpu_usage_ns, tasks_current. */
+static json_t *unit_status_to_json(const UnitStatus *st) {
+        char state[68];
+
+        if (st->active_state[0])
+                (void) snprintf(state, sizeof(state), "%s/%s", st->active_state,
+                                st->sub_state[0] ? st->sub_state : "-");
+        return json_pack("{s:o, s:o, s:o, s:o}",
+                         "unit_state", st->active_state[0] ? json_string(state) : json_null(),
+                         "memory_current", json_u64_or_null(st->memory_current),
+                         "cpu_usage_ns", json_u64_or_null(st->cpu_usage_ns),
+                         "tasks_current", json_u64_or_null(st->tasks_current));
+}
+
+static void status_done(int r, const UnitStatus *st, void *userdata) {
         StatusContext *ctx = userdata;
 
-        if (r >= 0 && extra)
-                (void) json_object_update(ctx->reply, extra);
+        if (r >= 0 && st) {
+                _cleanup_(json_decrefp) json_t *extra = unit_status_to_json(st);
+
+                if (extra)
+                        (void) json_object_update(ctx->reply, extra);
+        }
         call_reply(ctx->call, ctx->reply);
         free(ctx);
 }

@@ -17,7 +17,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/proc.h"
-#include "daemon/sysinfo.h"
+#include "daemon/sysinfo-json.h"
 #include "protocol/json-writer.h"
 #include "protocol/protocol.h"
 #include "protocol/schema.h"

@@ -23,7 +23,9 @@
 #include "daemon/list-job.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
+#include "daemon/process-json.h"
 #include "protocol/json-writer.h"
+#include "protocol/protocol.h"
 
 #define LIST_SLICE_USEC 500U            /* work per dispatch */
 #define LIST_CHECK_EVERY 16U            /* processes between two looks at the clock */

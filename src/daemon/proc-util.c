@@ -5,14 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/vfs.h>
 
 #include "shared/macro.h"
 #include "daemon/proc-util.h"
-
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
 
 int proc_root_open(int proc_fd) {
         _cleanup_close_ int fd = proc_fd;
@@ -24,10 +19,4 @@ int proc_root_open(int proc_fd) {
         } else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return -errno;
         return TAKE_FD(fd);
-}
-
-bool fd_is_procfs(int fd) {
-        struct statfs sfs;
-
-        return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 }

@@ -1,53 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* pidfd helpers with a /proc polling fallback; see process-watch.h. */
+/* Exit notification through a pidfd, with a /proc polling fallback; see process-watch.h. */
 
 #include "config.h"
-
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "daemon/process-watch.h"
 
 #define WATCH_POLL_USEC (20 * USEC_PER_MSEC)
 
 struct ProcessWatch {
-        pid_t pid;
+        PidRef pid;             /* pid and start time only: the fd stays the caller's */
         sd_event_source *source;
         ProcessWatchCallback cb;
         void *userdata;
 };
-
-int pidfd_open_pid(pid_t pid) {
-        return RET_NERRNO(syscall(SYS_pidfd_open, pid, 0));
-}
-
-int pid_send_signal(int pidfd, pid_t pid, int sig) {
-        if (pidfd >= 0)
-                return RET_NERRNO(syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0));
-        return RET_NERRNO(kill(pid, sig));
-}
-
-bool pid_is_gone(pid_t pid) {
-        char path[32], buf[512];
-        _cleanup_close_ int fd = -EBADF;
-        const char *p;
-        ssize_t n;
-
-        (void) snprintf(path, sizeof(path), "/proc/%i/stat", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT || errno == ESRCH;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return true;
-        buf[n] = '\0';
-        p = strrchr(buf, ')');
-        return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
-}
 
 static void watch_fire(ProcessWatch *w) {
         (void) sd_event_source_set_enabled(w->source, SD_EVENT_OFF);
@@ -62,7 +27,7 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         ProcessWatch *w = userdata;
 
-        if (pid_is_gone(w->pid)) {
+        if (pidref_is_alive(&w->pid) == 0) {
                 watch_fire(w);
                 return 0;
         }
@@ -70,17 +35,23 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
-int process_watch_new(sd_event *e, pid_t pid, int pidfd, ProcessWatchCallback cb, void *userdata,
+int process_watch_new(sd_event *e, const PidRef *pid, ProcessWatchCallback cb, void *userdata,
                       ProcessWatch **ret) {
         ProcessWatch *w;
         int r;
 
+        if (!pidref_is_set(pid))
+                return -ESRCH;
         w = calloc(1, sizeof(ProcessWatch));
         if (!w)
                 return -ENOMEM;
-        *w = (ProcessWatch) { .pid = pid, .cb = cb, .userdata = userdata };
-        if (pidfd >= 0)
-                r = sd_event_add_io(e, &w->source, pidfd, EPOLLIN, on_pidfd, w);
+        *w = (ProcessWatch) {
+                .pid = { .pid = pid->pid, .fd = -EBADF, .start_ticks = pid->start_ticks },
+                .cb = cb,
+                .userdata = userdata,
+        };
+        if (pid->fd >= 0)
+                r = sd_event_add_io(e, &w->source, pid->fd, EPOLLIN, on_pidfd, w);
         else
                 r = sd_event_add_time_relative(e, &w->source, CLOCK_MONOTONIC, 0, 0, on_poll, w);
         if (r < 0) {

@@ -2,10 +2,11 @@
 #pragma once
 
 /*
- * Knowing when a process (not necessarily our child) is gone, and signalling
- * it without hitting a recycled pid. Uses pidfds where the kernel has them;
- * where it does not (Linux < 5.3, or under valgrind, which lacks pidfd_open)
- * falls back to kill() and polling /proc, so STOP still works there.
+ * Knowing when a process (not necessarily our child) is gone. Watches the
+ * PidRef's pidfd where the kernel has pidfds; where it does not (Linux < 5.3,
+ * or under valgrind, which lacks pidfd_open) polls /proc, comparing the start
+ * time, so STOP still works there and a recycled pid counts as gone. Does not
+ * signal anything (that is PidRef's job).
  */
 
 #include <stdbool.h>
@@ -13,19 +14,14 @@
 #include <systemd/sd-event.h>
 
 #include "shared/macro.h"
-
-/* A pidfd for pid; -ENOSYS when pidfds are unavailable, -ESRCH when pid is gone. */
-int pidfd_open_pid(pid_t pid);
-/* Through the pidfd when there is one (pidfd >= 0), else kill(pid). */
-int pid_send_signal(int pidfd, pid_t pid, int sig);
-/* No /proc entry, or a zombie. */
-bool pid_is_gone(pid_t pid);
+#include "shared/pidref.h"
 
 typedef struct ProcessWatch ProcessWatch;
 typedef void (*ProcessWatchCallback)(ProcessWatch *w, void *userdata);
 
-/* Calls cb once, when pid has exited. pidfd is borrowed (the caller keeps it open while
- * the watch lives); with pidfd < 0 the watch polls /proc every 20 ms. */
-int process_watch_new(sd_event *e, pid_t pid, int pidfd, ProcessWatchCallback cb, void *userdata,
+/* Calls cb once, when the process pid refers to has exited. pid is borrowed: the caller
+ * keeps it (and its pidfd) while the watch lives; without a pidfd the watch polls /proc
+ * every 20 ms. */
+int process_watch_new(sd_event *e, const PidRef *pid, ProcessWatchCallback cb, void *userdata,
                       ProcessWatch **ret);
 ProcessWatch *process_watch_free(ProcessWatch *w);

@@ -14,10 +14,11 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <systemd/sd-journal.h>
+#include <syslog.h> /* LOG_INFO, the stream's priority */
 #include <unistd.h>
 
 #include "daemon/journal-stream.h"
+#include "shared/fd-util.h"
 #include "shared/macro.h"
 #include "daemon/privileges.h"
 #include "daemon/spawn.h"
@@ -46,29 +47,6 @@ _noreturn_ static void child_fail(int error_fd, int error, const char *step) {
         strncpy(e.step, step, sizeof(e.step) - 1);
         (void) !write(error_fd, &e, sizeof(e));
         _exit(127);
-}
-
-static int close_all_fds_except(const int *keep, size_t n) {
-        /* close_range() on 5.9+; else walk /proc/self/fd would need allocation-free code,
-         * so fall back to a bounded loop over the descriptor limit. */
-        int max = 3;
-
-        for (size_t i = 0; i < n; i++)
-                max = MAX(max, keep[i] + 1);
-        for (int fd = 3; fd < max; fd++) {
-                bool k = false;
-                for (size_t i = 0; i < n; i++)
-                        if (keep[i] == fd)
-                                k = true;
-                if (!k)
-                        (void) close(fd);
-        }
-        if (syscall(SYS_close_range, (unsigned) max, ~0U, 0) >= 0)
-                return 0;
-        long lim = sysconf(_SC_OPEN_MAX);
-        for (long fd = max; fd < MIN(lim, 65536L); fd++)
-                (void) close((int) fd);
-        return 0;
 }
 
 static int child_reset_signals(void) {

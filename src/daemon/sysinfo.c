@@ -36,9 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/dirent-util.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
+#include "shared/time-util.h"
 #include "daemon/proc-util.h"
-#include "protocol/json-writer.h"
 #include "daemon/sysinfo.h"
 
 
@@ -155,33 +157,7 @@ SysInfo *sysinfo_free(SysInfo *s) {
 
 /* The whole file into s->buf, NUL-terminated. One pread when it fits. */
 static int read_file(SysInfo *s, int which, size_t *ret_len) {
-        size_t len = 0;
-
-        for (;;) {
-                size_t space = s->buf_size - len - 1;
-                ssize_t n;
-
-                n = pread(s->fds[which], s->buf + len, space, (off_t) len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                len += (size_t) n;
-                if ((size_t) n < space)
-                        break;
-                /* Filled the buffer: grow and read on. */
-                if (s->buf_size >= SYSINFO_BUF_MAX)
-                        return -EFBIG;
-                char *nb = realloc(s->buf, s->buf_size * 2);
-                if (!nb)
-                        return -ENOMEM;
-                s->buf = nb;
-                s->buf_size *= 2;
-        }
-        s->buf[len] = '\0';
-        *ret_len = len;
-        return 0;
+        return pread_full(s->fds[which], &s->buf, &s->buf_size, SYSINFO_BUF_MAX, ret_len);
 }
 
 static const char *skip_blanks(const char *p) {
@@ -381,6 +357,7 @@ static void parse_meminfo(const char *buf, MemInfo *ret) {
 
 static int count_processes(SysInfo *s, uint64_t *ret) {
         uint64_t n = 0;
+        ssize_t k;
 
         if (!s->dents) {
                 s->dents = malloc(SYSINFO_DENTS_BUF);
@@ -389,29 +366,12 @@ static int count_processes(SysInfo *s, uint64_t *ret) {
         }
         if (lseek(s->proc_fd, 0, SEEK_SET) < 0)
                 return -errno;
-        for (;;) {
-                ssize_t k = getdents64(s->proc_fd, s->dents, SYSINFO_DENTS_BUF);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                for (ssize_t off = 0; off < k;) {
-                        struct dirent64 *d = (struct dirent64 *) (s->dents + off);
-                        const char *c = d->d_name;
-
-                        off += d->d_reclen;
-                        if (*c < '1' || *c > '9' || (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN))
-                                continue;
-                        while (*c >= '0' && *c <= '9')
-                                c++;
-                        if (*c == '\0')
+        while ((k = getdents_chunk(s->proc_fd, s->dents, SYSINFO_DENTS_BUF)) > 0)
+                FOREACH_DIRENT_IN_BUFFER(d, s->dents, k)
+                        if (dirent_to_pid(d) > 0)
                                 n++;
-                }
-        }
+        if (k < 0)
+                return (int) k;
         *ret = n;
         return 0;
 }
@@ -427,8 +387,7 @@ static int proc_nlink(SysInfo *s, uint64_t *ret) {
 
 static int processes_get(SysInfo *s, uint64_t *ret) {
         uint64_t before = 0, after = 0, nlink = 0;
-        struct timespec ts;
-        usec_t now;
+        usec_t t;
         int r;
 
         if (!s->is_procfs) {
@@ -444,10 +403,8 @@ static int processes_get(SysInfo *s, uint64_t *ret) {
          * count current: exact in the daemon's own pid namespace; in a child pid
          * namespace the link count sees the host's processes too, so the listing
          * recalibrates the constant every SYSINFO_PROCESSES_MAX_AGE_USEC. */
-        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-                return -errno;
-        now = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
-        if (s->have_processes && now - s->processes_usec < SYSINFO_PROCESSES_MAX_AGE_USEC &&
+        t = now(CLOCK_MONOTONIC);
+        if (s->have_processes && t - s->processes_usec < SYSINFO_PROCESSES_MAX_AGE_USEC &&
             proc_nlink(s, &nlink) >= 0 && nlink >= s->nlink_offset) {
                 *ret = nlink - s->nlink_offset;
                 return 0;
@@ -463,31 +420,31 @@ static int processes_get(SysInfo *s, uint64_t *ret) {
         /* Calibrate only from a listing no fork or exit raced with. */
         s->have_processes = before == after && before >= s->processes;
         s->nlink_offset = before - s->processes;
-        s->processes_usec = now;
+        s->processes_usec = t;
         *ret = s->processes;
         return 0;
 }
 
-static usec_t monotonic_usec(void) {
-        struct timespec ts;
+static uint64_t mem_used(const MemInfo *m) {
+        return m->total - MIN(m->available, m->total);
+}
 
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+static double mem_percent(const MemInfo *m) {
+        return round1((double) mem_used(m) * 100.0 / (double) m->total);
 }
 
 /* Everything INFO reports, fresh except stat/meminfo within min_interval. */
-typedef struct SysInfoNow {
-        double load[3], uptime;
-        uint64_t processes;
+int sysinfo_sample(SysInfo *s, SysInfoSample *ret) {
         struct utsname u;
-} SysInfoNow;
-
-static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
-        usec_t now = s->min_interval > 0 ? monotonic_usec() : 0;
         size_t len;
+        usec_t n;
         int r;
 
-        if (!s->have_sample || s->min_interval == 0 || now - s->sample_usec >= s->min_interval) {
+        if (!s || !ret)
+                return -EINVAL;
+        n = s->min_interval > 0 ? now(CLOCK_MONOTONIC) : 0;
+
+        if (!s->have_sample || s->min_interval == 0 || n - s->sample_usec >= s->min_interval) {
                 MemInfo m;
 
                 s->have_sample = false;
@@ -529,19 +486,28 @@ static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
                         s->n_prev = s->n_cur;
                 }
                 s->mem = m;
-                s->sample_usec = now;
+                s->sample_usec = n;
                 s->have_sample = true;
         }
 
+        *ret = (SysInfoSample) {
+                .n_cpus = (unsigned) (s->n_prev - 1),
+                .cpu_percent = s->percent[0],
+                .per_cpu_percent = s->percent + 1,
+                .mem_total = s->mem.total,
+                .mem_available = s->mem.available,
+                .mem_used = mem_used(&s->mem),
+                .mem_percent = mem_percent(&s->mem),
+                .swap_total = s->mem.swap_total,
+                .swap_used = s->mem.swap_total - MIN(s->mem.swap_free, s->mem.swap_total),
+        };
         memcpy(ret->load, s->load, sizeof(ret->load));
 
         if (s->is_procfs) {
-                struct timespec ts;
+                usec_t b = now(CLOCK_BOOTTIME);
 
                 /* What /proc/uptime prints (CLOCK_BOOTTIME, cut to hundredths), without the file. */
-                if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
-                        return log_debug_errno(-errno, "clock_gettime(CLOCK_BOOTTIME) failed: %m");
-                ret->uptime = (double) ts.tv_sec + (double) (ts.tv_nsec / 10000000) / 100.0;
+                ret->uptime = (double) (b / USEC_PER_SEC) + (double) (b % USEC_PER_SEC / 10000) / 100.0;
         } else {
                 r = read_file(s, FILE_UPTIME, &len);
                 if (r < 0)
@@ -554,152 +520,9 @@ static int sysinfo_sample(SysInfo *s, SysInfoNow *ret) {
         if (r < 0)
                 return log_debug_errno(r, "Failed to count processes: %m");
 
-        if (uname(&ret->u) < 0)
+        if (uname(&u) < 0)
                 return log_debug_errno(-errno, "uname() failed: %m");
+        (void) snprintf(ret->hostname, sizeof(ret->hostname), "%s", u.nodename);
+        (void) snprintf(ret->kernel, sizeof(ret->kernel), "%s", u.release);
         return 0;
-}
-
-static uint64_t mem_used(const MemInfo *m) {
-        return m->total - MIN(m->available, m->total);
-}
-
-static double mem_percent(const MemInfo *m) {
-        return round1((double) mem_used(m) * 100.0 / (double) m->total);
-}
-
-int sysinfo_collect(SysInfo *s, json_t **ret) {
-        _cleanup_(json_decrefp) json_t *o = NULL;
-        json_t *cpu, *per, *l, *mem, *swap;
-        const MemInfo *m;
-        SysInfoNow n;
-        bool ok;
-        int r;
-
-        if (!s || !ret)
-                return -EINVAL;
-        r = sysinfo_sample(s, &n);
-        if (r < 0)
-                return r;
-        m = &s->mem;
-
-        o = json_object();
-        if (!o)
-                return -ENOMEM;
-        cpu = json_object();
-        if (!cpu || json_object_set_new_nocheck(o, "cpu", cpu) < 0)
-                return -ENOMEM;
-        ok = json_object_set_new_nocheck(cpu, "count", json_integer((json_int_t) (s->n_prev - 1))) == 0 &&
-             json_object_set_new_nocheck(cpu, "percent", json_real(s->percent[0])) == 0;
-        if (!ok)
-                return -ENOMEM;
-        per = json_array();
-        if (!per || json_object_set_new_nocheck(cpu, "per_cpu", per) < 0)
-                return -ENOMEM;
-        for (size_t i = 1; i < s->n_prev; i++)
-                if (json_array_append_new(per, json_real(s->percent[i])) < 0)
-                        return -ENOMEM;
-        l = json_array();
-        if (!l || json_object_set_new_nocheck(cpu, "load", l) < 0)
-                return -ENOMEM;
-        for (size_t i = 0; i < 3; i++)
-                if (json_array_append_new(l, json_real(n.load[i])) < 0)
-                        return -ENOMEM;
-
-        mem = json_object();
-        if (!mem || json_object_set_new_nocheck(o, "memory", mem) < 0)
-                return -ENOMEM;
-        ok = json_object_set_new_nocheck(mem, "total", json_integer((json_int_t) m->total)) == 0 &&
-             json_object_set_new_nocheck(mem, "available", json_integer((json_int_t) m->available)) == 0 &&
-             json_object_set_new_nocheck(mem, "used", json_integer((json_int_t) mem_used(m))) == 0 &&
-             json_object_set_new_nocheck(mem, "percent", json_real(mem_percent(m))) == 0;
-        if (!ok)
-                return -ENOMEM;
-        swap = json_object();
-        if (!swap || json_object_set_new_nocheck(o, "swap", swap) < 0)
-                return -ENOMEM;
-        ok = json_object_set_new_nocheck(swap, "total", json_integer((json_int_t) m->swap_total)) == 0 &&
-             json_object_set_new_nocheck(swap, "used", json_integer((json_int_t) (m->swap_total - MIN(m->swap_free, m->swap_total)))) == 0;
-        if (!ok)
-                return -ENOMEM;
-
-        /* uname strings come from the kernel; hostnames are ASCII by rule, but do not trust it. */
-        ok = json_object_set_new_nocheck(o, "uptime", json_real(n.uptime)) == 0 &&
-             json_object_set_new_nocheck(o, "hostname", json_string(n.u.nodename) ?: json_string("?")) == 0 &&
-             json_object_set_new_nocheck(o, "kernel", json_string(n.u.release) ?: json_string("?")) == 0 &&
-             json_object_set_new_nocheck(o, "processes", json_integer((json_int_t) n.processes)) == 0;
-        if (!ok)
-                return -ENOMEM;
-
-        *ret = TAKE_PTR(o);
-        return 0;
-}
-
-/* A kernel string: shown as jansson would accept it, "?" when it is not UTF-8. */
-static void write_kernel_string(JsonWriter *w, const char *s) {
-        size_t n = strnlen(s, 65);
-        bool ok = true;
-
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char) s[i] >= 0x80)
-                        ok = false;
-        if (!ok) {
-                /* rare: let jansson decide, as sysinfo_collect() does */
-                json_t *j = json_stringn(s, n);
-
-                json_writer_json(w, j ?: json_string("?"));
-                json_decref(j);
-                return;
-        }
-        json_writer_string(w, s, n);
-}
-
-int sysinfo_write_json(SysInfo *s, JsonWriter *w) {
-        const MemInfo *m;
-        SysInfoNow n;
-        int r;
-
-        if (!s || !w)
-                return -EINVAL;
-        r = sysinfo_sample(s, &n);
-        if (r < 0)
-                return r;
-        m = &s->mem;
-
-        json_writer_literal(w, "\"cpu\":{\"count\":");
-        json_writer_uint(w, s->n_prev - 1);
-        json_writer_literal(w, ",\"percent\":");
-        json_writer_decimal1(w, s->percent[0]);
-        json_writer_literal(w, ",\"per_cpu\":[");
-        for (size_t i = 1; i < s->n_prev; i++) {
-                if (i > 1)
-                        json_writer_literal(w, ",");
-                json_writer_decimal1(w, s->percent[i]);
-        }
-        json_writer_literal(w, "],\"load\":[");
-        for (size_t i = 0; i < 3; i++) {
-                if (i > 0)
-                        json_writer_literal(w, ",");
-                json_writer_decimal2(w, n.load[i]);
-        }
-        json_writer_literal(w, "]},\"memory\":{\"total\":");
-        json_writer_uint(w, m->total);
-        json_writer_literal(w, ",\"available\":");
-        json_writer_uint(w, m->available);
-        json_writer_literal(w, ",\"used\":");
-        json_writer_uint(w, mem_used(m));
-        json_writer_literal(w, ",\"percent\":");
-        json_writer_decimal1(w, mem_percent(m));
-        json_writer_literal(w, "},\"swap\":{\"total\":");
-        json_writer_uint(w, m->swap_total);
-        json_writer_literal(w, ",\"used\":");
-        json_writer_uint(w, m->swap_total - MIN(m->swap_free, m->swap_total));
-        json_writer_literal(w, "},\"uptime\":");
-        json_writer_decimal2(w, n.uptime);
-        json_writer_literal(w, ",\"hostname\":");
-        write_kernel_string(w, n.u.nodename);
-        json_writer_literal(w, ",\"kernel\":");
-        write_kernel_string(w, n.u.release);
-        json_writer_literal(w, ",\"processes\":");
-        json_writer_uint(w, n.processes);
-        return w->oom ? -ENOMEM : 0;
 }

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* usec_t and its constants, used nearly everywhere. */
+#include "shared/time-util.h"
+
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _noreturn_ __attribute__((noreturn))
@@ -95,12 +98,6 @@ static inline const char *strna(const char *s) {
 static inline const char *yes_no(int b) {
         return b ? "yes" : "no";
 }
-
-/* Microseconds, as sd-event counts them. */
-typedef uint64_t usec_t;
-#define USEC_PER_SEC 1000000ULL
-#define USEC_PER_MSEC 1000ULL
-#define NSEC_PER_USEC 1000ULL
 
 static inline void *mfree(void *p) {
         free(p);

@@ -193,12 +193,3 @@ int socket_address_format(const SocketAddress *a, char *buf, size_t size) {
         }
         return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
 }
-
-int fd_set_nonblock(int fd, bool nonblock) {
-        int flags = fcntl(fd, F_GETFL);
-
-        if (flags < 0)
-                return -errno;
-        flags = nonblock ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-        return RET_NERRNO(fcntl(fd, F_SETFL, flags));
-}

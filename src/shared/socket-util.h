@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "shared/fd-util.h" /* fd_set_nonblock(), which socket users need */
+
 typedef struct SocketAddress {
         union {
                 struct sockaddr sa;
@@ -35,4 +37,3 @@ int socket_connect(const SocketAddress *a);
 /* "127.0.0.1:5050", "[::1]:5050", "unix:/path". */
 int socket_address_format(const SocketAddress *a, char *buf, size_t size);
 
-int fd_set_nonblock(int fd, bool nonblock);

@@ -9,11 +9,8 @@
 #include <string.h>
 
 #include "shared/split.h"
+#include "shared/string-util.h"
 #include "shared/strv.h"
-
-static bool is_blank(char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
 
 int split_command(const char *s, size_t max_words, char ***ret) {
         _cleanup_strv_free_ char **words = NULL;
@@ -30,12 +27,12 @@ int split_command(const char *s, size_t max_words, char ***ret) {
                 size_t k = 0;
                 bool in_word = false;
 
-                while (is_blank(*p))
+                while (is_whitespace(*p))
                         p++;
                 if (*p == '\0')
                         break;
 
-                while (*p != '\0' && !is_blank(*p)) {
+                while (*p != '\0' && !is_whitespace(*p)) {
                         in_word = true;
                         if (*p == '\'') {
                                 const char *e = strchr(p + 1, '\'');

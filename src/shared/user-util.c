@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* NSS lookups for START's run-as user and the admin group check; see user-util.h. */
+/* NSS lookups for START's run-as user, the admin group check and the uid → name cache of
+ * LIST; see user-util.h. */
 
 #include "config.h"
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/parse-util.h"
 #include "shared/user-util.h"
@@ -124,4 +126,84 @@ int user_record_lookup_uid_or_numeric(uid_t uid, UserRecord *ret) {
 
         (void) snprintf(buf, sizeof(buf), "%u", (unsigned) uid);
         return user_record_lookup(buf, true, ret);
+}
+
+char *uid_to_name(uid_t uid) {
+        UserRecord u = {};
+        char *s;
+        int r;
+
+        r = user_record_by_uid(uid, &u);
+        if (r == -ENOMEM)
+                return NULL;
+        if (r < 0 && r != -ESRCH)
+                log_debug_errno(r, "getpwuid_r(%u) failed, showing the number: %m", (unsigned) uid);
+        if (r >= 0 && u.name[0]) {
+                s = TAKE_PTR(u.name);
+                user_record_done(&u);
+                return s;
+        }
+        user_record_done(&u);
+        if (asprintf(&s, "%u", (unsigned) uid) < 0)
+                return NULL;
+        return s;
+}
+
+struct UidNameSlot {
+        uid_t uid;
+        char *name;             /* NULL: slot unused */
+};
+
+static size_t uid_hash(uid_t uid) {
+        return (uint32_t) uid * 2654435761u;
+}
+
+static int uid_name_cache_grow(UidNameCache *c) {
+        size_t n = c->n_alloc ? c->n_alloc * 2 : 16;
+        UidNameSlot *v;
+
+        v = calloc(n, sizeof(UidNameSlot));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_alloc; i++) {
+                size_t j;
+
+                if (!c->slots[i].name)
+                        continue;
+                for (j = uid_hash(c->slots[i].uid) & (n - 1); v[j].name; j = (j + 1) & (n - 1))
+                        ;
+                v[j] = c->slots[i];
+        }
+        free(c->slots);
+        c->slots = v;
+        c->n_alloc = n;
+        return 0;
+}
+
+const char *uid_name_cache_get(UidNameCache *c, uid_t uid) {
+        size_t j;
+        char *name;
+
+        if (c->n_alloc > 0)
+                for (j = uid_hash(uid) & (c->n_alloc - 1); c->slots[j].name; j = (j + 1) & (c->n_alloc - 1))
+                        if (c->slots[j].uid == uid)
+                                return c->slots[j].name;
+
+        if ((c->n + 1) * 2 > c->n_alloc && uid_name_cache_grow(c) < 0)
+                return NULL;
+        name = uid_to_name(uid);
+        if (!name)
+                return NULL;
+        for (j = uid_hash(uid) & (c->n_alloc - 1); c->slots[j].name; j = (j + 1) & (c->n_alloc - 1))
+                ;
+        c->slots[j] = (UidNameSlot) { .uid = uid, .name = name };
+        c->n++;
+        return name;
+}
+
+void uid_name_cache_done(UidNameCache *c) {
+        for (size_t i = 0; i < c->n_alloc; i++)
+                free(c->slots[i].name);
+        free(c->slots);
+        *c = (UidNameCache) {};
 }

@@ -113,13 +113,6 @@ static void test_control_characters_and_missing(void **state) {
         table_free(t);
 }
 
-static void test_utf8_width(void **state) {
-        assert_int_equal(utf8_width(""), 0);
-        assert_int_equal(utf8_width("abc"), 3);
-        assert_int_equal(utf8_width("h\xc3\xa9llo"), 5);          /* é */
-        assert_int_equal(utf8_width("\xe2\x80\xa6"), 1);          /* … */
-}
-
 static void test_format_bytes(void **state) {
         char buf[FORMAT_BYTES_MAX];
 
@@ -156,7 +149,6 @@ int main(void) {
                 cmocka_unit_test(test_columns_sized_to_content),
                 cmocka_unit_test(test_ellipsize_to_width),
                 cmocka_unit_test(test_control_characters_and_missing),
-                cmocka_unit_test(test_utf8_width),
                 cmocka_unit_test(test_format_bytes),
                 cmocka_unit_test(test_format_timespan),
                 cmocka_unit_test(test_format_timestamp),

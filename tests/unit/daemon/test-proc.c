@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h> /* isfinite() only: a macro, no -lm */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,9 +23,67 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "daemon/proc.h"
 #include "protocol/json-writer.h"
 #include "protocol/reply.h"
+#include "daemon/proc-parse.h"
+#include "daemon/proc-table.h"
+#include "daemon/process-json.h"
+#include "protocol/protocol.h"
+#include "shared/utf8.h"
+
+/* The oracle: the process object built member by member with jansson, independently of
+ * process-json.c's writer; check_writer_matches() holds the two together. */
+static json_t *json_string_sanitized(const char *s) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len, l;
+
+        if (!s)
+                return json_string_nocheck("");
+        len = strlen(s);
+        if (utf8_is_valid(s, len))
+                return json_stringn_nocheck(s, len);
+        buf = malloc(len * 3 + 1);
+        if (!buf)
+                return NULL;
+        l = utf8_sanitize(s, len, 0, buf, len * 3 + 1);
+        return json_stringn_nocheck(buf, l);
+}
+
+static json_t *oracle_process_json(const ProcessInfo *p, bool managed, const char *unit) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        char state[2], uidbuf[16];
+        bool ok = true;
+        double cpu;
+
+        if (!p)
+                return NULL;
+        state[0] = p->state ?: '?';
+        state[1] = '\0';
+        /* one decimal, without libm; NaN, negative and absurd values become 0 */
+        cpu = isfinite(p->cpu_percent) && p->cpu_percent > 0 && p->cpu_percent < 1e12 ?
+                (double) (uint64_t) (p->cpu_percent * 10.0 + 0.5) / 10.0 : 0.0;
+        o = json_object();
+        if (!o)
+                return NULL;
+        if (!p->user)
+                (void) snprintf(uidbuf, sizeof(uidbuf), "%u", p->uid);
+
+        ok = ok && json_object_set_new_nocheck(o, "pid", json_integer(p->pid)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "ppid", json_integer(p->ppid)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "name", json_string_sanitized(p->name)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "user", json_string_sanitized(p->user ?: uidbuf)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "state", json_string_sanitized(state)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "cpu_percent", json_real(cpu)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "rss", json_integer((json_int_t) MIN(p->rss, (uint64_t) INT64_MAX))) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "threads", json_integer(p->threads)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "start_time", json_integer((json_int_t) MIN(p->start_time, (uint64_t) INT64_MAX))) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "cmdline", json_string_sanitized(p->cmdline)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "managed", json_boolean(managed)) == 0;
+        ok = ok && json_object_set_new_nocheck(o, "unit", unit ? json_string_sanitized(unit) : json_null()) == 0;
+        if (!ok)
+                return NULL;
+        return TAKE_PTR(o);
+}
 
 static long clk_tck;
 static uint64_t page_size;
@@ -180,19 +239,6 @@ static void test_cmdline_normalize(void **state) {
         assert_string_equal(out, "ab");
         assert_int_equal(proc_cmdline_normalize("a\xff", 2, out, 4), 1);
         assert_string_equal(out, "a");
-}
-
-static void test_utf8_valid(void **state) {
-        assert_true(proc_utf8_is_valid("", 0));
-        assert_true(proc_utf8_is_valid("plain ascii", 11));
-        assert_true(proc_utf8_is_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
-        assert_false(proc_utf8_is_valid("\xff", 1));
-        assert_false(proc_utf8_is_valid("\xc3", 1));                    /* truncated */
-        assert_false(proc_utf8_is_valid("\xc0\xaf", 2));                /* overlong '/' */
-        assert_false(proc_utf8_is_valid("\xe0\x80\xaf", 3));            /* overlong */
-        assert_false(proc_utf8_is_valid("\xed\xa0\x80", 3));            /* surrogate */
-        assert_false(proc_utf8_is_valid("\xf4\x90\x80\x80", 4));        /* > U+10FFFF */
-        assert_false(proc_utf8_is_valid("a\x80", 2));                   /* lone continuation */
 }
 
 /* ---------------------------------------------------------------------------
@@ -704,8 +750,9 @@ static void test_json_fixture_roundtrip(void **state) {
 
 /* The hand-written LIST serializer writes exactly what jansson makes of the json_t. */
 static void check_writer_matches(const ProcessInfo *p, bool managed, const char *unit) {
-        _cleanup_(json_decrefp) json_t *o = process_info_to_json(p, managed, unit);
-        _cleanup_free_ char *want = NULL, *got = NULL;
+        _cleanup_(json_decrefp) json_t *o = oracle_process_json(p, managed, unit);
+        _cleanup_(json_decrefp) json_t *parsed = process_info_to_json(p, managed, unit);
+        _cleanup_free_ char *want = NULL, *got = NULL, *again = NULL;
         JsonWriter w = {};
         size_t len;
 
@@ -718,6 +765,13 @@ static void check_writer_matches(const ProcessInfo *p, bool managed, const char 
         assert_non_null(got);
         assert_string_equal(got, want);
         assert_int_equal(len, strlen(want));
+
+        /* STATUS' json_t, parsed from the writer's text, dumps the same bytes again */
+        assert_non_null(parsed);
+        again = reply_serialize(parsed, &len);
+        assert_non_null(again);
+        again[len - 1] = '\0';
+        assert_string_equal(again, want);
 }
 
 static void test_json_writer_matches_jansson(void **state) {
@@ -791,8 +845,29 @@ static void test_scan_incremental(void **state) {
         assert_int_equal(proc_table_scan_step(b, 2), 1);
 }
 
+static void test_parse_uptime_btime(void **state) {
+        usec_t u;
+        uint64_t b;
+
+        assert_int_equal(proc_parse_uptime("12345.67 2345.10\n", &u), 0);
+        assert_true(u == 12345670000ULL);
+        assert_int_equal(proc_parse_uptime("7\n", &u), 0);
+        assert_true(u == 7 * USEC_PER_SEC);
+        assert_int_equal(proc_parse_uptime("0.1234567", &u), 0);
+        assert_true(u == 123456);
+        assert_int_equal(proc_parse_uptime("x", &u), -EINVAL);
+
+        assert_int_equal(proc_parse_btime("btime 1700000000\n", &b), 0);
+        assert_true(b == 1700000000);
+        assert_int_equal(proc_parse_btime("cpu 1 2 3\nintr 5\nbtime 42\nprocesses 9\n", &b), 0);
+        assert_true(b == 42);
+        assert_int_equal(proc_parse_btime("cpu 1 2 3\nxbtime 42\n", &b), -ENODATA);
+        assert_int_equal(proc_parse_btime("btime x\n", &b), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_uptime_btime),
                 cmocka_unit_test(test_parse_stat_plain),
                 cmocka_unit_test(test_parse_stat_odd_comms),
                 cmocka_unit_test(test_parse_stat_long_comm),
@@ -801,7 +876,6 @@ int main(void) {
                 cmocka_unit_test(test_parse_stat_invalid),
                 cmocka_unit_test(test_parse_status_uid),
                 cmocka_unit_test(test_cmdline_normalize),
-                cmocka_unit_test(test_utf8_valid),
                 cmocka_unit_test(test_scan_fixture),
                 cmocka_unit_test(test_read_one_fixture),
                 cmocka_unit_test(test_user_names),

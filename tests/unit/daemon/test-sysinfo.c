@@ -26,6 +26,72 @@
 #include "protocol/json-writer.h"
 #include "protocol/reply.h"
 #include "daemon/sysinfo.h"
+#include "daemon/sysinfo-json.h"
+
+/* The oracle: INFO's members built with jansson from the same sample. The daemon writes
+ * them as text (sysinfo-json.c); test_writer_matches_jansson() holds the two together, the
+ * other tests read the figures from here. */
+static int sysinfo_collect(SysInfo *s, json_t **ret) {
+        _cleanup_(json_decrefp) json_t *o = NULL;
+        json_t *cpu, *per, *l, *mem, *swap;
+        SysInfoSample n;
+        bool ok;
+        int r;
+
+        r = sysinfo_sample(s, &n);
+        if (r < 0)
+                return r;
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+        cpu = json_object();
+        if (!cpu || json_object_set_new_nocheck(o, "cpu", cpu) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(cpu, "count", json_integer((json_int_t) n.n_cpus)) == 0 &&
+             json_object_set_new_nocheck(cpu, "percent", json_real(n.cpu_percent)) == 0;
+        if (!ok)
+                return -ENOMEM;
+        per = json_array();
+        if (!per || json_object_set_new_nocheck(cpu, "per_cpu", per) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n.n_cpus; i++)
+                if (json_array_append_new(per, json_real(n.per_cpu_percent[i])) < 0)
+                        return -ENOMEM;
+        l = json_array();
+        if (!l || json_object_set_new_nocheck(cpu, "load", l) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < 3; i++)
+                if (json_array_append_new(l, json_real(n.load[i])) < 0)
+                        return -ENOMEM;
+
+        mem = json_object();
+        if (!mem || json_object_set_new_nocheck(o, "memory", mem) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(mem, "total", json_integer((json_int_t) n.mem_total)) == 0 &&
+             json_object_set_new_nocheck(mem, "available", json_integer((json_int_t) n.mem_available)) == 0 &&
+             json_object_set_new_nocheck(mem, "used", json_integer((json_int_t) n.mem_used)) == 0 &&
+             json_object_set_new_nocheck(mem, "percent", json_real(n.mem_percent)) == 0;
+        if (!ok)
+                return -ENOMEM;
+        swap = json_object();
+        if (!swap || json_object_set_new_nocheck(o, "swap", swap) < 0)
+                return -ENOMEM;
+        ok = json_object_set_new_nocheck(swap, "total", json_integer((json_int_t) n.swap_total)) == 0 &&
+             json_object_set_new_nocheck(swap, "used", json_integer((json_int_t) n.swap_used)) == 0;
+        if (!ok)
+                return -ENOMEM;
+
+        ok = json_object_set_new_nocheck(o, "uptime", json_real(n.uptime)) == 0 &&
+             json_object_set_new_nocheck(o, "hostname", json_string(n.hostname) ?: json_string("?")) == 0 &&
+             json_object_set_new_nocheck(o, "kernel", json_string(n.kernel) ?: json_string("?")) == 0 &&
+             json_object_set_new_nocheck(o, "processes", json_integer((json_int_t) n.processes)) == 0;
+        if (!ok)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
 
 static json_t *get(json_t *o, const char *path) {
         char buf[128], *save = NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The process table behind LIST and STATUS. A scan lists the numeric entries of
+ * The process table behind LIST and STATUS (the buffer parsers it uses are
+ * proc-parse.c's). A scan lists the numeric entries of
  * the proc directory (one getdents64 buffer, pids sorted), reads only
  * <pid>/stat for a process the table already knows, and merges the result with
  * the previous scan's sorted array, which prunes dead pids in the same pass.
@@ -35,8 +36,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h> /* isfinite() only: a macro, no -lm */
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,14 +43,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shared/dirent-util.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
+#include "shared/time-util.h"
+#include "shared/user-util.h"
 #include "daemon/proc-util.h"
-#include "daemon/proc.h"
-#include "protocol/json-writer.h"
-#include "protocol/request.h"
+#include "daemon/proc-parse.h"
+#include "daemon/proc-table.h"
 
 #define PID_FMT "%d"
-#define UID_FMT "%u"
 
 #define SWAP(a, b)                              \
         do {                                    \
@@ -66,6 +67,8 @@
 /* Each raw byte becomes at most 3 (U+FFFD), plus the NUL. */
 #define PROC_CMDLINE_OUT (PROC_CMDLINE_MAX * 3 + 1)
 #define PROC_DENTS_BUF (64 * 1024)
+/* uptime, stat: a few KiB even with thousands of CPUs */
+#define PROC_SMALL_FILE_MAX (16 * 1024 * 1024 - 1)
 #define PROC_REFRESH_USEC (10 * USEC_PER_SEC)
 #define PROC_CPU_MIN_INTERVAL_USEC (100 * USEC_PER_MSEC)
 
@@ -78,11 +81,6 @@ typedef struct ProcEntry {
         uint64_t refresh_ticks; /* cpu_ticks when uid/cmdline were read */
         usec_t refresh_usec;
 } ProcEntry;
-
-typedef struct UserSlot {
-        uid_t uid;
-        char *name;             /* NULL: slot unused */
-} UserSlot;
 
 struct ProcTable {
         int proc_fd;
@@ -99,8 +97,7 @@ struct ProcTable {
         pid_t *pids;            /* scratch: the pids of one scan */
         size_t n_pids_alloc;
 
-        UserSlot *users;        /* open addressing, power of two */
-        size_t n_users, n_users_alloc;
+        UidNameCache users;
 
         char *dents;            /* getdents64 buffer */
 
@@ -116,254 +113,6 @@ struct ProcTable {
         char cmdline_raw[PROC_CMDLINE_MAX];
         char cmdline_out[PROC_CMDLINE_OUT];
 };
-
-/* ---------------------------------------------------------------------------
- * UTF-8 */
-
-/* Length of the valid UTF-8 sequence at p (1…4), 0 when p starts an invalid one. */
-static size_t utf8_char_len(const unsigned char *p, size_t n) {
-        unsigned char c = p[0];
-
-        if (c < 0x80)
-                return 1;
-        if (c < 0xC2)
-                return 0;
-        if (c < 0xE0)
-                return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-        if (c < 0xF0) {
-                if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-                        return 0;
-                if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
-                        return 0; /* overlong, surrogate */
-                return 3;
-        }
-        if (c < 0xF5) {
-                if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-                        return 0;
-                if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-                        return 0; /* overlong, > U+10FFFF */
-                return 4;
-        }
-        return 0;
-}
-
-bool proc_utf8_is_valid(const char *s, size_t len) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        for (size_t i = 0; i < len;) {
-                size_t k;
-
-                if (p[i] < 0x80) {
-                        i++;
-                        continue;
-                }
-                k = utf8_char_len(p + i, len - i);
-                if (k == 0)
-                        return false;
-                i += k;
-        }
-        return true;
-}
-
-/* Copies src to dst (size bytes including the NUL) with every byte that does not
- * start a valid sequence replaced by U+FFFD and NULs by nul_as (or replaced too
- * when nul_as is 0). Stops at a character boundary when dst is full. */
-static size_t utf8_sanitize(const char *src, size_t len, char nul_as, char *dst, size_t size) {
-        const unsigned char *p = (const unsigned char *) src;
-        size_t o = 0;
-
-        if (size == 0)
-                return 0;
-        for (size_t i = 0; i < len;) {
-                size_t k = p[i] == 0 ? 0 : utf8_char_len(p + i, len - i);
-
-                if (p[i] == 0 && nul_as != 0) {
-                        if (o + 1 >= size)
-                                break;
-                        dst[o++] = nul_as;
-                        i++;
-                } else if (k == 0) {
-                        if (o + 3 >= size)
-                                break;
-                        memcpy(dst + o, "\xEF\xBF\xBD", 3);
-                        o += 3;
-                        i++;
-                } else {
-                        if (o + k >= size)
-                                break;
-                        memcpy(dst + o, p + i, k);
-                        o += k;
-                        i += k;
-                }
-        }
-        dst[o] = '\0';
-        return o;
-}
-
-size_t proc_cmdline_normalize(const char *raw, size_t len, char *buf, size_t size) {
-        while (len > 0 && raw[len - 1] == '\0')
-                len--;
-        return utf8_sanitize(raw, len, ' ', buf, size);
-}
-
-/* ---------------------------------------------------------------------------
- * Pure parsers */
-
-static const char *skip_field(const char *p, const char *e) {
-        while (p < e && *p == ' ')
-                p++;
-        while (p < e && *p != ' ' && *p != '\n')
-                p++;
-        return p;
-}
-
-static const char *parse_u64_field(const char *p, const char *e, uint64_t *ret) {
-        uint64_t v = 0;
-        const char *s;
-
-        while (p < e && *p == ' ')
-                p++;
-        s = p;
-        for (; p < e && *p >= '0' && *p <= '9'; p++) {
-                unsigned d = (unsigned) (*p - '0');
-
-                if (v > (UINT64_MAX - d) / 10)
-                        return NULL;
-                v = v * 10 + d;
-        }
-        if (p == s || (p < e && *p != ' ' && *p != '\n'))
-                return NULL;
-        *ret = v;
-        return p;
-}
-
-int proc_parse_stat(const char *buf, size_t len, ProcStat *ret) {
-        const char *e = buf + len, *p, *open, *close = NULL;
-        ProcStat s = {};
-        uint64_t v;
-        size_t n;
-
-        if (!buf || !ret)
-                return -EINVAL;
-
-        /* "pid (comm) state ppid …": comm may hold anything but NUL, so it ends at the
-         * last ')' of the buffer; the fields after it are plain numbers. */
-        p = parse_u64_field(buf, e, &v);
-        if (!p || v == 0 || v > INT32_MAX)
-                return -EINVAL;
-        s.pid = (pid_t) v;
-        if (e - p < 2 || p[0] != ' ' || p[1] != '(')
-                return -EINVAL;
-        open = p + 2;
-        for (const char *q = e; q > open; q--)
-                if (q[-1] == ')') {
-                        close = q - 1;
-                        break;
-                }
-        if (!close)
-                return -EINVAL;
-        n = MIN((size_t) (close - open), sizeof(s.comm) - 1);
-        memcpy(s.comm, open, n);
-        s.comm[n] = '\0';
-
-        p = close + 1;
-        if (e - p < 3 || p[0] != ' ' || p[2] != ' ')
-                return -EINVAL;
-        s.state = p[1];
-        p += 2;
-
-        /* p now points before field 4. */
-        for (unsigned field = 4; field <= 49; field++) {
-                uint64_t *out = NULL;
-
-                switch (field) {
-                case 4: case 14: case 15: case 20: case 22: case 24: case 48: case 49:
-                        out = &v;
-                        break;
-                }
-                if (!out) {
-                        const char *q = skip_field(p, e);
-
-                        if (q == p) {
-                                if (field > 24)
-                                        break; /* old kernel: no arg_start/arg_end */
-                                return -EINVAL;
-                        }
-                        p = q;
-                        continue;
-                }
-                if (field >= 48 && (p >= e || *p == '\n'))
-                        break;
-                p = parse_u64_field(p, e, out);
-                if (!p)
-                        return -EINVAL;
-                switch (field) {
-                case 4:
-                        if (v > INT32_MAX)
-                                return -EINVAL;
-                        s.ppid = (pid_t) v;
-                        break;
-                case 14:
-                        s.utime = v;
-                        break;
-                case 15:
-                        s.stime = v;
-                        break;
-                case 20:
-                        s.num_threads = v > LONG_MAX ? LONG_MAX : (long) v;
-                        break;
-                case 22:
-                        s.start_ticks = v;
-                        break;
-                case 24:
-                        s.rss_pages = v > LONG_MAX ? LONG_MAX : (long) v;
-                        break;
-                case 48:
-                        s.arg_start = v;
-                        break;
-                case 49:
-                        s.arg_end = v;
-                        break;
-                }
-        }
-
-        *ret = s;
-        return 0;
-}
-
-int proc_parse_status_uid(const char *buf, size_t len, uid_t *ret) {
-        static const char key[] = "Uid:";
-        const char *e = buf + len;
-        uint64_t v;
-
-        for (const char *p = buf; p < e;) {
-                const char *nl = memchr(p, '\n', (size_t) (e - p));
-                const char *end = nl ?: e;
-
-                if ((size_t) (end - p) > STRLEN(key) && memcmp(p, key, STRLEN(key)) == 0) {
-                        const char *q = p + STRLEN(key);
-
-                        while (q < end && (*q == ' ' || *q == '\t'))
-                                q++;
-                        if (q >= end || *q < '0' || *q > '9')
-                                return -EINVAL;
-                        v = 0;
-                        for (; q < end && *q >= '0' && *q <= '9'; q++) {
-                                v = v * 10 + (uint64_t) (*q - '0');
-                                if (v > UINT32_MAX)
-                                        return -ERANGE;
-                        }
-                        if (q < end && *q != '\t' && *q != ' ')
-                                return -EINVAL;
-                        *ret = (uid_t) v;
-                        return 0;
-                }
-                if (!nl)
-                        break;
-                p = nl + 1;
-        }
-        return -ENODATA;
-}
 
 /* ---------------------------------------------------------------------------
  * Small I/O helpers */
@@ -389,203 +138,45 @@ static void pid_path(char *buf, pid_t pid, const char *file) {
 
 /* One open+read+close. -ESRCH when the process is gone (ENOENT/ESRCH, or an empty stat). */
 static int read_pid_file(int dir_fd, pid_t pid, const char *file, char *buf, size_t size, size_t *ret_len) {
-        _cleanup_close_ int fd = -EBADF;
         char path[40];
-        ssize_t n;
+        int r;
 
         pid_path(path, pid, file);
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
-        do
-                n = read(fd, buf, size);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
-        *ret_len = (size_t) n;
-        return 0;
-}
-
-/* Whole small file (uptime, stat) into a malloc'ed NUL-terminated buffer. */
-static int read_whole_at(int dir_fd, const char *path, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 4096, len = 0;
-
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        buf = malloc(size);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n;
-
-                if (len + 1 >= size) {
-                        char *nb;
-
-                        if (size >= 16 * 1024 * 1024)
-                                return -EFBIG;
-                        nb = realloc(buf, size * 2);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        size *= 2;
-                }
-                n = read(fd, buf + len, size - len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        *ret = TAKE_PTR(buf);
-        if (ret_len)
-                *ret_len = len;
-        return 0;
-}
-
-/* "12345.67 …" → µs. */
-static int parse_seconds_usec(const char *s, usec_t *ret) {
-        usec_t sec = 0, frac = 0, scale = USEC_PER_SEC;
-        const char *p = s;
-
-        if (*p < '0' || *p > '9')
-                return -EINVAL;
-        for (; *p >= '0' && *p <= '9'; p++)
-                sec = sec * 10 + (usec_t) (*p - '0');
-        if (*p == '.')
-                for (p++; *p >= '0' && *p <= '9'; p++)
-                        if (scale > 1) {
-                                scale /= 10;
-                                frac += (usec_t) (*p - '0') * scale;
-                        }
-        *ret = sec * USEC_PER_SEC + frac;
-        return 0;
+        r = read_virtual_file_at(dir_fd, path, buf, size, ret_len);
+        return r == -ENOENT ? -ESRCH : r;
 }
 
 static int table_now(ProcTable *t, usec_t *ret) {
         _cleanup_free_ char *buf = NULL;
-        struct timespec ts;
         int r;
 
         if (t->is_procfs) {
-                if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
-                        return -errno;
-                *ret = (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
+                *ret = now(CLOCK_BOOTTIME);
                 return 0;
         }
-        r = read_whole_at(t->proc_fd, "uptime", &buf, NULL);
+        r = read_full_file_at(t->proc_fd, "uptime", PROC_SMALL_FILE_MAX, &buf, NULL);
         if (r < 0)
                 return r;
-        return parse_seconds_usec(buf, ret);
+        return proc_parse_uptime(buf, ret);
 }
 
 static int read_btime(int proc_fd, uint64_t *ret) {
         _cleanup_free_ char *buf = NULL;
-        const char *p;
-        uint64_t v;
         int r;
 
-        r = read_whole_at(proc_fd, "stat", &buf, NULL);
+        r = read_full_file_at(proc_fd, "stat", PROC_SMALL_FILE_MAX, &buf, NULL);
         if (r < 0)
                 return r;
-        p = strncmp(buf, "btime ", 6) == 0 ? buf : strstr(buf, "\nbtime ");
-        if (!p)
-                return -ENODATA;
-        p = strchr(p + 1, ' ');
-        if (!parse_u64_field(p, p + strlen(p), &v))
-                return -EINVAL;
-        *ret = v;
-        return 0;
+        return proc_parse_btime(buf, ret);
 }
 
 /* ---------------------------------------------------------------------------
  * Users */
 
-static size_t uid_hash(uid_t uid) {
-        uint32_t h = (uint32_t) uid * 2654435761u;
-
-        return h;
-}
-
-static char *uid_lookup_name(uid_t uid) {
-        _cleanup_free_ char *buf = NULL;
-        struct passwd pw, *result = NULL;
-        long m = sysconf(_SC_GETPW_R_SIZE_MAX);
-        size_t size = m > 0 ? (size_t) m : 1024;
-        char *s;
-
-        for (;;) {
-                int r;
-
-                buf = malloc(size);
-                if (!buf)
-                        return NULL;
-                r = getpwuid_r(uid, &pw, buf, size, &result);
-                if (r == ERANGE && size < 1024 * 1024) {
-                        free(TAKE_PTR(buf));
-                        size *= 2;
-                        continue;
-                }
-                if (r != 0)
-                        log_debug_errno(-r, "getpwuid_r(" UID_FMT ") failed, showing the number: %m", uid);
-                break;
-        }
-        if (result && result->pw_name && result->pw_name[0])
-                return strdup(result->pw_name);
-        if (asprintf(&s, UID_FMT, uid) < 0)
-                return NULL;
-        return s;
-}
-
-static int users_grow(ProcTable *t) {
-        size_t n = t->n_users_alloc ? t->n_users_alloc * 2 : 16;
-        UserSlot *v;
-
-        v = calloc(n, sizeof(UserSlot));
-        if (!v)
-                return -ENOMEM;
-        for (size_t i = 0; i < t->n_users_alloc; i++) {
-                size_t j;
-
-                if (!t->users[i].name)
-                        continue;
-                for (j = uid_hash(t->users[i].uid) & (n - 1); v[j].name; j = (j + 1) & (n - 1))
-                        ;
-                v[j] = t->users[i];
-        }
-        free(t->users);
-        t->users = v;
-        t->n_users_alloc = n;
-        return 0;
-}
-
 const char *proc_table_user_name(ProcTable *t, uid_t uid) {
-        size_t j;
-        char *name;
-
         if (!t)
                 return NULL;
-        if (t->n_users_alloc > 0)
-                for (j = uid_hash(uid) & (t->n_users_alloc - 1); t->users[j].name; j = (j + 1) & (t->n_users_alloc - 1))
-                        if (t->users[j].uid == uid)
-                                return t->users[j].name;
-
-        if ((t->n_users + 1) * 2 > t->n_users_alloc && users_grow(t) < 0)
-                return NULL;
-        name = uid_lookup_name(uid);
-        if (!name)
-                return NULL;
-        for (j = uid_hash(uid) & (t->n_users_alloc - 1); t->users[j].name; j = (j + 1) & (t->n_users_alloc - 1))
-                ;
-        t->users[j] = (UserSlot) { .uid = uid, .name = name };
-        t->n_users++;
-        return name;
+        return uid_name_cache_get(&t->users, uid);
 }
 
 /* ---------------------------------------------------------------------------
@@ -643,9 +234,7 @@ ProcTable *proc_table_free(ProcTable *t) {
         free(t->entries);
         free(t->next);
         free(t->pids);
-        for (size_t i = 0; i < t->n_users_alloc; i++)
-                free(t->users[i].name);
-        free(t->users);
+        uid_name_cache_done(&t->users);
         free(t->dents);
         safe_close(t->proc_fd);
         free(t);
@@ -800,32 +389,19 @@ static int cmp_pid(const void *a, const void *b) {
 static int list_pids_chunk(ProcTable *t, size_t size, size_t *n, bool *sorted) {
         ssize_t k;
 
-        do
-                k = getdents64(t->proc_fd, t->dents, MIN(size, (size_t) PROC_DENTS_BUF));
-        while (k < 0 && errno == EINTR);
-        if (k < 0)
-                return -errno;
-        if (k == 0)
-                return 0;
-        for (ssize_t off = 0; off < k;) {
-                struct dirent64 *d = (struct dirent64 *) (t->dents + off);
-                const char *s = d->d_name;
-                uint64_t v = 0;
+        k = getdents_chunk(t->proc_fd, t->dents, MIN(size, (size_t) PROC_DENTS_BUF));
+        if (k <= 0)
+                return (int) k;
+        FOREACH_DIRENT_IN_BUFFER(d, t->dents, k) {
+                pid_t pid = dirent_to_pid(d);
 
-                off += d->d_reclen;
-                if (*s < '1' || *s > '9')
-                        continue;
-                if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN)
-                        continue;
-                for (; *s >= '0' && *s <= '9' && v <= INT32_MAX; s++)
-                        v = v * 10 + (uint64_t) (*s - '0');
-                if (*s != '\0' || v > INT32_MAX)
+                if (pid == 0)
                         continue;
                 if (grow((void **) &t->pids, &t->n_pids_alloc, *n + 1, sizeof(pid_t)) < 0)
                         return -ENOMEM;
-                if (*n > 0 && t->pids[*n - 1] >= (pid_t) v)
+                if (*n > 0 && t->pids[*n - 1] >= pid)
                         *sorted = false;
-                t->pids[(*n)++] = (pid_t) v;
+                t->pids[(*n)++] = pid;
         }
         return 1;
 }
@@ -1234,128 +810,4 @@ void proc_sort(const ProcessInfo **v, size_t n, ProcSortField field, bool descen
         if (!v || n < 2)
                 return;
         qsort_r(v, n, sizeof(v[0]), process_compare, ctx);
-}
-
-/* ---------------------------------------------------------------------------
- * JSON */
-
-static json_t *json_string_sanitized(const char *s) {
-        _cleanup_free_ char *buf = NULL;
-        size_t len, l;
-
-        if (!s)
-                return json_string_nocheck("");
-        len = strlen(s);
-        if (proc_utf8_is_valid(s, len))
-                return json_stringn_nocheck(s, len);
-        buf = malloc(len * 3 + 1);
-        if (!buf)
-                return NULL;
-        l = utf8_sanitize(s, len, 0, buf, len * 3 + 1);
-        return json_stringn_nocheck(buf, l);
-}
-
-json_t *process_info_to_json(const ProcessInfo *p, bool managed, const char *unit) {
-        _cleanup_(json_decrefp) json_t *o = NULL;
-        char state[2], uidbuf[16];
-        bool ok = true;
-        double cpu;
-
-        if (!p)
-                return NULL;
-        state[0] = p->state ?: '?';
-        state[1] = '\0';
-        /* one decimal, without libm; NaN, negative and absurd values become 0 */
-        cpu = isfinite(p->cpu_percent) && p->cpu_percent > 0 && p->cpu_percent < 1e12 ?
-                (double) (uint64_t) (p->cpu_percent * 10.0 + 0.5) / 10.0 : 0.0;
-        o = json_object();
-        if (!o)
-                return NULL;
-        if (!p->user)
-                (void) snprintf(uidbuf, sizeof(uidbuf), UID_FMT, p->uid);
-
-        ok = ok && json_object_set_new_nocheck(o, "pid", json_integer(p->pid)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "ppid", json_integer(p->ppid)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "name", json_string_sanitized(p->name)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "user", json_string_sanitized(p->user ?: uidbuf)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "state", json_string_sanitized(state)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "cpu_percent", json_real(cpu)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "rss", json_integer((json_int_t) MIN(p->rss, (uint64_t) INT64_MAX))) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "threads", json_integer(p->threads)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "start_time", json_integer((json_int_t) MIN(p->start_time, (uint64_t) INT64_MAX))) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "cmdline", json_string_sanitized(p->cmdline)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "managed", json_boolean(managed)) == 0;
-        ok = ok && json_object_set_new_nocheck(o, "unit", unit ? json_string_sanitized(unit) : json_null()) == 0;
-        if (!ok)
-                return NULL;
-        return TAKE_PTR(o);
-}
-
-/* A string member value: valid UTF-8 as is, anything else with U+FFFD for bad bytes,
- * like json_string_sanitized(). */
-static void write_string_sanitized(JsonWriter *w, const char *s) {
-        char stack[512];
-        _cleanup_free_ char *heap = NULL;
-        char *buf = stack;
-        size_t len, l;
-
-        if (!s) {
-                json_writer_literal(w, "\"\"");
-                return;
-        }
-        len = strlen(s);
-        if (proc_utf8_is_valid(s, len)) {
-                json_writer_string(w, s, len);
-                return;
-        }
-        if (len * 3 + 1 > sizeof(stack)) {
-                heap = malloc(len * 3 + 1);
-                if (!heap) {
-                        w->oom = true;
-                        return;
-                }
-                buf = heap;
-        }
-        l = utf8_sanitize(s, len, 0, buf, len * 3 + 1);
-        json_writer_string(w, buf, l);
-}
-
-void process_info_write_json(JsonWriter *w, const ProcessInfo *p, bool managed, const char *unit) {
-        char state[2], uidbuf[16];
-
-        state[0] = p->state ?: '?';
-        state[1] = '\0';
-        if (!p->user)
-                (void) snprintf(uidbuf, sizeof(uidbuf), UID_FMT, p->uid);
-
-        json_writer_literal(w, "{\"pid\":");
-        json_writer_int(w, p->pid);
-        json_writer_literal(w, ",\"ppid\":");
-        json_writer_int(w, p->ppid);
-        json_writer_literal(w, ",\"name\":");
-        write_string_sanitized(w, p->name);
-        json_writer_literal(w, ",\"user\":");
-        write_string_sanitized(w, p->user ?: uidbuf);
-        json_writer_literal(w, ",\"state\":");
-        write_string_sanitized(w, state);
-        json_writer_literal(w, ",\"cpu_percent\":");
-        /* one decimal; NaN, negative and absurd values become 0, as in process_info_to_json() */
-        json_writer_decimal1(w, isfinite(p->cpu_percent) ? p->cpu_percent : 0.0);
-        json_writer_literal(w, ",\"rss\":");
-        json_writer_uint(w, MIN(p->rss, (uint64_t) INT64_MAX));
-        json_writer_literal(w, ",\"threads\":");
-        json_writer_uint(w, p->threads);
-        json_writer_literal(w, ",\"start_time\":");
-        json_writer_uint(w, MIN(p->start_time, (uint64_t) INT64_MAX));
-        json_writer_literal(w, ",\"cmdline\":");
-        write_string_sanitized(w, p->cmdline);
-        if (managed)
-                json_writer_literal(w, ",\"managed\":true,\"unit\":");
-        else
-                json_writer_literal(w, ",\"managed\":false,\"unit\":");
-        if (unit)
-                write_string_sanitized(w, unit);
-        else
-                json_writer_literal(w, "null");
-        json_writer_literal(w, "}");
 }

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Pin, check, signal; see process-stop.h. */
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+
+#include "shared/macro.h"
+#include "daemon/process-stop.h"
+
+int process_stop_signal(const StopRequest *req, PidRef *ret) {
+        _cleanup_(pidref_done) PidRef p = PIDREF_NULL;
+        int r;
+
+        if (!req || !ret || req->pid <= 0)
+                return -EINVAL;
+        /* The pidfd pins this process, so the start time check can't be raced by pid reuse.
+         * Without pidfd support the check still narrows the window to a few syscalls. */
+        r = pidref_set_pid_and_start(&p, req->pid, req->start_ticks);
+        if (r < 0)
+                return r;
+        r = pidref_kill_and_sigcont(&p, req->signal);
+        if (r < 0)
+                return r;
+        *ret = p;
+        p = PIDREF_NULL;
+        return 0;
+}
+
+int process_stop_kill(const PidRef *pid) {
+        return pidref_kill(pid, SIGKILL);
+}

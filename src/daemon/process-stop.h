@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The privileged half of STOP: pin a process by (pid, start time) and signal
+ * it, and the SIGKILL of the TERM → KILL escalation. A request struct in, a
+ * pinned PidRef or a negative errno out: the narrow interface a separate
+ * privileged helper will serve later (review 5.1a). Includes only shared/: no
+ * event loop (the timer and the exit watch that drive the escalation live in
+ * backend.c), no JSON, no D-Bus. Never logs above debug.
+ */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shared/pidref.h"
+
+typedef struct StopRequest {
+        pid_t pid;
+        uint64_t start_ticks;   /* the process the caller means; 0: whatever runs as pid */
+        int signal;
+} StopRequest;
+
+/* Pins req->pid, makes sure it is still the process with req->start_ticks (-ESRCH if it
+ * is gone or the pid was recycled), and sends req->signal, followed by SIGCONT unless that
+ * is SIGKILL or SIGCONT (a stopped process cannot act on SIGTERM). On success *ret holds
+ * the pinned process, for the exit watch and the escalation. */
+int process_stop_signal(const StopRequest *req, PidRef *ret);
+
+/* The escalation: SIGKILL to the pinned process. -ESRCH once it is gone. */
+int process_stop_kill(const PidRef *pid);
