@@ -15,8 +15,7 @@
 int split_command(const char *s, size_t max_words, char ***ret) {
         _cleanup_strv_free_ char **words = NULL;
         _cleanup_free_ char *buf = NULL;
-        size_t n = 0;
-        int r;
+        size_t n = 0, allocated = 0;
 
         /* A word is never longer than the input, so one buffer of that size suffices. */
         buf = malloc(strlen(s) + 1);
@@ -62,11 +61,26 @@ int split_command(const char *s, size_t max_words, char ***ret) {
                 }
 
                 if (in_word) {
+                        char *w;
+
                         if (n >= max_words)
                                 return -E2BIG;
-                        r = strv_consume(&words, &n, strndup(buf, k));
-                        if (r < 0)
-                                return r;
+                        /* Doubling, not one slot per word: tens of thousands of words
+                         * must not cost a quadratic number of copies. */
+                        if (n + 2 > allocated) {
+                                size_t a = MAX((size_t) 16, allocated * 2);
+                                char **t = reallocarray(words, a, sizeof(char *));
+
+                                if (!t)
+                                        return -ENOMEM;
+                                words = t;
+                                allocated = a;
+                        }
+                        w = strndup(buf, k);
+                        if (!w)
+                                return -ENOMEM;
+                        words[n++] = w;
+                        words[n] = NULL;
                 }
         }
 
