@@ -197,8 +197,23 @@ pc -H "$TCP" stop notapid
 expect "stop with a non-numeric PID exits 2" 2 '' 'invalid PID'
 pc -H "$TCP" list --bogus
 expect "unknown option exits 2" 2 '' 'unrecognized option'
+# The argument count is checked once, from the verb table, with one message per verb.
+pc -H "$TCP" ping extra
+expect "ping with an argument exits 2" 2 '' "^procctl: 'ping' takes no arguments \(got 'extra'\)$"
+pc -H "$TCP" list --managed extra
+expect "list with an argument exits 2" 2 '' "'list' takes no arguments"
+pc -H "$TCP" status 1 2
+expect "status with two PIDs exits 2" 2 '' "^procctl: 'status' needs exactly one PID$"
+pc -H "$TCP" stop --signal KILL
+expect "stop with options but no PID exits 2" 2 '' "'stop' needs exactly one PID"
+pc -H "$TCP" logs
+expect "logs without PID or --unit exits 2" 2 '' "'logs' needs a PID or --unit UNIT"
+pc -H "$TCP" logs --unit x.scope 1
+expect "logs with a PID and --unit exits 2" 2 '' "'logs' takes either a PID or --unit, not both"
+pc -H "$TCP" status --json 12x
+expect "status with a bad PID after an option exits 2" 2 '' "status: invalid PID '12x'"
 pc -H "$TCP" start
-expect "start without a command exits 2" 2
+expect "start without a command exits 2" 2 '' "'start' needs a command"
 pc -H "$TCP" start --memory-max lots -- true
 expect "start --memory-max with a bad size exits 2" 2
 pc -H "$TCP" -U "$OPEN_SOCK" ping
