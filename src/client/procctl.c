@@ -32,6 +32,7 @@
 #include "client/menu.h"
 #include "client/procctl.h"
 #include "client/table.h"
+#include "protocol/error.h"
 #include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/parse-util.h"
@@ -279,6 +280,10 @@ int verb_call(Context *ctx, json_t **ret_reply) {
 
         if (!reply_is_ok(reply)) {
                 error_message("%s (%s)", reply_error_message(reply), reply_error_name(reply));
+                /* The daemon's message names the wire (AUTH, "token"); say what to type. */
+                if (!c->token && error_code_from_name(reply_error_name(reply)) == ERROR_AUTH_REQUIRED)
+                        error_message("this needs the daemon's token: pass --token-file FILE "
+                                      "or set PROCMGR_TOKEN_FILE=FILE");
                 return EXIT_REPLY_ERROR;
         }
 

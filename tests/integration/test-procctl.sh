@@ -274,6 +274,8 @@ if start_daemon auth --token-file "$T/token"; then
         expect "token daemon: ping needs no token" 0 '^pong'
         pc -H "$ATCP" list
         expect "token daemon: list without token is AuthRequired (1)" 1 '' 'org\.procmgr\.Error\.AuthRequired'
+        check "AuthRequired says what to type: --token-file FILE or PROCMGR_TOKEN_FILE" \
+                eval 'grep -q -- "--token-file FILE" "$T/err" && grep -q "PROCMGR_TOKEN_FILE" "$T/err"'
         pc -H "$ATCP" --token-file "$T/token" list
         expect "token daemon: list with --token-file" 0 'processes listed'
         check "the token is printed nowhere" eval '! grep -qF "$TOKEN" "$T/out" "$T/err"'
