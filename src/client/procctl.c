@@ -204,6 +204,7 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
 
 static int context_get_client(Context *ctx, Client **ret) {
         _cleanup_(client_freep) Client *c = NULL;
+        _cleanup_free_ char *unix_path = NULL;
         const char *token_file;
         int r;
 
@@ -212,14 +213,27 @@ static int context_get_client(Context *ctx, Client **ret) {
                 return 0;
         }
 
-        r = client_new(arg_host, arg_unix, &c);
+        /* Relative to the working directory, like every other tool's paths; the address
+         * itself must be absolute (the connection may outlive a chdir, and it is shown). */
+        if (arg_unix && arg_unix[0] != '/' && arg_unix[0] != '\0') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+                if (!cwd) {
+                        error_message("cannot resolve socket path '%s': %m", arg_unix);
+                        return EXIT_USAGE;
+                }
+                if (asprintf(&unix_path, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, arg_unix) < 0)
+                        return oom();
+        }
+
+        r = client_new(arg_host, unix_path ?: arg_unix, &c);
         if (r < 0) {
                 if (arg_host)
                         return usage_error("invalid address '%s': expected HOST[:PORT] with a numeric "
                                            "address or localhost, or [IPV6]:PORT", arg_host);
                 if (arg_unix)
                         return usage_error("invalid socket path '%s': %s", arg_unix,
-                                           r == -ENAMETOOLONG ? "too long" : "must be absolute");
+                                           r == -ENAMETOOLONG ? "too long" : "not a socket path");
                 error_message("cannot set up the connection: %s", strerror(-r));
                 return EXIT_USAGE;
         }

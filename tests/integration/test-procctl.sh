@@ -98,6 +98,13 @@ pc -H "$TCP" ping
 expect "ping over TCP" 0 '^pong'
 pc -U "$OPEN_SOCK" ping
 expect "ping over the Unix socket" 0 '^pong'
+# A relative -U is taken from the working directory (tools/run-dev.sh's banner uses one);
+# the address shown is the absolute path.
+PROCCTL_ABS=$(cd "$(dirname "$PROCCTL")" && pwd)/$(basename "$PROCCTL")
+(cd "$(dirname "$OPEN_SOCK")" && exec "$PROCCTL_ABS" --timeout 20 -U "$(basename "$OPEN_SOCK")" ping) \
+        >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+expect "ping over a relative -U path" 0 "^pong from unix:/.*/$(basename "$OPEN_SOCK") "
 pc -H "localhost:$PORT" ping
 expect "-H localhost:PORT is accepted" 0 '^pong'
 pc -H "$TCP" --json ping
