@@ -138,6 +138,13 @@ check "list --json is one line with a processes array" \
         eval '[ $rc -eq 0 ] && json_line_ok true && grep -q "\"processes\"" "$T/out"'
 pc -H "$TCP" list --sort no-such-field
 expect "list --sort with an unknown field is an error reply (1)" 1 '' 'InvalidArgument'
+# An unknown user is the same error for LIST as for START, not an empty list.
+pc -H "$TCP" list --user nosuch-procctl-user
+expect "list --user with an unknown user is an error reply (1)" 1 '' \
+        "^procctl: unknown user 'nosuch-procctl-user' \(org\.procmgr\.Error\.InvalidArgument\)$"
+pc -H "$TCP" start --user nosuch-procctl-user -- true
+expect "start --user with an unknown user: the same error" 1 '' \
+        "^procctl: unknown user 'nosuch-procctl-user' \(org\.procmgr\.Error\.InvalidArgument\)$"
 
 # --- start / status / logs / stop of a process we start
 pc -H "$TCP" start --name procctl-test --env PROCCTL_TEST=1 -- sleep 120
