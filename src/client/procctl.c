@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * procctl: the command-line client of procmgrd. main(), the global options,
- * the verb table with each verb's argument count, dispatch_verb() (options,
- * arity, PID argument: the one place a usage error about a verb's arguments is
- * made), the call helper and what the verb files share for rendering. The verbs
+ * procctl: the command-line client of procmgrd. procctl_run() (what main()
+ * does), the global options, the verb table with each verb's argument count,
+ * dispatch_verb() (options, arity, PID argument: the one place a usage error
+ * about a verb's arguments is made), the call helper and what the verb files
+ * share for rendering. The verbs
  * themselves live in procctl-process.c and procctl-system.c, the transport in
  * client.c, columns in table.c, the interactive menu in menu.c; nothing here
  * renders a particular reply. Exit status: 0 ok:true, 1 error reply, 2 usage or
@@ -14,9 +15,9 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,7 +37,6 @@
 #include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/parse-util.h"
-#include "shared/strv.h"
 
 /* Command line only (house style: arg_* are the only globals). */
 static const char *arg_host = NULL;
@@ -498,12 +498,17 @@ static int menu_run_verb(int argc, char **argv, void *userdata) {
         return dispatch_verb(argc, argv, userdata);
 }
 
-static int run(int argc, char **argv) {
+int procctl_run(int argc, char **argv) {
         Context ctx = {};
         Client *c;
         int r;
 
         (void) setlocale(LC_ALL, "");
+
+        /* The command line of this run only (a test runs several in one process). */
+        arg_host = arg_unix = arg_token_file = NULL;
+        arg_json = false;
+        arg_timeout = CLIENT_DEFAULT_TIMEOUT_USEC;
 
         /* Before the command: the global options only. */
         r = parse_options(argc, argv, NULL, &ctx);
@@ -532,8 +537,4 @@ static int run(int argc, char **argv) {
                 r = EXIT_USAGE;
         }
         return r;
-}
-
-int main(int argc, char **argv) {
-        return run(argc, argv);
 }

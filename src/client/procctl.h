@@ -2,10 +2,12 @@
 #pragma once
 
 /*
- * What procctl.c (main, global options, the verb table, dispatch_verb(), the
- * call helper) shares with the verb files procctl-process.c (list start stop
- * status logs) and procctl-system.c (ping info describe). Internal to the
- * procctl program: nothing here is a library interface.
+ * What procctl.c (procctl_run(), global options, the verb table,
+ * dispatch_verb(), the call helper) shares with the verb files
+ * procctl-process.c (list start stop status logs) and procctl-system.c (ping
+ * info describe). Internal to procctl and its tests: these live in
+ * libprocctl-core.a only so that tests/unit/client/ can run command lines;
+ * procctl-main.c is main().
  *
  * A verb never parses its own options, counts its own arguments or talks to
  * the transport: dispatch_verb() parses the options (handing the verb's own to
@@ -23,6 +25,10 @@
 #include "client/client.h"
 #include "client/table.h"
 #include "shared/macro.h"
+
+/* The whole program: main() calls it. In the library so that tests can run command lines
+ * (usage errors need no daemon). Returns the exit status. */
+int procctl_run(int argc, char **argv);
 
 #define EXIT_REPLY_ERROR 1
 #define EXIT_USAGE 2
