@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * procctl: the command-line client of procmgrd. Global options, the verb
- * table and each verb's options, request building (JSON via jansson) and the
- * human rendering of replies. Transport lives in client.c, columns in table.c,
- * the interactive menu in menu.c. Exit status: 0 ok:true, 1 error reply,
- * 2 usage or connection error (PROTOCOL.md).
+ * procctl: the command-line client of procmgrd. procctl_run() (what main()
+ * does), the global options, the verb table with each verb's argument count,
+ * dispatch_verb() (options, arity, PID argument: the one place a usage error
+ * about a verb's arguments is made), the call helper and what the verb files
+ * share for rendering. The verbs
+ * themselves live in procctl-process.c and procctl-system.c, the transport in
+ * client.c, columns in table.c, the interactive menu in menu.c; nothing here
+ * renders a particular reply. Exit status: 0 ok:true, 1 error reply, 2 usage or
+ * connection error (PROTOCOL.md).
  */
 
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,14 +30,13 @@
 #include <jansson.h>
 
 #include "client/client.h"
-#include "shared/macro.h"
 #include "client/menu.h"
-#include "shared/parse-util.h"
+#include "client/procctl.h"
 #include "client/table.h"
+#include "protocol/error.h"
 #include "protocol/schema.h"
-
-#define EXIT_REPLY_ERROR 1
-#define EXIT_USAGE 2
+#include "shared/macro.h"
+#include "shared/parse-util.h"
 
 /* Command line only (house style: arg_* are the only globals). */
 static const char *arg_host = NULL;
@@ -40,43 +45,54 @@ static const char *arg_token_file = NULL;
 static bool arg_json = false;
 static usec_t arg_timeout = CLIENT_DEFAULT_TIMEOUT_USEC;
 
-typedef struct Context {
-        Client *client;         /* created on first use, from the arg_* above */
-} Context;
+/* No upper bound on a verb's positional arguments. */
+#define VERB_ANY UINT_MAX
 
+typedef enum VerbFlags {
+        VERB_PID = 1 << 0,      /* the (optional when min_args is 0) argument is a PID, sent as "pid" */
+} VerbFlags;
+
+/* One command-line verb, systemd's Verb with what procctl adds: the request it sends and
+ * its own options. dispatch_verb() checks min_args..max_args after the options and says
+ * "'NAME' needs NEEDS" (or "takes no arguments") otherwise. */
 typedef struct Verb {
         const char *name;
-        int (*run)(int argc, char **argv, Context *ctx);
+        unsigned min_args, max_args;
+        VerbFlags flags;
+        const char *cmd;                /* SCHEMA_CMD_* it sends; NULL: a local verb */
+        const char *needs;              /* completes "'NAME' needs …" */
+        const VerbOptions *options;     /* its own options; NULL: only the global ones */
+        int (*run)(int n_args, char **args, Context *ctx);
 } Verb;
 
 /* User-facing diagnostics go to stderr, always. log.h would send them to the journal when
  * INVOCATION_ID is set, which is right for the daemon and wrong for a command. */
-static void error_message(const char *format, ...) _printf_(1, 2);
-static void error_message(const char *format, ...) {
-        va_list ap;
-
+static void messagev(const char *suffix, const char *format, va_list ap) _printf_(2, 0);
+static void messagev(const char *suffix, const char *format, va_list ap) {
         fflush(stdout);
         fputs("procctl: ", stderr);
-        va_start(ap, format);
         vfprintf(stderr, format, ap);
-        va_end(ap);
-        fputc('\n', stderr);
+        fputs(suffix, stderr);
 }
 
-static int usage_error(const char *format, ...) _printf_(1, 2);
-static int usage_error(const char *format, ...) {
+void error_message(const char *format, ...) {
         va_list ap;
 
-        fflush(stdout);
-        fputs("procctl: ", stderr);
         va_start(ap, format);
-        vfprintf(stderr, format, ap);
+        messagev("\n", format, ap);
         va_end(ap);
-        fputs("\nTry 'procctl --help' for more information.\n", stderr);
+}
+
+int usage_error(const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        messagev("\nTry 'procctl --help' for more information.\n", format, ap);
+        va_end(ap);
         return EXIT_USAGE;
 }
 
-static int oom(void) {
+int oom(void) {
         error_message("out of memory");
         return EXIT_USAGE;
 }
@@ -126,22 +142,8 @@ enum {
         ARG_JSON,
         ARG_TIMEOUT,
         ARG_VERSION,
-        /* verb options */
-        ARG_SORT,
-        ARG_LIMIT,
-        ARG_USER,
-        ARG_NAME,
-        ARG_MANAGED,
-        ARG_CWD,
-        ARG_ENV,
-        ARG_MEMORY_MAX,
-        ARG_CPU_QUOTA,
-        ARG_TASKS_MAX,
-        ARG_SIGNAL,
-        ARG_TIMEOUT_MS,
-        ARG_LINES,
-        ARG_UNIT,
 };
+_Static_assert(ARG_VERSION < VERB_OPTION_FIRST, "global and verb option values overlap");
 
 /* Accepted before the command and among its options alike ("procctl list --json"). */
 #define GLOBAL_OPTIONS                                                          \
@@ -154,10 +156,9 @@ enum {
         { "timeout", required_argument, NULL, ARG_TIMEOUT }
 #define GLOBAL_SHORT "hH:U:"
 
-/* Returns OPT_CONTINUE when c was a global option and parsing goes on; otherwise the exit
- * status to leave with: 0 after --help/--version, EXIT_USAGE after a usage error. */
-#define OPT_CONTINUE 1
-#define OPT_EXIT_SUCCESS 0
+/* Option parsers return 0 to go on, the exit status of a usage error, or OPT_DONE after
+ * --help/--version: leave with 0. */
+#define OPT_DONE (-1)
 
 static int parse_global_option(int c, const char *optarg_, char **argv) {
         unsigned u;
@@ -165,31 +166,31 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
         switch (c) {
         case 'h':
                 help();
-                return OPT_EXIT_SUCCESS;
+                return OPT_DONE;
         case ARG_VERSION:
                 printf("procctl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-                return OPT_EXIT_SUCCESS;
+                return OPT_DONE;
         case 'H':
                 if (arg_unix)
                         return usage_error("-H/--host and -U/--unix are mutually exclusive");
                 arg_host = optarg_;
-                return OPT_CONTINUE;
+                return 0;
         case 'U':
                 if (arg_host)
                         return usage_error("-H/--host and -U/--unix are mutually exclusive");
                 arg_unix = optarg_;
-                return OPT_CONTINUE;
+                return 0;
         case ARG_TOKEN_FILE:
                 arg_token_file = optarg_;
-                return OPT_CONTINUE;
+                return 0;
         case ARG_JSON:
                 arg_json = true;
-                return OPT_CONTINUE;
+                return 0;
         case ARG_TIMEOUT:
                 if (safe_atou(optarg_, &u) < 0 || u > 86400 * 365)
                         return usage_error("invalid --timeout '%s': expected whole seconds", optarg_);
                 arg_timeout = (usec_t) u * USEC_PER_SEC;
-                return OPT_CONTINUE;
+                return 0;
         case ':':
                 return usage_error("option '%s' requires an argument", argv[optind - 1]);
         case '?':
@@ -203,6 +204,7 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
 
 static int context_get_client(Context *ctx, Client **ret) {
         _cleanup_(client_freep) Client *c = NULL;
+        _cleanup_free_ char *unix_path = NULL;
         const char *token_file;
         int r;
 
@@ -211,14 +213,27 @@ static int context_get_client(Context *ctx, Client **ret) {
                 return 0;
         }
 
-        r = client_new(arg_host, arg_unix, &c);
+        /* Relative to the working directory, like every other tool's paths; the address
+         * itself must be absolute (the connection may outlive a chdir, and it is shown). */
+        if (arg_unix && arg_unix[0] != '/' && arg_unix[0] != '\0') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+                if (!cwd) {
+                        error_message("cannot resolve socket path '%s': %m", arg_unix);
+                        return EXIT_USAGE;
+                }
+                if (asprintf(&unix_path, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, arg_unix) < 0)
+                        return oom();
+        }
+
+        r = client_new(arg_host, unix_path ?: arg_unix, &c);
         if (r < 0) {
                 if (arg_host)
                         return usage_error("invalid address '%s': expected HOST[:PORT] with a numeric "
                                            "address or localhost, or [IPV6]:PORT", arg_host);
                 if (arg_unix)
                         return usage_error("invalid socket path '%s': %s", arg_unix,
-                                           r == -ENAMETOOLONG ? "too long" : "must be absolute");
+                                           r == -ENAMETOOLONG ? "too long" : "not a socket path");
                 error_message("cannot set up the connection: %s", strerror(-r));
                 return EXIT_USAGE;
         }
@@ -241,18 +256,18 @@ static int context_get_client(Context *ctx, Client **ret) {
         return 0;
 }
 
-/* Sends the request, taking ownership of it (NULL = OOM from json_pack()). Returns 0 with
- * the reply for ok:true (having printed it with --json), EXIT_REPLY_ERROR for an error reply,
- * EXIT_USAGE when no reply could be had; both with the reason printed. */
-static int call(Context *ctx, json_t *request_consumed, json_t **ret_reply) {
-        json_auto_t *request = request_consumed;
+/* Returns 0 with the reply for ok:true (having printed it with --json, and then with no
+ * reply to render), EXIT_REPLY_ERROR for an error reply, EXIT_USAGE when no reply could be
+ * had; both with the reason printed. */
+int verb_call(Context *ctx, json_t **ret_reply) {
+        json_auto_t *request = TAKE_PTR(ctx->request);
         _cleanup_free_ char *line = NULL;
         json_auto_t *reply = NULL;
         Client *c;
         int r;
 
-        if (!request)
-                return oom();
+        *ret_reply = NULL;
+        assert(request);
 
         r = context_get_client(ctx, &c);
         if (r != 0)
@@ -279,20 +294,23 @@ static int call(Context *ctx, json_t *request_consumed, json_t **ret_reply) {
 
         if (!reply_is_ok(reply)) {
                 error_message("%s (%s)", reply_error_message(reply), reply_error_name(reply));
+                /* The daemon's message names the wire (AUTH, "token"); say what to type. */
+                if (!c->token && error_code_from_name(reply_error_name(reply)) == ERROR_AUTH_REQUIRED)
+                        error_message("this needs the daemon's token: pass --token-file FILE "
+                                      "or set PROCMGR_TOKEN_FILE=FILE");
                 return EXIT_REPLY_ERROR;
         }
 
-        if (ret_reply)
+        if (!arg_json)
                 *ret_reply = TAKE_PTR(reply);
         return 0;
 }
 
-/* Typed reads of reply members; a member of another type counts as absent. */
-static const char *reply_string(const json_t *o, const char *key) {
+const char *reply_string(const json_t *o, const char *key) {
         return json_string_value(json_object_get(o, key));
 }
 
-static bool reply_int(const json_t *o, const char *key, int64_t *ret) {
+bool reply_int(const json_t *o, const char *key, int64_t *ret) {
         json_t *v = json_object_get(o, key);
 
         if (json_is_integer(v))
@@ -304,7 +322,7 @@ static bool reply_int(const json_t *o, const char *key, int64_t *ret) {
         return true;
 }
 
-static bool reply_number(const json_t *o, const char *key, double *ret) {
+bool reply_number(const json_t *o, const char *key, double *ret) {
         json_t *v = json_object_get(o, key);
 
         if (!json_is_number(v))
@@ -313,8 +331,7 @@ static bool reply_number(const json_t *o, const char *key, double *ret) {
         return true;
 }
 
-/* Any JSON value as text (strings without quotes); caller frees. */
-static char *value_to_string(const json_t *v) {
+char *value_to_string(const json_t *v) {
         if (!v || json_is_null(v))
                 return strdup("-");
         if (json_is_string(v))
@@ -322,10 +339,45 @@ static char *value_to_string(const json_t *v) {
         return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
-/* Resets getopt for a verb's own argv (argv[0] is the verb name). */
-static void getopt_reset(void) {
-        optind = 0;
-        opterr = 0;
+Table *kv_table_new(void) {
+        Table *t = table_new("KEY", "VALUE", NULL);
+
+        if (!t)
+                return NULL;
+        table_set_header(t, false);
+        (void) table_set_align(t, 0, TABLE_ALIGN_RIGHT);
+        return t;
+}
+
+int kv_add(Table *t, const char *key, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        r = table_add_cellf(t, "%s:", key);
+        if (r < 0)
+                return r;
+        va_start(ap, format);
+        r = table_add_cellv(t, format, ap);
+        va_end(ap);
+        return r;
+}
+
+int kv_print(Table *t) {
+        if (table_print(t, stdout, 0) < 0) {
+                error_message("cannot write output");
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+int request_set(Context *ctx, const char *key, json_t *value, const char *text) {
+        assert(ctx->request);
+
+        /* json_string() refuses text that is not UTF-8; json_object_set_new() takes value
+         * (and drops it) either way. */
+        if (json_object_set_new(ctx->request, key, value) < 0)
+                return usage_error("invalid value '%s' (not UTF-8?)", text);
+        return 0;
 }
 
 static bool option_is_global(int c) {
@@ -345,767 +397,123 @@ static bool option_is_global(int c) {
         }
 }
 
-/* getopt_long() over a verb's argv (after getopt_reset()) that handles the global options
- * itself. Returns the next of the verb's own options, -1 when there are no more, or
- * OPT_EXIT with *ret_exit set to the exit status (after --help or --version: 0; after a
- * usage error: EXIT_USAGE). */
-#define OPT_EXIT (-2)
-static int verb_getopt(int argc, char **argv, const char *shortopts, const struct option *options,
-                       int *ret_exit) {
+/* getopt_long() over argv (argv[0]: the verb, or the program) with the global options and
+ * the verb's own (vo, may be NULL), which go to vo->parse(). Stops at the first non-option,
+ * so that "start -- PROGRAM -x" keeps PROGRAM's options. Returns 0 with optind at the first
+ * argument, OPT_DONE, or the exit status of a usage error. */
+static int parse_options(int argc, char **argv, const VerbOptions *vo, Context *ctx) {
+        static const struct option global_options[] = { GLOBAL_OPTIONS, {} };
+        struct option longopts[24];
+        char shortopts[24];
+        size_t n = 0;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
-                if (!option_is_global(c))
-                        return c;
-                r = parse_global_option(c, optarg, argv);
-                if (r != OPT_CONTINUE) {
-                        *ret_exit = r;
-                        return OPT_EXIT;
+        if (vo)
+                for (const struct option *o = vo->longopts; o->name; o++) {
+                        assert(n < ELEMENTSOF(longopts) - ELEMENTSOF(global_options));
+                        longopts[n++] = *o;
                 }
-        }
-        return -1;
-}
+        memcpy(longopts + n, global_options, sizeof(global_options));
+        r = snprintf(shortopts, sizeof(shortopts), "+:%s" GLOBAL_SHORT, vo && vo->shortopts ? vo->shortopts : "");
+        assert(r > 0 && (size_t) r < sizeof(shortopts));
 
-/* For a verb without options of its own. Returns OPT_CONTINUE, or the exit status. */
-static int verb_global_options(int argc, char **argv) {
-        static const struct option options[] = { GLOBAL_OPTIONS, {} };
-        int r;
-
-        getopt_reset();
-        if (verb_getopt(argc, argv, "+:" GLOBAL_SHORT, options, &r) == OPT_EXIT)
-                return r;
-        return OPT_CONTINUE;
-}
-
-static int verb_no_options(int argc, char **argv) {
-        int r;
-
-        r = verb_global_options(argc, argv);
-        if (r != OPT_CONTINUE)
-                return r;
-        if (optind < argc)
-                return usage_error("'%s' takes no arguments", argv[0]);
-        return OPT_CONTINUE;
-}
-
-/* A verb without options or arguments of its own: sends {"cmd": CMD}. Sets *ret_reply to
- * the reply to print, or NULL when there is nothing more to do (--json, --help, an error);
- * returns the exit status. */
-static int verb_call_plain(int argc, char **argv, Context *ctx, const char *cmd, json_t **ret_reply) {
-        int r;
-
-        *ret_reply = NULL;
-        r = verb_no_options(argc, argv);
-        if (r != OPT_CONTINUE)
-                return r;
-        return call(ctx, json_pack("{s:s}", SCHEMA_MEMBER_CMD, cmd), arg_json ? NULL : ret_reply);
-}
-
-static int verb_ping(int argc, char **argv, Context *ctx) {
-        json_auto_t *reply = NULL;
-        _cleanup_free_ char *version = NULL;
-        int r;
-
-        r = verb_call_plain(argc, argv, ctx, SCHEMA_CMD_PING, &reply);
-        if (!reply)
-                return r;
-
-        version = value_to_string(json_object_get(reply, "version"));
-        printf("%s from %s (procmgrd %s)\n", reply_string(reply, "msg") ?: "pong", ctx->client->address_str,
-               version ?: "-");
-        return 0;
-}
-
-static const char *cmdline_or_name(const json_t *p, char *buf, size_t size) {
-        const char *cmdline = reply_string(p, "cmdline");
-
-        if (cmdline && *cmdline)
-                return cmdline;
-        /* Kernel threads have no command line; show the name in brackets, as ps does. */
-        (void) snprintf(buf, size, "[%s]", reply_string(p, "name") ?: "?");
-        return buf;
-}
-
-static int verb_list(int argc, char **argv, Context *ctx) {
-        static const struct option options[] = {
-                { "sort", required_argument, NULL, ARG_SORT },
-                { "limit", required_argument, NULL, ARG_LIMIT },
-                { "user", required_argument, NULL, ARG_USER },
-                { "name", required_argument, NULL, ARG_NAME },
-                { "managed", no_argument, NULL, ARG_MANAGED },
-                GLOBAL_OPTIONS,
-                {}
-        };
-        _cleanup_(table_freep) Table *table = NULL;
-        json_auto_t *req = NULL, *reply = NULL;
-        json_t *processes, *p;
-        int64_t count, total;
-        size_t i;
-        unsigned u;
-        int c, r, exit_status;
-
-        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_LIST);
-        if (!req)
-                return oom();
-
-        getopt_reset();
-        while ((c = verb_getopt(argc, argv, "+:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
-                switch (c) {
-                case ARG_SORT:
-                        r = json_object_set_new(req, SCHEMA_ARG_SORT, json_string(optarg));
-                        break;
-                case ARG_LIMIT:
-                        if (safe_atou(optarg, &u) < 0)
-                                return usage_error("invalid --limit '%s': expected a number", optarg);
-                        r = json_object_set_new(req, SCHEMA_ARG_LIMIT, json_integer(u));
-                        break;
-                case ARG_USER:
-                        r = json_object_set_new(req, SCHEMA_ARG_USER, json_string(optarg));
-                        break;
-                case ARG_NAME:
-                        r = json_object_set_new(req, SCHEMA_ARG_NAME, json_string(optarg));
-                        break;
-                case ARG_MANAGED:
-                        r = json_object_set_new(req, SCHEMA_ARG_MANAGED, json_true());
-                        break;
-                default:
-                        abort(); /* verb_getopt() returns only the options above */
-                }
-                if (r < 0)
-                        return usage_error("invalid value '%s' (not UTF-8?)", optarg);
-        }
-        if (c == OPT_EXIT)
-                return exit_status;
-        if (optind < argc)
-                return usage_error("'list' takes no arguments (got '%s')", argv[optind]);
-
-        r = call(ctx, TAKE_PTR(req), &reply);
-        if (r != 0 || arg_json)
-                return r;
-
-        processes = json_object_get(reply, "processes");
-        if (!json_is_array(processes)) {
-                error_message("malformed LIST reply: no \"processes\" array");
-                return EXIT_USAGE;
-        }
-
-        table = table_new("PID", "USER", "STATE", "CPU%", "RSS", "THREADS", "NAME", "COMMAND", NULL);
-        if (!table)
-                return oom();
-        (void) table_set_align(table, 0, TABLE_ALIGN_RIGHT);
-        (void) table_set_align(table, 3, TABLE_ALIGN_RIGHT);
-        (void) table_set_align(table, 4, TABLE_ALIGN_RIGHT);
-        (void) table_set_align(table, 5, TABLE_ALIGN_RIGHT);
-        (void) table_set_ellipsize_column(table, 7);
-
-        json_array_foreach(processes, i, p) {
-                char size[FORMAT_BYTES_MAX], name[80];
-                int64_t pid = 0, rss = 0, threads = 0;
-                double cpu = 0;
-                bool has_rss = reply_int(p, "rss", &rss), has_threads = reply_int(p, "threads", &threads);
-                bool has_cpu = reply_number(p, "cpu_percent", &cpu);
-
-                (void) reply_int(p, "pid", &pid);
-                r = table_add_cellf(table, "%" PRId64, pid);
-                if (r >= 0)
-                        r = table_add_cell(table, reply_string(p, "user"));
-                if (r >= 0)
-                        r = table_add_cell(table, reply_string(p, "state"));
-                if (r >= 0)
-                        r = has_cpu ? table_add_cellf(table, "%.1f", cpu) : table_add_cell(table, NULL);
-                if (r >= 0)
-                        r = table_add_cell(table, has_rss ? format_bytes(size, sizeof(size), (uint64_t) MAX(rss, 0))
-                                                          : NULL);
-                if (r >= 0)
-                        r = has_threads ? table_add_cellf(table, "%" PRId64, threads) : table_add_cell(table, NULL);
-                if (r >= 0)
-                        r = table_add_cell(table, reply_string(p, "name"));
-                if (r >= 0)
-                        r = table_add_cell(table, cmdline_or_name(p, name, sizeof(name)));
-                if (r < 0)
-                        return oom();
-        }
-
-        if (table_get_rows(table) > 0 && table_print(table, stdout, table_terminal_width()) < 0) {
-                error_message("cannot write output");
-                return EXIT_USAGE;
-        }
-
-        if (!reply_int(reply, "count", &count))
-                count = (int64_t) json_array_size(processes);
-        if (!reply_int(reply, "total", &total))
-                total = count;
-        if (table_get_rows(table) > 0)
-                putchar('\n');
-        printf("%" PRId64 " process%s listed (of %" PRId64 ").\n", count, count == 1 ? "" : "es", total);
-        return 0;
-}
-
-static int verb_start(int argc, char **argv, Context *ctx) {
-        static const struct option options[] = {
-                { "name", required_argument, NULL, ARG_NAME },
-                { "user", required_argument, NULL, ARG_USER },
-                { "cwd", required_argument, NULL, ARG_CWD },
-                { "env", required_argument, NULL, ARG_ENV },
-                { "memory-max", required_argument, NULL, ARG_MEMORY_MAX },
-                { "cpu-quota", required_argument, NULL, ARG_CPU_QUOTA },
-                { "tasks-max", required_argument, NULL, ARG_TASKS_MAX },
-                GLOBAL_OPTIONS,
-                {}
-        };
-        json_auto_t *req = NULL, *reply = NULL, *env = NULL, *args = NULL;
-        const char *unit;
-        int64_t pid = 0;
-        uint64_t bytes;
-        unsigned u;
-        int c, r, exit_status;
-
-        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_START);
-        env = json_object();
-        args = json_array();
-        if (!req || !env || !args)
-                return oom();
-
-        getopt_reset();
-        while ((c = verb_getopt(argc, argv, "+:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
-                switch (c) {
-                case ARG_NAME:
-                        r = json_object_set_new(req, SCHEMA_ARG_NAME, json_string(optarg));
-                        break;
-                case ARG_USER:
-                        r = json_object_set_new(req, SCHEMA_ARG_USER, json_string(optarg));
-                        break;
-                case ARG_CWD:
-                        r = json_object_set_new(req, SCHEMA_ARG_CWD, json_string(optarg));
-                        break;
-                case ARG_ENV: {
-                        const char *eq = strchr(optarg, '=');
-                        _cleanup_free_ char *key = NULL;
-
-                        if (!eq || eq == optarg)
-                                return usage_error("invalid --env '%s': expected KEY=VALUE", optarg);
-                        key = strndup(optarg, (size_t) (eq - optarg));
-                        if (!key)
-                                return oom();
-                        r = json_object_set_new(env, key, json_string(eq + 1));
-                        break;
-                }
-                case ARG_MEMORY_MAX:
-                        if (parse_size(optarg, &bytes) < 0 || bytes == 0 || bytes > INT64_MAX)
-                                return usage_error("invalid --memory-max '%s': expected a size like 64M",
-                                                   optarg);
-                        r = json_object_set_new(req, SCHEMA_ARG_MEMORY_MAX,
-                                                json_integer((json_int_t) bytes));
-                        break;
-                case ARG_CPU_QUOTA: {
-                        char buf[16];
-                        size_t l = strlen(optarg);
-
-                        /* "50" and "50%" both mean half of one CPU. */
-                        if (l == 0 || l >= sizeof(buf))
-                                return usage_error("invalid --cpu-quota '%s': expected a percentage", optarg);
-                        memcpy(buf, optarg, l + 1);
-                        if (buf[l - 1] == '%')
-                                buf[l - 1] = '\0';
-                        if (safe_atou(buf, &u) < 0 || u == 0)
-                                return usage_error("invalid --cpu-quota '%s': expected a percentage", optarg);
-                        r = json_object_set_new(req, SCHEMA_ARG_CPU_QUOTA, json_integer(u));
-                        break;
-                }
-                case ARG_TASKS_MAX:
-                        if (safe_atou(optarg, &u) < 0 || u == 0)
-                                return usage_error("invalid --tasks-max '%s': expected a number", optarg);
-                        r = json_object_set_new(req, SCHEMA_ARG_TASKS_MAX, json_integer(u));
-                        break;
-                default:
-                        abort(); /* verb_getopt() returns only the options above */
-                }
-                if (r < 0)
-                        return usage_error("invalid value '%s' (not UTF-8?)", optarg);
-        }
-        if (c == OPT_EXIT)
-                return exit_status;
-        if (optind >= argc)
-                return usage_error("'start' needs a command: procctl start [OPTIONS] -- PROGRAM [ARGS...]");
-
-        for (int i = optind; i < argc; i++)
-                if (json_array_append_new(args, json_string(argv[i])) < 0)
-                        return usage_error("argument '%s' is not valid UTF-8", argv[i]);
-        if (json_object_set(req, SCHEMA_ARG_ARGV, args) < 0)
-                return oom();
-        if (json_object_size(env) > 0 && json_object_set(req, SCHEMA_ARG_ENV, env) < 0)
-                return oom();
-
-        r = call(ctx, TAKE_PTR(req), &reply);
-        if (r != 0 || arg_json)
-                return r;
-
-        (void) reply_int(reply, "pid", &pid);
-        unit = reply_string(reply, "unit");
-        if (unit)
-                printf("Started PID %" PRId64 " in unit %s\n", pid, unit);
-        else
-                printf("Started PID %" PRId64 " (no unit: direct backend)\n", pid);
-        return 0;
-}
-
-/* After a verb's options: exactly one argument left, a PID, put into the request as "pid"
- * and into *ret_pid. NEEDS completes the usage error "'VERB' needs ...". Returns 0 or the
- * exit status. */
-static int request_set_pid_arg(json_t *req, int argc, char **argv, const char *needs, pid_t *ret_pid) {
-        if (argc - optind != 1)
-                return usage_error("'%s' needs %s", argv[0], needs);
-        if (parse_pid(argv[optind], ret_pid) < 0)
-                return usage_error("%s: invalid PID '%s'", argv[0], argv[optind]);
-        if (json_object_set_new(req, SCHEMA_ARG_PID, json_integer(*ret_pid)) < 0)
-                return oom();
-        return 0;
-}
-
-static int verb_stop(int argc, char **argv, Context *ctx) {
-        static const struct option options[] = {
-                { "signal", required_argument, NULL, 's' },
-                { "timeout-ms", required_argument, NULL, ARG_TIMEOUT_MS },
-                GLOBAL_OPTIONS,
-                {}
-        };
-        json_auto_t *req = NULL, *reply = NULL;
-        json_t *exit_info;
-        int64_t code;
-        unsigned u;
-        pid_t pid;
-        int c, r, sig, exit_status;
-
-        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_STOP);
-        if (!req)
-                return oom();
-
-        getopt_reset();
-        while ((c = verb_getopt(argc, argv, "+:s:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
-                switch (c) {
-                case 's': {
-                        const char *name;
-
-                        sig = signal_from_string(optarg);
-                        if (sig < 0)
-                                return usage_error("invalid --signal '%s': expected a name like TERM or a "
-                                                   "number", optarg);
-                        name = signal_to_string(sig);
-                        r = json_object_set_new(req, SCHEMA_ARG_SIGNAL,
-                                                name ? json_string(name) : json_integer(sig));
-                        break;
-                }
-                case ARG_TIMEOUT_MS:
-                        if (safe_atou(optarg, &u) < 0)
-                                return usage_error("invalid --timeout-ms '%s': expected milliseconds", optarg);
-                        r = json_object_set_new(req, SCHEMA_ARG_TIMEOUT_MS, json_integer(u));
-                        break;
-                default:
-                        abort(); /* verb_getopt() returns only the options above */
-                }
-                if (r < 0)
-                        return oom();
-        }
-        if (c == OPT_EXIT)
-                return exit_status;
-        r = request_set_pid_arg(req, argc, argv, "exactly one PID", &pid);
-        if (r != 0)
-                return r;
-
-        r = call(ctx, TAKE_PTR(req), &reply);
-        if (r != 0 || arg_json)
-                return r;
-
-        exit_info = json_object_get(reply, "exit");
-        if (reply_string(exit_info, "signal"))
-                printf("Stopped PID %d (killed by signal %s).\n", (int) pid, reply_string(exit_info, "signal"));
-        else if (reply_int(exit_info, "code", &code))
-                printf("Stopped PID %d (exit code %" PRId64 ").\n", (int) pid, code);
-        else
-                printf("Stopped PID %d.\n", (int) pid);
-        return 0;
-}
-
-static const char *state_to_string(const char *s) {
-        static const struct {
-                char letter;
-                const char *text;
-        } states[] = {
-                { 'R', "running" }, { 'S', "sleeping" }, { 'D', "disk sleep" }, { 'Z', "zombie" },
-                { 'T', "stopped" }, { 't', "tracing stop" }, { 'X', "dead" }, { 'I', "idle" },
-                { 'P', "parked" }, { 'W', "waking" }, { 'K', "wakekill" },
-        };
-
-        if (!s || strlen(s) != 1)
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(states); i++)
-                if (states[i].letter == s[0])
-                        return states[i].text;
-        return NULL;
-}
-
-/* Key/value blocks (status, info): a header-less two-column table, keys right-aligned. */
-static Table *kv_table_new(void) {
-        Table *t = table_new("KEY", "VALUE", NULL);
-
-        if (!t)
-                return NULL;
-        table_set_header(t, false);
-        (void) table_set_align(t, 0, TABLE_ALIGN_RIGHT);
-        return t;
-}
-
-static int kv_add(Table *t, const char *key, const char *format, ...) _printf_(3, 4);
-static int kv_add(Table *t, const char *key, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        r = table_add_cellf(t, "%s:", key);
-        if (r < 0)
-                return r;
-        va_start(ap, format);
-        r = table_add_cellv(t, format, ap);
-        va_end(ap);
-        return r;
-}
-
-static int kv_print(Table *t) {
-        if (table_print(t, stdout, 0) < 0) {
-                error_message("cannot write output");
-                return EXIT_USAGE;
-        }
-        return 0;
-}
-
-static int verb_status(int argc, char **argv, Context *ctx) {
-        _cleanup_(table_freep) Table *t = NULL;
-        json_auto_t *req = NULL, *reply = NULL;
-        const json_t *p;
-        char buf[FORMAT_BYTES_MAX], ts[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX], name[80];
-        int64_t v;
-        double d;
-        pid_t pid;
-        int r;
-
-        r = verb_global_options(argc, argv);
-        if (r != OPT_CONTINUE)
-                return r;
-        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_STATUS);
-        if (!req)
-                return oom();
-        r = request_set_pid_arg(req, argc, argv, "exactly one PID", &pid);
-        if (r != 0)
-                return r;
-
-        r = call(ctx, TAKE_PTR(req), &reply);
-        if (r != 0 || arg_json)
-                return r;
-
-        p = json_object_get(reply, "process");
-        if (!json_is_object(p)) {
-                error_message("malformed STATUS reply: no \"process\" object");
-                return EXIT_USAGE;
-        }
-
-        t = kv_table_new();
-        if (!t)
-                return oom();
-
-        if (!reply_int(p, "pid", &v))
-                v = pid;
-        r = kv_add(t, "PID", "%" PRId64, v);
-        if (r >= 0 && reply_int(p, "ppid", &v))
-                r = kv_add(t, "PPID", "%" PRId64, v);
-        if (r >= 0)
-                r = kv_add(t, "Name", "%s", reply_string(p, "name") ?: "-");
-        if (r >= 0)
-                r = kv_add(t, "User", "%s", reply_string(p, "user") ?: "-");
-        if (r >= 0 && reply_string(p, "state")) {
-                const char *s = state_to_string(reply_string(p, "state"));
-                r = s ? kv_add(t, "State", "%s (%s)", reply_string(p, "state"), s)
-                      : kv_add(t, "State", "%s", reply_string(p, "state"));
-        }
-        if (r >= 0 && reply_number(p, "cpu_percent", &d))
-                r = kv_add(t, "CPU", "%.1f%%", d);
-        if (r >= 0 && reply_int(p, "rss", &v))
-                r = kv_add(t, "RSS", "%s", format_bytes(buf, sizeof(buf), (uint64_t) MAX(v, 0)));
-        if (r >= 0 && reply_int(p, "threads", &v))
-                r = kv_add(t, "Threads", "%" PRId64, v);
-        if (r >= 0 && reply_int(p, "start_time", &v) && v > 0) {
-                time_t now = time(NULL);
-                format_timestamp_usec(ts, sizeof(ts), (uint64_t) v * USEC_PER_SEC);
-                if (now >= v)
-                        r = kv_add(t, "Started", "%s (%s ago)", ts,
-                                   format_timespan_sec(span, sizeof(span), (uint64_t) (now - v)));
-                else
-                        r = kv_add(t, "Started", "%s", ts);
-        }
-        if (r >= 0)
-                r = kv_add(t, "Command", "%s", cmdline_or_name(p, name, sizeof(name)));
-        if (r >= 0 && json_is_boolean(json_object_get(p, "managed")))
-                r = kv_add(t, "Managed", "%s", yes_no(json_is_true(json_object_get(p, "managed"))));
-        if (r >= 0 && (reply_string(reply, "unit") || reply_string(p, "unit")))
-                r = kv_add(t, "Unit", "%s", reply_string(reply, "unit") ?: reply_string(p, "unit"));
-        if (r >= 0 && reply_string(reply, "unit_state"))
-                r = kv_add(t, "Unit state", "%s", reply_string(reply, "unit_state"));
-        if (r >= 0 && reply_int(reply, "memory_current", &v))
-                r = kv_add(t, "Memory", "%s", format_bytes(buf, sizeof(buf), (uint64_t) MAX(v, 0)));
-        if (r >= 0 && reply_int(reply, "cpu_usage_ns", &v))
-                r = kv_add(t, "CPU time", "%.3fs", (double) v / 1e9);
-        if (r < 0)
-                return oom();
-
-        return kv_print(t);
-}
-
-static int verb_info(int argc, char **argv, Context *ctx) {
-        _cleanup_(table_freep) Table *t = NULL;
-        json_auto_t *reply = NULL;
-        const json_t *cpu, *mem, *swap, *load, *per_cpu, *x;
-        char a[FORMAT_BYTES_MAX], b[FORMAT_BYTES_MAX], cbuf[FORMAT_BYTES_MAX], span[FORMAT_TIMESPAN_MAX];
-        int64_t v, total, used, avail;
-        double d;
-        size_t i;
-        int r;
-
-        r = verb_call_plain(argc, argv, ctx, SCHEMA_CMD_INFO, &reply);
-        if (!reply)
-                return r;
-
-        cpu = json_object_get(reply, "cpu");
-        mem = json_object_get(reply, "memory");
-        swap = json_object_get(reply, "swap");
-
-        t = kv_table_new();
-        if (!t)
-                return oom();
-
-        r = kv_add(t, "Hostname", "%s", reply_string(reply, "hostname") ?: "-");
-        if (r >= 0)
-                r = kv_add(t, "Kernel", "%s", reply_string(reply, "kernel") ?: "-");
-        if (r >= 0 && reply_int(reply, "uptime", &v))
-                r = kv_add(t, "Uptime", "%s", format_timespan_sec(span, sizeof(span), (uint64_t) MAX(v, 0)));
-        if (r >= 0)
-                r = kv_add(t, "Backend", "%s", reply_string(reply, "backend") ?: "-");
-        if (r >= 0 && reply_int(cpu, "count", &v)) {
-                if (reply_number(cpu, "percent", &d))
-                        r = kv_add(t, "CPUs", "%" PRId64 " (%.1f%% busy)", v, d);
-                else
-                        r = kv_add(t, "CPUs", "%" PRId64, v);
-        }
-        per_cpu = json_object_get(cpu, "per_cpu");
-        if (r >= 0 && json_is_array(per_cpu) && json_array_size(per_cpu) > 0) {
-                _cleanup_free_ char *s = NULL;
-                size_t n = 0;
-                FILE *f = open_memstream(&s, &n);
-
-                if (!f)
-                        return oom();
-                json_array_foreach(per_cpu, i, x)
-                        fprintf(f, "%s%.1f%%", i > 0 ? " " : "", json_number_value(x));
-                if (fclose(f) != 0)
-                        return oom();
-                r = kv_add(t, "Per CPU", "%s", s);
-        }
-        load = json_object_get(cpu, "load");
-        if (r >= 0 && json_is_array(load) && json_array_size(load) == 3)
-                r = kv_add(t, "Load", "%.2f %.2f %.2f", json_number_value(json_array_get(load, 0)),
-                           json_number_value(json_array_get(load, 1)), json_number_value(json_array_get(load, 2)));
-        if (r >= 0 && reply_int(mem, "total", &total)) {
-                if (!reply_int(mem, "used", &used))
-                        used = 0;
-                if (!reply_number(mem, "percent", &d))
-                        d = total > 0 ? 100.0 * (double) used / (double) total : 0;
-                if (reply_int(mem, "available", &avail))
-                        r = kv_add(t, "Memory", "%s used of %s (%.1f%%), %s available",
-                                   format_bytes(a, sizeof(a), (uint64_t) MAX(used, 0)),
-                                   format_bytes(b, sizeof(b), (uint64_t) MAX(total, 0)), d,
-                                   format_bytes(cbuf, sizeof(cbuf), (uint64_t) MAX(avail, 0)));
-                else
-                        r = kv_add(t, "Memory", "%s used of %s (%.1f%%)",
-                                   format_bytes(a, sizeof(a), (uint64_t) MAX(used, 0)),
-                                   format_bytes(b, sizeof(b), (uint64_t) MAX(total, 0)), d);
-        }
-        if (r >= 0 && reply_int(swap, "total", &total)) {
-                if (!reply_int(swap, "used", &used))
-                        used = 0;
-                r = kv_add(t, "Swap", "%s used of %s", format_bytes(a, sizeof(a), (uint64_t) MAX(used, 0)),
-                           format_bytes(b, sizeof(b), (uint64_t) MAX(total, 0)));
-        }
-        if (r >= 0 && reply_int(reply, "processes", &v))
-                r = kv_add(t, "Processes", "%" PRId64, v);
-        if (r < 0)
-                return oom();
-
-        return kv_print(t);
-}
-
-/* Journal messages may hold anything; keep tabs, neutralise other control characters. */
-static void print_sanitized(const char *s) {
-        for (; *s; s++)
-                putchar(((unsigned char) *s < 0x20 && *s != '\t') || *s == 0x7f ? '?' : *s);
-}
-
-static int verb_logs(int argc, char **argv, Context *ctx) {
-        static const struct option options[] = {
-                { "lines", required_argument, NULL, 'n' },
-                { "unit", required_argument, NULL, ARG_UNIT },
-                GLOBAL_OPTIONS,
-                {}
-        };
-        json_auto_t *req = NULL, *reply = NULL;
-        const char *unit = NULL;
-        json_t *lines, *l;
-        unsigned u;
-        size_t i;
-        pid_t pid;
-        int c, r, exit_status;
-
-        req = json_pack("{s:s}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_LOGS);
-        if (!req)
-                return oom();
-
-        getopt_reset();
-        while ((c = verb_getopt(argc, argv, "+:n:" GLOBAL_SHORT, options, &exit_status)) >= 0) {
-                switch (c) {
-                case 'n':
-                        if (safe_atou(optarg, &u) < 0)
-                                return usage_error("invalid --lines '%s': expected a number", optarg);
-                        r = json_object_set_new(req, SCHEMA_ARG_LINES, json_integer(u));
-                        break;
-                case ARG_UNIT:
-                        unit = optarg;
-                        r = json_object_set_new(req, SCHEMA_ARG_UNIT, json_string(optarg));
-                        break;
-                default:
-                        abort(); /* verb_getopt() returns only the options above */
-                }
-                if (r < 0)
-                        return usage_error("invalid value '%s' (not UTF-8?)", optarg);
-        }
-        if (c == OPT_EXIT)
-                return exit_status;
-        if (unit) {
-                if (optind < argc)
-                        return usage_error("'logs' takes either a PID or --unit, not both");
-        } else {
-                r = request_set_pid_arg(req, argc, argv, "a PID or --unit UNIT", &pid);
+        optind = 0;     /* a full reset: the menu runs one verb after another */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) >= 0) {
+                r = vo && !option_is_global(c) ? vo->parse(c, optarg, ctx) : parse_global_option(c, optarg, argv);
                 if (r != 0)
                         return r;
         }
-
-        r = call(ctx, TAKE_PTR(req), &reply);
-        if (r != 0 || arg_json)
-                return r;
-
-        lines = json_object_get(reply, "lines");
-        if (!json_is_array(lines) || json_array_size(lines) == 0) {
-                puts("-- No entries --");
-                return 0;
-        }
-        json_array_foreach(lines, i, l) {
-                char ts[FORMAT_TIMESTAMP_MAX];
-                int64_t usec;
-
-                if (reply_int(l, "ts", &usec) && usec > 0)
-                        fputs(format_timestamp_usec(ts, sizeof(ts), (uint64_t) usec), stdout);
-                else
-                        fputs("-", stdout);
-                putchar(' ');
-                print_sanitized(reply_string(l, "message") ?: "");
-                putchar('\n');
-        }
         return 0;
 }
 
-/* "name:type" or "[name:type]" for one DESCRIBE argument (object or plain string), with
- * its range when the daemon publishes one: "[limit:int(0..1000000)]". */
-static void describe_print_arg(const json_t *a) {
-        const char *name = json_is_string(a) ? json_string_value(a) : reply_string(a, "name");
-        const char *type = reply_string(a, "type");
-        bool required = json_is_true(json_object_get(a, "required"));
-        int64_t min, max;
-
-        printf(" %s%s%s%s", required ? "" : "[", name ?: "?", type ? ":" : "", type ?: "");
-        if (reply_int(a, "min", &min) && reply_int(a, "max", &max))
-                printf("(%" PRId64 "..%" PRId64 ")", min, max);
-        if (!required)
-                putchar(']');
-}
-
-static int verb_describe(int argc, char **argv, Context *ctx) {
-        json_auto_t *reply = NULL;
-        _cleanup_free_ char *version = NULL;
-        json_t *commands, *cmd, *x;
-        size_t i, j;
-        int r;
-
-        r = verb_call_plain(argc, argv, ctx, SCHEMA_CMD_DESCRIBE, &reply);
-        if (!reply)
-                return r;
-
-        version = value_to_string(json_object_get(reply, "version"));
-        printf("Interface %s, protocol version %s\n\n", reply_string(reply, "interface") ?: "-",
-               version ?: "-");
-
-        commands = json_object_get(reply, "commands");
-        json_array_foreach(commands, i, cmd) {
-                json_t *returns = json_object_get(cmd, "returns");
-
-                printf("  %s", reply_string(cmd, "name") ?: "?");
-                json_array_foreach(json_object_get(cmd, "args"), j, x)
-                        describe_print_arg(x);
-                if (json_is_array(returns) && json_array_size(returns) > 0) {
-                        fputs(" ->", stdout);
-                        json_array_foreach(returns, j, x) {
-                                const char *n = json_is_string(x) ? json_string_value(x) : reply_string(x, "name");
-                                printf("%s %s", j > 0 ? "," : "", n ?: "?");
-                        }
-                }
-                putchar('\n');
-        }
-        return 0;
-}
-
-static int verb_help(_unused_ int argc, _unused_ char **argv, _unused_ Context *ctx) {
+static int verb_help(_unused_ int n_args, _unused_ char **args, _unused_ Context *ctx) {
         help();
         return 0;
 }
 
 static const Verb verbs[] = {
-        { "ping", verb_ping },
-        { "list", verb_list },
-        { "start", verb_start },
-        { "stop", verb_stop },
-        { "status", verb_status },
-        { "info", verb_info },
-        { "logs", verb_logs },
-        { "describe", verb_describe },
-        { "help", verb_help },
+        /* name         min max       flags     cmd                  needs (in the usage error) */
+        { "ping",       0, 0,         0,        SCHEMA_CMD_PING,     NULL,                   NULL,               verb_ping },
+        { "list",       0, 0,         0,        SCHEMA_CMD_LIST,     NULL,                   &verb_list_options, verb_list },
+        { "start",      1, VERB_ANY,  0,        SCHEMA_CMD_START,
+          "a command: procctl start [OPTIONS] -- PROGRAM [ARGS...]",                          &verb_start_options, verb_start },
+        { "stop",       1, 1,         VERB_PID, SCHEMA_CMD_STOP,     "exactly one PID",      &verb_stop_options, verb_stop },
+        { "status",     1, 1,         VERB_PID, SCHEMA_CMD_STATUS,   "exactly one PID",      NULL,               verb_status },
+        { "info",       0, 0,         0,        SCHEMA_CMD_INFO,     NULL,                   NULL,               verb_info },
+        /* Zero or one: verb_logs() knows which, from --unit. */
+        { "logs",       0, 1,         VERB_PID, SCHEMA_CMD_LOGS,     "a PID or --unit UNIT", &verb_logs_options, verb_logs },
+        { "describe",   0, 0,         0,        SCHEMA_CMD_DESCRIBE, NULL,                   NULL,               verb_describe },
+        { "help",       0, VERB_ANY,  0,        NULL,                NULL,                   NULL,               verb_help },
 };
 
+/* The argument count and a PID argument, for verb after its options (args: the n_args
+ * arguments). Returns 0 or the exit status of the usage error. */
+static int verb_check_args(const Verb *verb, unsigned n_args, char **args, Context *ctx) {
+        if (n_args > verb->max_args && verb->max_args == 0)
+                return usage_error("'%s' takes no arguments (got '%s')", verb->name, args[0]);
+        if (n_args < verb->min_args || n_args > verb->max_args)
+                return usage_error("'%s' needs %s", verb->name, verb->needs);
+
+        if ((verb->flags & VERB_PID) && n_args > 0) {
+                if (parse_pid(args[0], &ctx->pid) < 0)
+                        return usage_error("%s: invalid PID '%s'", verb->name, args[0]);
+                if (json_object_set_new(ctx->request, SCHEMA_ARG_PID, json_integer(ctx->pid)) < 0)
+                        return oom();
+        }
+        return 0;
+}
+
+/* Runs the verb argv[0] with its options and arguments; returns the exit status. */
 static int dispatch_verb(int argc, char **argv, Context *ctx) {
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+        const Verb *verb = NULL;
+        int r;
+
+        assert(argc > 0);
+        for (size_t i = 0; i < ELEMENTSOF(verbs) && !verb; i++)
                 if (strcmp(argv[0], verbs[i].name) == 0)
-                        return verbs[i].run(argc, argv, ctx);
-        return usage_error("unknown command '%s'", argv[0]);
+                        verb = &verbs[i];
+        if (!verb)
+                return usage_error("unknown command '%s'", argv[0]);
+
+        ctx->pid = 0;
+        if (verb->cmd) {
+                ctx->request = json_pack("{s:s}", SCHEMA_MEMBER_CMD, verb->cmd);
+                if (!ctx->request)
+                        return oom();
+        }
+
+        r = parse_options(argc, argv, verb->options, ctx);
+        if (r == 0)
+                r = verb_check_args(verb, (unsigned) (argc - optind), argv + optind, ctx);
+        if (r == 0)
+                r = verb->run(argc - optind, argv + optind, ctx);
+
+        /* Unsent after an error; verb_call() took it otherwise. */
+        json_decref(TAKE_PTR(ctx->request));
+        return r == OPT_DONE ? 0 : r;
 }
 
 static int menu_run_verb(int argc, char **argv, void *userdata) {
         return dispatch_verb(argc, argv, userdata);
 }
 
-static int run(int argc, char **argv) {
+int procctl_run(int argc, char **argv) {
         Context ctx = {};
         Client *c;
         int r;
 
         (void) setlocale(LC_ALL, "");
 
+        /* The command line of this run only (a test runs several in one process). */
+        arg_host = arg_unix = arg_token_file = NULL;
+        arg_json = false;
+        arg_timeout = CLIENT_DEFAULT_TIMEOUT_USEC;
+
         /* Before the command: the global options only. */
-        r = verb_global_options(argc, argv);
-        if (r != OPT_CONTINUE)
-                return r;
+        r = parse_options(argc, argv, NULL, &ctx);
+        if (r != 0)
+                return r == OPT_DONE ? 0 : r;
 
         if (optind < argc) {
                 int k = optind;
@@ -1129,8 +537,4 @@ static int run(int argc, char **argv) {
                 r = EXIT_USAGE;
         }
         return r;
-}
-
-int main(int argc, char **argv) {
-        return run(argc, argv);
 }

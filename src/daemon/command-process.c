@@ -16,6 +16,7 @@
 #include "shared/parse-util.h"
 #include "daemon/proc-table.h"
 #include "daemon/process-json.h"
+#include "shared/user-util.h"
 
 static json_t *process_json(Manager *m, const ProcessInfo *p) {
         Managed *mp = backend_find(m->backend, p->pid);
@@ -35,6 +36,23 @@ int command_list(Call *call) {
                 .managed_only = p->managed,
         };
         const char *sort = p->sort ?: "pid";
+        int r;
+
+        /* A user nobody can be is a mistake, not a filter that matches nothing: the same
+         * error as START's. Decimal uids stay valid (processes of uids without an entry). */
+        if (p->user) {
+                _cleanup_(user_record_done) UserRecord u = {};
+
+                r = user_record_lookup(p->user, true, &u);
+                if (r == -ESRCH || r == -EINVAL) {
+                        char shown[40];
+                        string_sanitize(p->user, 32, shown, sizeof(shown));
+                        call_reply_error(call, ERROR_INVALID_ARGUMENT, "unknown user '%s'", shown);
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+        }
 
         if (sort[0] == '-') {
                 lp.descending = true;

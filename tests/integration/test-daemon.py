@@ -124,7 +124,10 @@ try:
     r = c.call(cmd="LIST", user="root")
     t.ok(all(p["user"] == "root" for p in r["processes"]) and (r["total"] >= 1 or not is_root), "user filter")
     r = c.call(cmd="LIST", user="no-such-user-xyz")
-    t.ok(r.get("ok") and r["total"] == 0 and r["processes"] == [], "user filter matching nobody: empty list")
+    t.ok(err(r) == E + "InvalidArgument" and r.get("msg") == "unknown user 'no-such-user-xyz'",
+         "user filter with an unknown user: InvalidArgument, as START says", r)
+    r = c.call(cmd="LIST", user="3999999")
+    t.ok(r.get("ok") and r["total"] == 0 and r["processes"] == [], "user filter with a uid nobody runs as: empty list")
     t.eq(err(c.call(cmd="LIST", sort="bogus")), E + "InvalidArgument", "unknown sort field")
     r = c.call(cmd="LIST", limit="10")
     t.ok(err(r) == E + "InvalidArgument" and "limit" in r.get("msg", ""), "wrong type names the member", r)
@@ -601,7 +604,8 @@ try:
     # Values of the right type that also pass each handler's own checks.
     sample = {"string": "x", "int": 1, "bool": True, "array": ["x"], "object": {}, "any": "TERM"}
     special = {("START", "argv"): [missing_bin], ("START", "cwd"): "/", ("START", "user"): "root",
-               ("LIST", "sort"): "pid", ("STOP", "pid"): nowhere, ("STATUS", "pid"): nowhere,
+               ("LIST", "sort"): "pid", ("LIST", "user"): "root",
+               ("STOP", "pid"): nowhere, ("STATUS", "pid"): nowhere,
                ("LOGS", "pid"): nowhere, ("LOGS", "unit"): "procmgr-describe-check.scope"}
     wrong = {"string": 5, "int": "1", "bool": "yes", "array": "x", "object": [], "any": []}
     t.ok(set(desc) >= set(base) | {"PING", "INFO", "DESCRIBE", "EXIT"}, "DESCRIBE names every command", desc.keys())

@@ -98,6 +98,13 @@ pc -H "$TCP" ping
 expect "ping over TCP" 0 '^pong'
 pc -U "$OPEN_SOCK" ping
 expect "ping over the Unix socket" 0 '^pong'
+# A relative -U is taken from the working directory (tools/run-dev.sh's banner uses one);
+# the address shown is the absolute path.
+PROCCTL_ABS=$(cd "$(dirname "$PROCCTL")" && pwd)/$(basename "$PROCCTL")
+(cd "$(dirname "$OPEN_SOCK")" && exec "$PROCCTL_ABS" --timeout 20 -U "$(basename "$OPEN_SOCK")" ping) \
+        >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+expect "ping over a relative -U path" 0 "^pong from unix:/.*/$(basename "$OPEN_SOCK") "
 pc -H "localhost:$PORT" ping
 expect "-H localhost:PORT is accepted" 0 '^pong'
 pc -H "$TCP" --json ping
@@ -131,6 +138,13 @@ check "list --json is one line with a processes array" \
         eval '[ $rc -eq 0 ] && json_line_ok true && grep -q "\"processes\"" "$T/out"'
 pc -H "$TCP" list --sort no-such-field
 expect "list --sort with an unknown field is an error reply (1)" 1 '' 'InvalidArgument'
+# An unknown user is the same error for LIST as for START, not an empty list.
+pc -H "$TCP" list --user nosuch-procctl-user
+expect "list --user with an unknown user is an error reply (1)" 1 '' \
+        "^procctl: unknown user 'nosuch-procctl-user' \(org\.procmgr\.Error\.InvalidArgument\)$"
+pc -H "$TCP" start --user nosuch-procctl-user -- true
+expect "start --user with an unknown user: the same error" 1 '' \
+        "^procctl: unknown user 'nosuch-procctl-user' \(org\.procmgr\.Error\.InvalidArgument\)$"
 
 # --- start / status / logs / stop of a process we start
 pc -H "$TCP" start --name procctl-test --env PROCCTL_TEST=1 -- sleep 120
@@ -197,8 +211,23 @@ pc -H "$TCP" stop notapid
 expect "stop with a non-numeric PID exits 2" 2 '' 'invalid PID'
 pc -H "$TCP" list --bogus
 expect "unknown option exits 2" 2 '' 'unrecognized option'
+# The argument count is checked once, from the verb table, with one message per verb.
+pc -H "$TCP" ping extra
+expect "ping with an argument exits 2" 2 '' "^procctl: 'ping' takes no arguments \(got 'extra'\)$"
+pc -H "$TCP" list --managed extra
+expect "list with an argument exits 2" 2 '' "'list' takes no arguments"
+pc -H "$TCP" status 1 2
+expect "status with two PIDs exits 2" 2 '' "^procctl: 'status' needs exactly one PID$"
+pc -H "$TCP" stop --signal KILL
+expect "stop with options but no PID exits 2" 2 '' "'stop' needs exactly one PID"
+pc -H "$TCP" logs
+expect "logs without PID or --unit exits 2" 2 '' "'logs' needs a PID or --unit UNIT"
+pc -H "$TCP" logs --unit x.scope 1
+expect "logs with a PID and --unit exits 2" 2 '' "'logs' takes either a PID or --unit, not both"
+pc -H "$TCP" status --json 12x
+expect "status with a bad PID after an option exits 2" 2 '' "status: invalid PID '12x'"
 pc -H "$TCP" start
-expect "start without a command exits 2" 2
+expect "start without a command exits 2" 2 '' "'start' needs a command"
 pc -H "$TCP" start --memory-max lots -- true
 expect "start --memory-max with a bad size exits 2" 2
 pc -H "$TCP" -U "$OPEN_SOCK" ping
@@ -259,6 +288,8 @@ if start_daemon auth --token-file "$T/token"; then
         expect "token daemon: ping needs no token" 0 '^pong'
         pc -H "$ATCP" list
         expect "token daemon: list without token is AuthRequired (1)" 1 '' 'org\.procmgr\.Error\.AuthRequired'
+        check "AuthRequired says what to type: --token-file FILE or PROCMGR_TOKEN_FILE" \
+                eval 'grep -q -- "--token-file FILE" "$T/err" && grep -q "PROCMGR_TOKEN_FILE" "$T/err"'
         pc -H "$ATCP" --token-file "$T/token" list
         expect "token daemon: list with --token-file" 0 'processes listed'
         check "the token is printed nowhere" eval '! grep -qF "$TOKEN" "$T/out" "$T/err"'
