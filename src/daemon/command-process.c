@@ -14,6 +14,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "shared/parse-util.h"
+#include "shared/string-util.h"
 #include "daemon/proc-table.h"
 #include "daemon/process-json.h"
 

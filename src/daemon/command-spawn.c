@@ -22,6 +22,7 @@
 #include "daemon/manager.h"
 #include "daemon/privileges.h"
 #include "shared/split.h"
+#include "shared/string-util.h"
 #include "shared/strv.h"
 #include "shared/user-util.h"
 

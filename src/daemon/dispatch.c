@@ -18,6 +18,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "protocol/schema.h"
+#include "shared/string-util.h"
 
 static const Command commands[] = {
         { SCHEMA_CMD_PING, command_ping },

@@ -15,7 +15,6 @@
 #include <malloc.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon/backend.h"
@@ -26,6 +25,7 @@
 #include "daemon/process-json.h"
 #include "protocol/json-writer.h"
 #include "protocol/protocol.h"
+#include "shared/time-util.h"
 
 #define LIST_SLICE_USEC 500U            /* work per dispatch */
 #define LIST_CHECK_EVERY 16U            /* processes between two looks at the clock */
@@ -61,13 +61,6 @@ struct ListJob {
         size_t n_v_alloc, n_match, n_shown, pos;
         JsonWriter w;
 };
-
-static usec_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
-}
 
 static void request_fail(ListRequest *req, int r) {
         if (r == -ENOMEM)
@@ -206,7 +199,7 @@ static int write_reply(ListJob *j, ListRequest *req, usec_t deadline) {
                 r = prepare(j, req);
                 if (r < 0)
                         return r;
-                if (now_usec() >= deadline)
+                if (now(CLOCK_MONOTONIC) >= deadline)
                         return 1;
         }
         while (j->pos < j->n_shown) {
@@ -218,7 +211,7 @@ static int write_reply(ListJob *j, ListRequest *req, usec_t deadline) {
                 (void) is_managed(m, p, &mp);
                 process_info_write_json(&j->w, p, !!mp, mp ? mp->unit : NULL);
                 j->pos++;
-                if (j->pos % LIST_CHECK_EVERY == 0 && now_usec() >= deadline)
+                if (j->pos % LIST_CHECK_EVERY == 0 && now(CLOCK_MONOTONIC) >= deadline)
                         return 1;
         }
         json_writer_literal(&j->w, "],\"count\":");
@@ -232,13 +225,13 @@ static int write_reply(ListJob *j, ListRequest *req, usec_t deadline) {
 /* One slice of work. Returns true when there is more to do. */
 static bool list_job_step(ListJob *j) {
         Manager *m = j->manager;
-        usec_t deadline = now_usec() + LIST_SLICE_USEC;
+        usec_t deadline = now(CLOCK_MONOTONIC) + LIST_SLICE_USEC;
         int r;
 
         if (j->state == LIST_SCANNING) {
                 do {
                         r = proc_table_scan_step(m->procs, LIST_CHECK_EVERY);
-                } while (r > 0 && now_usec() < deadline);
+                } while (r > 0 && now(CLOCK_MONOTONIC) < deadline);
                 if (r > 0)
                         return true;
                 if (r < 0) {
@@ -285,7 +278,7 @@ static bool list_job_step(ListJob *j) {
                 writing_reset(j);
                 call_reply_raw(req->call, line, len);
                 free(req);
-                if (now_usec() >= deadline && j->current)
+                if (now(CLOCK_MONOTONIC) >= deadline && j->current)
                         return true;
         }
 

@@ -109,3 +109,8 @@ size_t utf8_prefix_for_width(const char *s, size_t width) {
                 }
         return (size_t) (p - s);
 }
+
+void ascii_replace_non_ascii(const char *s, size_t len, char with, char *dst) {
+        for (size_t i = 0; i < len; i++)
+                dst[i] = (unsigned char) s[i] < 0x80 && s[i] != '\0' ? s[i] : with;
+}
