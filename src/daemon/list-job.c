@@ -134,17 +134,6 @@ static void start_next_scan(ListJob *j) {
         (void) list_job_kick(j);
 }
 
-static bool is_managed(Manager *m, const ProcessInfo *p, Managed **ret) {
-        Managed *mp = backend_find(m->backend, p->pid);
-
-        /* A managed record only describes this process if the start time matches. */
-        if (mp && mp->start_ticks != 0 && mp->start_ticks != p->start_ticks)
-                mp = NULL;
-        if (ret)
-                *ret = mp;
-        return mp;
-}
-
 /* Filter and sort for the request at the head of current; write the reply's head. */
 static int prepare(ListJob *j, ListRequest *req) {
         Manager *m = j->manager;
@@ -165,7 +154,7 @@ static int prepare(ListJob *j, ListRequest *req) {
                         continue;
                 if (lp->name && !strstr(p->name, lp->name))
                         continue;
-                if (lp->managed_only && !is_managed(m, p, NULL))
+                if (lp->managed_only && !backend_find_pinned(m->backend, p->pid, p->start_ticks))
                         continue;
                 j->v[k++] = p;
         }
@@ -204,11 +193,10 @@ static int write_reply(ListJob *j, ListRequest *req, usec_t deadline) {
         }
         while (j->pos < j->n_shown) {
                 const ProcessInfo *p = j->v[j->pos];
-                Managed *mp;
+                Managed *mp = backend_find_pinned(m->backend, p->pid, p->start_ticks);
 
                 if (j->pos > 0)
                         json_writer_literal(&j->w, ",");
-                (void) is_managed(m, p, &mp);
                 process_info_write_json(&j->w, p, !!mp, mp ? mp->unit : NULL);
                 j->pos++;
                 if (j->pos % LIST_CHECK_EVERY == 0 && now(CLOCK_MONOTONIC) >= deadline)
