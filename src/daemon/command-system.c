@@ -15,7 +15,7 @@
 #include "daemon/journal-read.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "daemon/sysinfo-json.h"
 #include "protocol/json-writer.h"
 #include "protocol/protocol.h"

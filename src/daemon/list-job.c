@@ -22,6 +22,7 @@
 #include "daemon/list-job.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
+#include "daemon/proc-table.h"
 #include "daemon/process-json.h"
 #include "protocol/json-writer.h"
 #include "protocol/protocol.h"

@@ -21,7 +21,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/connection.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "shared/socket-util.h"
 #include "daemon/sysinfo.h"
 #include "protocol/protocol.h"
