@@ -16,8 +16,6 @@
  * time: no continuation contexts in the handlers.
  */
 
-#include "config.h"
-
 #include <string.h>
 
 #include "daemon/auth.h"

@@ -11,8 +11,6 @@
  * backend is backend-auto.c's.
  */
 
-#include "config.h"
-
 #include <poll.h>
 #include <signal.h>
 #include <string.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* LIST, STATUS and STOP: process objects from /proc, stops through the backend. */
 
-#include "config.h"
-
 #include <signal.h>
 #include <string.h>
 

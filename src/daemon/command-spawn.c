@@ -5,8 +5,6 @@
  * backend. The command line is never given to a shell.
  */
 
-#include "config.h"
-
 #include <ctype.h>
 #include <grp.h>
 #include <limits.h>

@@ -2,8 +2,6 @@
 /* PING, DESCRIBE, AUTH, EXIT, INFO and LOGS: the commands that touch no process (LOGS reads the
  * journal through journal-read.c and builds its reply here). */
 
-#include "config.h"
-
 #include <assert.h>
 #include <string.h>
 #include <unistd.h>

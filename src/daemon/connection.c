@@ -9,8 +9,6 @@
  * that never reads cannot make us buffer without limit.
  */
 
-#include "config.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdarg.h>

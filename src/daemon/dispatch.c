@@ -8,8 +8,6 @@
  * served.
  */
 
-#include "config.h"
-
 #include <string.h>
 
 #include "daemon/auth.h"

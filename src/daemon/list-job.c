@@ -10,8 +10,6 @@
  * moving the entries whose pointers are sorted here.
  */
 
-#include "config.h"
-
 #include <malloc.h>
 #include <string.h>
 #include <sys/eventfd.h>

@@ -4,8 +4,6 @@
  * READY=1 → loop → STOPPING=1. See manager.h.
  */
 
-#include "config.h"
-
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>

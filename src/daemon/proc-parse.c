@@ -5,8 +5,6 @@
  * buffers come from a kernel interface whose format is fixed.
  */
 
-#include "config.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <string.h>

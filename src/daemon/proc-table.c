@@ -29,8 +29,6 @@
  * fixture trees. Not thread-safe. Never logs above debug.
  */
 
-#include "config.h"
-
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>

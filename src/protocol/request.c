@@ -6,8 +6,6 @@
  * limit and we check ours on top).
  */
 
-#include "config.h"
-
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>

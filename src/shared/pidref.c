@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pid + pidfd + start time; see pidref.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* C-locale character classes and trimming; see string-util.h. */
 
-#include "config.h"
-
 #include <string.h>
 
 #include "shared/string-util.h"

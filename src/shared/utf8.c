@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Strict UTF-8 validation, U+FFFD sanitizing, display width; see utf8.h. */
 
-#include "config.h"
-
 #include <string.h>
 
 #include "shared/utf8.h"
