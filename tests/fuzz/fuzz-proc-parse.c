@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Fuzz target for the /proc parsers of src/daemon/proc-parse.h: the input is
+ * Fuzz target for the /proc parsers of src/shared/proc-parse.h: the input is
  * fed to each of them as the file it parses (/proc/<pid>/stat, the Uid: line
  * of /proc/<pid>/status, /proc/<pid>/cmdline, /proc/uptime, the btime line of
  * /proc/stat). The kernel writes these files, but a process chooses its comm
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "daemon/proc-parse.h"
+#include "shared/proc-parse.h"
 #include "shared/macro.h"
 #include "shared/utf8.h"
 

@@ -25,7 +25,7 @@
 #include "fixture.h"
 #include "protocol/json-writer.h"
 #include "protocol/reply.h"
-#include "daemon/proc-parse.h"
+#include "shared/proc-parse.h"
 #include "daemon/proc-table.h"
 #include "daemon/process-json.h"
 #include "protocol/protocol.h"
