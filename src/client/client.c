@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* procctl's request/reply transport; see client.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Interactive numbered menu; see menu.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>

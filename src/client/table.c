@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Column output and value formatting for procctl; see table.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <langinfo.h>

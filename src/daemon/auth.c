@@ -16,9 +16,6 @@
  * time: no continuation contexts in the handlers.
  */
 
-#include "config.h"
-
-#include <poll.h>
 #include <string.h>
 
 #include "daemon/auth.h"
@@ -26,7 +23,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/polkit.h"
-#include "daemon/process-watch.h"
+#include "shared/pidref.h"
 #include "shared/user-util.h"
 
 #define AUTH_BUS_RETRY_USEC (10 * USEC_PER_SEC)
@@ -96,7 +93,7 @@ struct AuthPending {
         PolkitQuery *query;
         Call *call;
         AuthAction action;
-        int pidfd;                      /* pins the subject; -EBADF without pidfd support */
+        PidRef subject;                 /* pins the peer: its pidfd (if any) and start time */
 };
 
 static const char *const action_ids[_AUTH_ACTION_MAX] = {
@@ -131,7 +128,7 @@ static AuthPending *auth_pending_free(AuthPending *p) {
         if (p->next)
                 p->next->prev = p->prev;
         polkit_query_cancel(p->query);
-        (void) safe_close(p->pidfd);
+        pidref_done(&p->subject);
         free(p);
         return NULL;
 }
@@ -303,23 +300,6 @@ static sd_bus *auth_bus(Auth *a) {
         return a->bus;
 }
 
-static bool pidfd_exited(int pidfd) {
-        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-
-        /* A pidfd becomes readable when its process has exited. */
-        return poll(&pfd, 1, 0) > 0;
-}
-
-/* Is the peer still the process that connected? With the pidfd: it is alive (so its
- * pid was not recycled). Always: its start time is the one read at accept time. */
-static bool auth_peer_unchanged(const Peer *p, int pidfd) {
-        uint64_t ticks;
-
-        if (pidfd >= 0 && pidfd_exited(pidfd))
-                return false;
-        return peer_read_start_ticks(-EBADF, p->pid, &ticks) >= 0 && ticks == p->start_ticks;
-}
-
 /* Keeps the answer in the call and runs it again: the handler's second question about
  * the same action is answered from there. */
 static void auth_finish(AuthPending *pending, int allowed) {
@@ -350,7 +330,7 @@ static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error
         }
         a->polkit_unreachable_logged = false;
         /* Whatever polkit said, it is void if the subject is not the process that asked. */
-        if (!auth_peer_unchanged(p, pending->pidfd)) {
+        if (pidref_is_alive(&pending->subject) <= 0) {
                 log_notice("%s: peer process went away while polkit checked, denying %s.", p->description, action);
                 auth_finish(pending, 0);
                 return;
@@ -397,15 +377,17 @@ int auth_verify_async(Call *call, AuthAction action) {
         pending = calloc(1, sizeof(AuthPending));
         if (!pending)
                 return -ENOMEM;
-        *pending = (AuthPending) { .auth = a, .call = call, .action = action, .pidfd = -EBADF };
-        /* Pin the peer, then make sure the pinned process is the one that connected. */
-        r = pidfd_open_pid(p->pid);
-        if (r < 0 && r != -ENOSYS)
-                return -EACCES;
-        pending->pidfd = r < 0 ? -EBADF : r;
-        if (!auth_peer_unchanged(p, pending->pidfd)) {
-                log_debug("%s: peer process is gone, denying %s.", p->description, auth_action_id(action));
-                (void) safe_close(pending->pidfd);
+        *pending = (AuthPending) { .auth = a, .call = call, .action = action, .subject = PIDREF_NULL };
+        /* Pin the peer (a pidfd where the kernel has them), and make sure the pinned process
+         * is the one that connected: its start time is the one read at accept time. The
+         * same pin is checked again when polkit answers. */
+        r = pidref_set_pid_and_start(&pending->subject, p->pid, p->start_ticks);
+        if (r >= 0 && pidref_is_alive(&pending->subject) <= 0) {
+                pidref_done(&pending->subject);
+                r = -ESRCH;
+        }
+        if (r < 0) {
+                log_debug_errno(r, "%s: peer process is gone, denying %s: %m", p->description, auth_action_id(action));
                 return -EACCES;
         }
 
@@ -414,7 +396,7 @@ int auth_verify_async(Call *call, AuthAction action) {
         r = polkit_check_authorization(bus, &subject, auth_action_id(action), on_polkit_answer, pending,
                                        &pending->query);
         if (r < 0) {
-                (void) safe_close(pending->pidfd);
+                pidref_done(&pending->subject);
                 if (r != -EHOSTUNREACH) {
                         log_warning_errno(r, "Cannot ask polkit about %s for %s, denying: %m",
                                           auth_action_id(action), p->description);

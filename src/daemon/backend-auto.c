@@ -5,8 +5,6 @@
  * them form no cycle: backend-auto → backend-{direct,systemd} → backend.
  */
 
-#include "config.h"
-
 #include "daemon/backend.h"
 #include "daemon/manager.h"
 #include "shared/log.h"

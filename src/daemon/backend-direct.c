@@ -6,8 +6,6 @@
  * lives only in this daemon, which INFO makes visible as backend "direct".
  */
 
-#include "config.h"
-
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>

@@ -21,8 +21,6 @@
  * registered again (watched through pidfds, since they are not our children).
  */
 
-#include "config.h"
-
 #include <poll.h>
 #include <signal.h>
 #include <string.h>

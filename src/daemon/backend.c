@@ -11,8 +11,6 @@
  * backend is backend-auto.c's.
  */
 
-#include "config.h"
-
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -172,6 +170,14 @@ Managed *backend_find(Backend *b, pid_t pid) {
                 return NULL;
         i = managed_index(b, pid, &found);
         return found ? b->managed[i] : NULL;
+}
+
+Managed *backend_find_pinned(Backend *b, pid_t pid, uint64_t start_ticks) {
+        Managed *m = backend_find(b, pid);
+
+        if (m && m->start_ticks != 0 && m->start_ticks != start_ticks)
+                return NULL;
+        return m;
 }
 
 int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char *name, const char *unit,

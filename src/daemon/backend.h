@@ -96,6 +96,10 @@ Backend *backend_free(Backend *b);
 const char *backend_name(const Backend *b);
 
 Managed *backend_find(Backend *b, pid_t pid);
+/* The record of pid only if it describes the process with this start time (as just read
+ * from /proc), not an earlier holder of the pid; a record without a start time (0) is
+ * taken as it is. */
+Managed *backend_find_pinned(Backend *b, pid_t pid, uint64_t start_ticks);
 int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char *name, const char *unit,
                         uid_t uid, Managed **ret);
 void backend_remove_managed(Backend *b, Managed *m);

@@ -1,17 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Call object and its replies; see call.h. */
 
-#include "config.h"
-
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "daemon/call.h"
 #include "protocol/reply.h"
-#include "daemon/proc.h"
 
 Call *call_new(Manager *m, const Peer *peer, bool authenticated, const CallOwnerOps *ops, void *owner) {
         Call *call = calloc(1, sizeof(Call));
@@ -110,33 +105,5 @@ void call_no_more_requests(Call *call) {
 unsigned call_note_auth_failure(Call *call) {
         if (call->owner && call->ops && call->ops->auth_failed)
                 return call->ops->auth_failed(call->owner);
-        return 0;
-}
-
-int peer_read_start_ticks(int dir_fd, pid_t pid, uint64_t *ret) {
-        _cleanup_close_ int fd = -EBADF;
-        char path[64], buf[2048];
-        ProcStat st;
-        ssize_t n;
-        int r;
-
-        if (pid <= 0)
-                return -EINVAL;
-        (void) snprintf(path, sizeof(path), "%s%i/stat", dir_fd >= 0 ? "" : "/proc/", (int) pid);
-        fd = openat(dir_fd >= 0 ? dir_fd : AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return errno == ENOENT ? -ESRCH : -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return errno == ESRCH ? -ESRCH : -errno;
-        if (n == 0)
-                return -ESRCH;
-        buf[n] = '\0';
-        r = proc_parse_stat(buf, (size_t) n, &st);
-        if (r < 0)
-                return r;
-        if (st.pid != pid)
-                return -ESRCH;
-        *ret = st.start_ticks;
         return 0;
 }

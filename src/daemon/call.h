@@ -100,7 +100,3 @@ int reply_bad_argument(Call *call, int r, const char *msg);
 void call_set_authenticated(Call *call);
 void call_no_more_requests(Call *call);
 unsigned call_note_auth_failure(Call *call);
-
-/* Start time (/proc/PID/stat field 22) of pid, read below the /proc root dir_fd
- * (AT_FDCWD-relative "/proc" when dir_fd < 0). For peer identities. */
-int peer_read_start_ticks(int dir_fd, pid_t pid, uint64_t *ret);

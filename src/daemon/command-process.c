@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* LIST, STATUS and STOP: process objects from /proc, stops through the backend. */
 
-#include "config.h"
-
 #include <signal.h>
 #include <string.h>
 
@@ -14,18 +12,10 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "shared/parse-util.h"
+#include "shared/string-util.h"
 #include "daemon/proc-table.h"
 #include "daemon/process-json.h"
 #include "shared/user-util.h"
-
-static json_t *process_json(Manager *m, const ProcessInfo *p) {
-        Managed *mp = backend_find(m->backend, p->pid);
-
-        /* A managed record only describes this process if the start time matches. */
-        if (mp && mp->start_ticks != 0 && mp->start_ticks != p->start_ticks)
-                mp = NULL;
-        return process_info_to_json(p, !!mp, mp ? mp->unit : NULL);
-}
 
 int command_list(Call *call) {
         const ListParameters *p = &call->request.params.list;
@@ -86,16 +76,6 @@ static int read_process(Call *call, pid_t pid, const ProcessInfo **ret) {
         return 1;
 }
 
-/* The backend's entry for PID if procmgrd started this very process (P, as just read), not
- * an earlier one whose pid was reused. */
-static Managed *find_managed(Manager *m, pid_t pid, const ProcessInfo *p) {
-        Managed *mp = backend_find(m->backend, pid);
-
-        if (mp && mp->start_ticks != 0 && mp->start_ticks != p->start_ticks)
-                return NULL;
-        return mp;
-}
-
 typedef struct StatusContext {
         Call *call;
         json_t *reply;
@@ -150,9 +130,9 @@ int command_status(Call *call) {
                 return 0;
         }
 
-        mp = find_managed(m, pid, p);
+        mp = backend_find_pinned(m->backend, pid, p->start_ticks);
         reply = call_reply_new(call);
-        if (!reply || json_object_set_new(reply, "process", process_json(m, p)) < 0)
+        if (!reply || json_object_set_new(reply, "process", process_info_to_json(p, !!mp, mp ? mp->unit : NULL)) < 0)
                 return -ENOMEM;
         if (!mp || !mp->unit) {
                 call_reply(call, TAKE_PTR(reply));
@@ -248,7 +228,7 @@ int command_stop(Call *call) {
                 return 0;
         }
 
-        mp = find_managed(m, pid, p);
+        mp = backend_find_pinned(m->backend, pid, p->start_ticks);
 
         /* The table: stop covers the caller's own managed processes, anything else needs
          * stop-any. When polkit has to be asked, we are run again with its answer, and

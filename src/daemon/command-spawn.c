@@ -5,8 +5,6 @@
  * backend. The command line is never given to a shell.
  */
 
-#include "config.h"
-
 #include <ctype.h>
 #include <grp.h>
 #include <limits.h>
@@ -22,6 +20,7 @@
 #include "daemon/manager.h"
 #include "daemon/privileges.h"
 #include "shared/split.h"
+#include "shared/string-util.h"
 #include "shared/strv.h"
 #include "shared/user-util.h"
 

@@ -2,11 +2,8 @@
 /* PING, DESCRIBE, AUTH, EXIT, INFO and LOGS: the commands that touch no process (LOGS reads the
  * journal through journal-read.c and builds its reply here). */
 
-#include "config.h"
-
 #include <assert.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon/auth.h"
@@ -16,11 +13,13 @@
 #include "daemon/journal-read.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "daemon/sysinfo-json.h"
 #include "protocol/json-writer.h"
 #include "protocol/protocol.h"
 #include "protocol/schema.h"
+#include "shared/time-util.h"
+#include "shared/utf8.h"
 
 int command_ping(Call *call) {
         json_t *reply = call_reply_new(call);
@@ -138,8 +137,7 @@ static json_t *json_string_lossy(const char *s, size_t n) {
         copy = malloc(n + 1);
         if (!copy)
                 return NULL;
-        for (size_t i = 0; i < n; i++)
-                copy[i] = (unsigned char) s[i] < 0x80 && s[i] != '\0' ? s[i] : '?';
+        ascii_replace_non_ascii(s, n, '?', copy);
         return json_stringn(copy, n);
 }
 
@@ -177,14 +175,13 @@ static bool scope_main_process(const char *unit, const Managed *mp, char *ident,
 /* The wall-clock time (µs) at which a process with this start time (clock ticks since
  * boot, /proc/PID/stat field 22) started, to 1/CLK_TCK; 0 if unknown. */
 static uint64_t start_ticks_to_realtime(uint64_t ticks) {
-        struct timespec rt, bt;
         long hz = sysconf(_SC_CLK_TCK);
-        uint64_t now_rt, now_bt, start_bt;
+        usec_t now_rt, now_bt, start_bt;
 
-        if (ticks == 0 || hz <= 0 || clock_gettime(CLOCK_REALTIME, &rt) < 0 || clock_gettime(CLOCK_BOOTTIME, &bt) < 0)
+        if (ticks == 0 || hz <= 0)
                 return 0;
-        now_rt = (uint64_t) rt.tv_sec * USEC_PER_SEC + (uint64_t) rt.tv_nsec / 1000;
-        now_bt = (uint64_t) bt.tv_sec * USEC_PER_SEC + (uint64_t) bt.tv_nsec / 1000;
+        now_rt = now(CLOCK_REALTIME);
+        now_bt = now(CLOCK_BOOTTIME);
         start_bt = ticks * USEC_PER_SEC / (uint64_t) hz;
         if (start_bt > now_bt || now_bt - start_bt > now_rt)
                 return 0;

@@ -9,11 +9,8 @@
  * that never reads cannot make us buffer without limit.
  */
 
-#include "config.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -511,33 +508,6 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
-#endif
-
-/* Start time of the Unix peer, for polkit subjects and pid-reuse checks; 0 if unknown.
- * With SO_PEERPIDFD (Linux 6.5+) the pidfd pins the process that connected: if it is
- * still alive after the read, the ticks are its own and not a recycled pid's. */
-static uint64_t peer_start_ticks(Connection *c, pid_t pid) {
-        _cleanup_close_ int pidfd = -EBADF;
-        socklen_t l = sizeof(pidfd);
-        uint64_t ticks = 0;
-        int fd = -EBADF;
-
-        if (pid <= 0)
-                return 0;
-        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERPIDFD, &fd, &l) >= 0)
-                pidfd = fd;
-        if (peer_read_start_ticks(-EBADF, pid, &ticks) < 0)
-                return 0;
-        if (pidfd >= 0) {
-                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-                if (poll(&pfd, 1, 0) != 0)
-                        return 0;       /* exited (readable) or cannot tell */
-        }
-        return ticks;
-}
-
 static void peer_identify(Connection *c) {
         SocketAddress sa = { .len = sizeof(sa.storage) };
         Peer *p = &c->peer;
@@ -556,7 +526,10 @@ static void peer_identify(Connection *c) {
                         p->pid = uc.pid;
                         p->uid = uc.uid;
                         p->gid = uc.gid;
-                        p->start_ticks = peer_start_ticks(c, uc.pid);
+                        /* Pins the process that connected (SO_PEERPIDFD on 6.5+), for polkit
+                         * subjects and pid-reuse checks; start time 0 if it is already gone. */
+                        if (pidref_set_peer(&c->peer_pidref, c->fd) >= 0)
+                                p->start_ticks = c->peer_pidref.start_ticks;
                 }
                 snprintf(p->description, sizeof(p->description), "uid=%u pid=%i",
                          (unsigned) p->uid, (int) p->pid);
@@ -575,6 +548,7 @@ int connection_new(Manager *m, int fd, ConnectionRequestSink sink, void *userdat
                 return -ENOMEM;
         c->manager = m;
         c->fd = TAKE_FD(cfd);
+        c->peer_pidref = PIDREF_NULL;
         c->sink = sink;
         c->sink_userdata = userdata;
         peer_identify(c);
@@ -610,6 +584,7 @@ fail:
         if (c->events)
                 poller_forget(m->poller, c);
         (void) safe_close(c->fd);
+        pidref_done(&c->peer_pidref);
         free(c);
         return r;
 }
@@ -646,6 +621,7 @@ Connection *connection_free(Connection *c) {
         sd_event_source_disable_unref(c->idle_timer);
         sd_event_source_disable_unref(c->defer);
         (void) safe_close(c->fd);
+        pidref_done(&c->peer_pidref);
         free(c->in);
         free(c->out);
         log_debug("%s: closed.", c->peer.description);

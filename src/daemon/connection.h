@@ -19,6 +19,7 @@
 
 #include "daemon/call.h"
 #include "shared/macro.h"
+#include "shared/pidref.h"
 #include "protocol/request.h"
 
 typedef struct Manager Manager;
@@ -40,6 +41,7 @@ struct Connection {
         usec_t last_active;             /* when the last complete request arrived (loop time) */
         sd_event_source *defer;         /* continues parsing buffered lines on the next iteration */
         Peer peer;
+        PidRef peer_pidref;             /* Unix peer pinned at accept (SO_PEERPIDFD or pidfd_open); unset if gone */
         bool authenticated;
         unsigned auth_failures;         /* wrong tokens so far; the connection closes at a few */
 

@@ -8,8 +8,6 @@
  * served.
  */
 
-#include "config.h"
-
 #include <string.h>
 
 #include "daemon/auth.h"
@@ -18,6 +16,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "protocol/schema.h"
+#include "shared/string-util.h"
 
 static const Command commands[] = {
         { SCHEMA_CMD_PING, command_ping },

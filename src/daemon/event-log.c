@@ -5,8 +5,6 @@
  * with any byte in a field value, newlines included.
  */
 
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <systemd/sd-journal.h>

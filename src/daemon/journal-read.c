@@ -7,8 +7,6 @@
  * unreadable records count against a bound too.
  */
 
-#include "config.h"
-
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-journal.h>

@@ -5,8 +5,6 @@
  * forward to syslog, kmsg, console), then plain text. See journal-stream.h.
  */
 
-#include "config.h"
-
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>

@@ -10,12 +10,9 @@
  * moving the entries whose pointers are sorted here.
  */
 
-#include "config.h"
-
 #include <malloc.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "daemon/backend.h"
@@ -23,9 +20,11 @@
 #include "daemon/list-job.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
+#include "daemon/proc-table.h"
 #include "daemon/process-json.h"
 #include "protocol/json-writer.h"
 #include "protocol/protocol.h"
+#include "shared/time-util.h"
 
 #define LIST_SLICE_USEC 500U            /* work per dispatch */
 #define LIST_CHECK_EVERY 16U            /* processes between two looks at the clock */
@@ -61,13 +60,6 @@ struct ListJob {
         size_t n_v_alloc, n_match, n_shown, pos;
         JsonWriter w;
 };
-
-static usec_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / NSEC_PER_USEC;
-}
 
 static void request_fail(ListRequest *req, int r) {
         if (r == -ENOMEM)
@@ -141,17 +133,6 @@ static void start_next_scan(ListJob *j) {
         (void) list_job_kick(j);
 }
 
-static bool is_managed(Manager *m, const ProcessInfo *p, Managed **ret) {
-        Managed *mp = backend_find(m->backend, p->pid);
-
-        /* A managed record only describes this process if the start time matches. */
-        if (mp && mp->start_ticks != 0 && mp->start_ticks != p->start_ticks)
-                mp = NULL;
-        if (ret)
-                *ret = mp;
-        return mp;
-}
-
 /* Filter and sort for the request at the head of current; write the reply's head. */
 static int prepare(ListJob *j, ListRequest *req) {
         Manager *m = j->manager;
@@ -172,7 +153,7 @@ static int prepare(ListJob *j, ListRequest *req) {
                         continue;
                 if (lp->name && !strstr(p->name, lp->name))
                         continue;
-                if (lp->managed_only && !is_managed(m, p, NULL))
+                if (lp->managed_only && !backend_find_pinned(m->backend, p->pid, p->start_ticks))
                         continue;
                 j->v[k++] = p;
         }
@@ -206,19 +187,18 @@ static int write_reply(ListJob *j, ListRequest *req, usec_t deadline) {
                 r = prepare(j, req);
                 if (r < 0)
                         return r;
-                if (now_usec() >= deadline)
+                if (now(CLOCK_MONOTONIC) >= deadline)
                         return 1;
         }
         while (j->pos < j->n_shown) {
                 const ProcessInfo *p = j->v[j->pos];
-                Managed *mp;
+                Managed *mp = backend_find_pinned(m->backend, p->pid, p->start_ticks);
 
                 if (j->pos > 0)
                         json_writer_literal(&j->w, ",");
-                (void) is_managed(m, p, &mp);
                 process_info_write_json(&j->w, p, !!mp, mp ? mp->unit : NULL);
                 j->pos++;
-                if (j->pos % LIST_CHECK_EVERY == 0 && now_usec() >= deadline)
+                if (j->pos % LIST_CHECK_EVERY == 0 && now(CLOCK_MONOTONIC) >= deadline)
                         return 1;
         }
         json_writer_literal(&j->w, "],\"count\":");
@@ -232,13 +212,13 @@ static int write_reply(ListJob *j, ListRequest *req, usec_t deadline) {
 /* One slice of work. Returns true when there is more to do. */
 static bool list_job_step(ListJob *j) {
         Manager *m = j->manager;
-        usec_t deadline = now_usec() + LIST_SLICE_USEC;
+        usec_t deadline = now(CLOCK_MONOTONIC) + LIST_SLICE_USEC;
         int r;
 
         if (j->state == LIST_SCANNING) {
                 do {
                         r = proc_table_scan_step(m->procs, LIST_CHECK_EVERY);
-                } while (r > 0 && now_usec() < deadline);
+                } while (r > 0 && now(CLOCK_MONOTONIC) < deadline);
                 if (r > 0)
                         return true;
                 if (r < 0) {
@@ -285,7 +265,7 @@ static bool list_job_step(ListJob *j) {
                 writing_reset(j);
                 call_reply_raw(req->call, line, len);
                 free(req);
-                if (now_usec() >= deadline && j->current)
+                if (now(CLOCK_MONOTONIC) >= deadline && j->current)
                         return true;
         }
 

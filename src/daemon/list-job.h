@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "shared/macro.h"
 
 typedef struct Call Call;

@@ -4,8 +4,6 @@
  * one LimitExceeded line and is closed, instead of waiting in the backlog.
  */
 
-#include "config.h"
-
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -4,8 +4,6 @@
  * READY=1 → loop → STOPPING=1. See manager.h.
  */
 
-#include "config.h"
-
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -21,7 +19,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/connection.h"
-#include "daemon/proc.h"
+#include "daemon/proc-table.h"
 #include "shared/socket-util.h"
 #include "daemon/sysinfo.h"
 #include "protocol/protocol.h"

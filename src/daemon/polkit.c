@@ -5,8 +5,6 @@
  * call, so nothing fires after its owner went away.
  */
 
-#include "config.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

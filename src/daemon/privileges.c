@@ -7,8 +7,6 @@
  * clear ambient → verify, trying to regain a dropped capability.
  */
 
-#include "config.h"
-
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>

@@ -29,8 +29,6 @@
  * fixture trees. Not thread-safe. Never logs above debug.
  */
 
-#include "config.h"
-
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
@@ -49,7 +47,7 @@
 #include "shared/time-util.h"
 #include "shared/user-util.h"
 #include "daemon/proc-util.h"
-#include "daemon/proc-parse.h"
+#include "shared/proc-parse.h"
 #include "daemon/proc-table.h"
 
 #define PID_FMT "%d"

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The /proc root shared by the /proc readers; see proc-util.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 

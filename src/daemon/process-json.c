@@ -8,8 +8,6 @@
  * oracle to prove it), so STATUS' json_t, parsed from this text, dumps the same.
  */
 
-#include "config.h"
-
 #include <math.h> /* isfinite() only: a macro, no -lm */
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pin, check, signal; see process-stop.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <signal.h>
 

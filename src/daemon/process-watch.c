@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Exit notification through a pidfd, with a /proc polling fallback; see process-watch.h. */
 
-#include "config.h"
-
 #include "daemon/process-watch.h"
 
 #define WATCH_POLL_USEC (20 * USEC_PER_MSEC)

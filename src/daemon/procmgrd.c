@@ -4,8 +4,6 @@
  * lives in the Manager (manager.c).
  */
 
-#include "config.h"
-
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>

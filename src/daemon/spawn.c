@@ -5,8 +5,6 @@
  * and exec, but it allocates nothing it needs to free and never returns.
  */
 
-#include "config.h"
-
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>

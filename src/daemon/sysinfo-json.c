@@ -6,8 +6,6 @@
  * jansson would refuse them.
  */
 
-#include "config.h"
-
 #include <string.h>
 
 #include "shared/utf8.h"

@@ -19,8 +19,6 @@
  * from one uname() call. Never logs above debug.
  */
 
-#include "config.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Error names and the errno mapping; see error.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <string.h>
 

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The hand-written JSON writer for hot replies; see json-writer.h. */
 
-#include "config.h"
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Reply building and serialization; see reply.h. */
 
-#include "config.h"
-
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -6,8 +6,6 @@
  * limit and we check ours on top).
  */
 
-#include "config.h"
-
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,23 +18,8 @@
 #include "protocol/schema.h"
 #include "shared/parse-util.h"
 #include "shared/split.h"
+#include "shared/string-util.h"
 #include "shared/strv.h"
-
-void string_sanitize(const char *s, size_t max, char *buf, size_t size) {
-        size_t i = 0;
-
-        if (size == 0)
-                return;
-        for (; s && s[i] && i < max && i + 1 < size; i++) {
-                unsigned char c = (unsigned char) s[i];
-                /* Printable ASCII only: also keeps the message valid UTF-8. */
-                buf[i] = c >= 0x20 && c < 0x7f ? (char) c : '?';
-        }
-        buf[i] = '\0';
-        /* Mark truncation, so a shortened name is not mistaken for the real one. */
-        if (s && s[i] && i >= 3)
-                buf[i - 1] = buf[i - 2] = buf[i - 3] = '.';
-}
 
 void request_done(Request *req) {
         if (!req)
@@ -432,10 +415,6 @@ int request_get_json(const Request *req, const char *key, json_type type, json_t
 
 /* ---------------------------------------------------------------------------
  * The PING fast path */
-
-static bool is_blank(char c) {
-        return c == ' ' || c == '\t';
-}
 
 bool request_is_bare_ping(const char *line, size_t len) {
         static const char head[] = "{\"cmd\":\"", tail[] = "\"}";

@@ -49,7 +49,3 @@ int request_get_bool(const Request *req, const char *key, bool *ret, char *msg, 
 /* Present and of the given type (object/array); borrowed. */
 int request_get_json(const Request *req, const char *key, json_type type, json_t **ret, char *msg,
                      size_t msg_size);
-
-/* Copy a client-supplied string for use inside a message: truncated to max bytes,
- * control characters replaced by '?', so a reply line can never be broken. */
-void string_sanitize(const char *s, size_t max, char *buf, size_t size);

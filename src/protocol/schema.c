@@ -5,8 +5,6 @@
  * usage. See schema.h. Every value checked here comes from a client.
  */
 
-#include "config.h"
-
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>

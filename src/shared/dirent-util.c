@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* getdents64() chunks and numeric /proc entries; see dirent-util.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <stdint.h>
 

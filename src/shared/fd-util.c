@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fd flags, procfs detection, closing inherited fds; see fd-util.h. */
 
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/syscall.h>

@@ -5,8 +5,6 @@
  * The only global state besides the command line is the max level and ident.
  */
 
-#include "config.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

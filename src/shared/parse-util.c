@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Checked string → number conversions; see parse-util.h. */
 
-#include "config.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>

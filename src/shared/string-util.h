@@ -29,3 +29,8 @@ char *strstrip(char *s);
 /* Replaces every C0 control character and DEL in s by with, in place; returns s. Keeps
  * untrusted text from moving a terminal's cursor. */
 char *string_replace_control(char *s, char with);
+
+/* Copies a client-supplied string into buf for use inside a message: at most max bytes
+ * of it, every byte but printable ASCII replaced by '?' (so a reply line can never be
+ * broken and stays valid UTF-8), and "..." at the end when it was cut. */
+void string_sanitize(const char *s, size_t max, char *buf, size_t size);

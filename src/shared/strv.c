@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* NULL-terminated string vectors; see strv.h. */
 
-#include "config.h"
-
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* now(clockid) in microseconds; see time-util.h. */
 
-#include "config.h"
-
 #include "shared/macro.h"
 #include "shared/time-util.h"
 

@@ -2,8 +2,6 @@
 /* NSS lookups for START's run-as user, the admin group check and the uid → name cache of
  * LIST; see user-util.h. */
 
-#include "config.h"
-
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>

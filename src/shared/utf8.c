@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Strict UTF-8 validation, U+FFFD sanitizing, display width; see utf8.h. */
 
-#include "config.h"
-
 #include <string.h>
 
 #include "shared/utf8.h"
@@ -108,4 +106,9 @@ size_t utf8_prefix_for_width(const char *s, size_t width) {
                         w++;
                 }
         return (size_t) (p - s);
+}
+
+void ascii_replace_non_ascii(const char *s, size_t len, char with, char *dst) {
+        for (size_t i = 0; i < len; i++)
+                dst[i] = (unsigned char) s[i] < 0x80 && s[i] != '\0' ? s[i] : with;
 }

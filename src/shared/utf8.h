@@ -27,6 +27,11 @@ bool utf8_is_valid(const char *s, size_t len);
  * character boundary when dst is full. Returns the length written. */
 size_t utf8_sanitize(const char *s, size_t len, char nul_as, char *dst, size_t size);
 
+/* Copies s[0..len) to dst (len bytes, not terminated) keeping ASCII but NUL and replacing
+ * every other byte by with: for text that is not valid UTF-8 and whose encoding is
+ * unknown. Unlike utf8_sanitize(), the length stays the same. */
+void ascii_replace_non_ascii(const char *s, size_t len, char with, char *dst);
+
 /* Display columns of a NUL-terminated string as procctl's tables count them: one per
  * code point and one per stray byte (continuation bytes count nothing). No wide
  * (East Asian) or zero-width handling. */

@@ -27,6 +27,7 @@
 #include "protocol/request.h"
 #include "protocol/schema.h"
 #include "shared/split.h"
+#include "shared/string-util.h"
 #include "shared/strv.h"
 
 /* The daemon's default bound on a request line (connection.c counts it without '\n';

@@ -21,6 +21,7 @@
 #include "protocol/protocol.h"
 #include "protocol/request.h"
 #include "shared/split.h"
+#include "shared/string-util.h"
 #include "shared/strv.h"
 
 static void check_conversions(const char *s) {

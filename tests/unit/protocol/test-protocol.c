@@ -16,6 +16,7 @@
 #include "protocol/error.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
+#include "shared/string-util.h"
 
 static int parse(const char *line, Request *req, ErrorCode *e, char *msg) {
         return request_parse(line, strlen(line), req, e, msg, 256);

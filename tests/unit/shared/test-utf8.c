@@ -72,11 +72,20 @@ static void test_width(void **state) {
         assert_int_equal(utf8_prefix_for_width("abc", 10), 3);
 }
 
+static void test_ascii_replace(void **state) {
+        char out[8];
+
+        /* what LOGS sends for a message that is not UTF-8: same length, ASCII kept */
+        ascii_replace_non_ascii("a\xc3\xa9\0b\xff", 6, '?', out);
+        assert_memory_equal(out, "a???b?", 6);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid),
                 cmocka_unit_test(test_sanitize),
                 cmocka_unit_test(test_width),
+                cmocka_unit_test(test_ascii_replace),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,15 +5,13 @@
  * buffers come from a kernel interface whose format is fixed.
  */
 
-#include "config.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 
 #include "shared/macro.h"
 #include "shared/utf8.h"
-#include "daemon/proc-parse.h"
+#include "shared/proc-parse.h"
 
 size_t proc_cmdline_normalize(const char *raw, size_t len, char *buf, size_t size) {
         while (len > 0 && raw[len - 1] == '\0')
