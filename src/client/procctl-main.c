@@ -4,7 +4,6 @@
  * libprocctl-core.a (procctl.c), where the unit tests can reach it.
  */
 
-#include "config.h"
 
 #include "client/procctl.h"
 

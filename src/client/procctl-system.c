@@ -6,7 +6,6 @@
  * the transport (procctl.c does).
  */
 
-#include "config.h"
 
 #include <inttypes.h>
 #include <stdio.h>

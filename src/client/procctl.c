@@ -11,7 +11,6 @@
  * connection error (PROTOCOL.md).
  */
 
-#include "config.h"
 
 #include <assert.h>
 #include <errno.h>
