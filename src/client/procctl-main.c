@@ -4,7 +4,6 @@
  * libprocctl-core.a (procctl.c), where the unit tests can reach it.
  */
 
-
 #include "client/procctl.h"
 
 int main(int argc, char **argv) {

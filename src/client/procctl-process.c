@@ -7,7 +7,6 @@
  * global options are dispatch_verb()'s (procctl.c), never a verb's.
  */
 
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,6 @@
  * the transport (procctl.c does).
  */
 
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +111,6 @@ int verb_info(_unused_ int n_args, _unused_ char **args, Context *ctx) {
 
         return kv_print(t);
 }
-
 
 /* "name:type" or "[name:type]" for one DESCRIBE argument (object or plain string), with
  * its range when the daemon publishes one: "[limit:int(0..1000000)]". */

@@ -11,7 +11,6 @@
  * connection error (PROTOCOL.md).
  */
 
-
 #include <assert.h>
 #include <errno.h>
 #include <getopt.h>

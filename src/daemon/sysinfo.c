@@ -41,7 +41,6 @@
 #include "daemon/proc-util.h"
 #include "daemon/sysinfo.h"
 
-
 #define SYSINFO_PROCESSES_MAX_AGE_USEC (30 * USEC_PER_SEC)
 #define SYSINFO_DENTS_BUF (64 * 1024)
 #define SYSINFO_BUF_MAX (64 * 1024 * 1024)
