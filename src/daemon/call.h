@@ -32,6 +32,9 @@ typedef struct Peer {
         uid_t uid;
         gid_t gid;
         uint64_t start_ticks;           /* of the peer process, for polkit subjects */
+        /* TCP: the source the per-source limits count by (connections, token failures): the
+         * IPv4 address mapped into IPv6, or an IPv6 address's /64 (one host's usual share). */
+        uint8_t source[16];
         char description[80];           /* "127.0.0.1:41234" or "uid=1000 pid=77" */
 } Peer;
 
