@@ -63,6 +63,9 @@ struct Call {
         char *reply_line;               /* or the reply already serialized, with its '\n' */
         size_t reply_line_len;
         bool close_after;               /* the owner closes once this reply is written */
+        /* Its outcome may change the session (a token check held back by the throttle):
+         * the owner starts no later request of the session before this one is done. */
+        bool barrier;
 
         /* Authorization in progress, see auth_verify_async(): the last polkit answer and
          * what to run again once it arrives. */

@@ -224,6 +224,9 @@ static bool connection_over_budget(const Connection *c) {
 }
 
 static bool connection_may_read(const Connection *c) {
+        /* A call that may change the session is the last one parsed until it is done. */
+        if (c->calls_tail && c->calls_tail->barrier && !c->calls_tail->done)
+                return false;
         return !c->closing && c->n_calls < CONNECTION_CALLS_MAX &&
                 connection_out_pending(c) < connection_out_mark(c) && !connection_over_budget(c);
 }

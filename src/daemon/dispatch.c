@@ -110,8 +110,11 @@ static int dispatch_token(Call *call, const AuthRule *rule) {
                 return -EINVAL;
         }
         r = auth_token_verify_async(call, token);
-        if (r == 0)
+        if (r == 0) {
+                /* Requests after it must see what it decides (AUTH authenticates them). */
+                call->barrier = true;
                 return 1;
+        }
         if (r == -EBUSY) {
                 call_no_more_requests(call);
                 call_reply_error(call, ERROR_LIMIT_EXCEEDED,

@@ -77,6 +77,24 @@ FLOOD_SECS = float(os.environ.get("HOSTILE_FLOOD_SECS", "4"))
 P99_MS = 50 if os.getloadavg()[0] <= (os.cpu_count() or 1) else 250
 
 
+def instrumented():
+    """Under valgrind or a sanitizer, memory and time are the tool's: ASan keeps freed
+    memory in quarantine (hundreds of MiB), valgrind runs the daemon 20-50 times slower."""
+    if pmtest.WRAPPER:
+        return True
+    try:
+        with open(pmtest.PROCMGRD, "rb") as f:
+            data = f.read()
+        return b"__asan_init" in data or b"__ubsan_handle" in data
+    except OSError:
+        return False
+
+
+INSTRUMENTED = instrumented()
+if INSTRUMENTED:
+    P99_MS = 1000
+
+
 def flood(port, n, secs, stop):
     line = b'{"cmd":"DESCRIBE"}\n' * 2000
     socks = []
@@ -124,7 +142,10 @@ try:
     t.diag(f"{FLOOD_CONNS} non-reading peers for {FLOOD_SECS} s: RSS {base} KiB, peak {peak} KiB "
            f"(+{grown:.1f} MiB); fresh PING p99 idle {p99(idle_ms):.1f} ms, flood TCP {p99(tcp_ms):.1f} ms, "
            f"Unix {p99(unix_ms):.1f} ms ({len(tcp_ms)} samples)")
-    t.ok(grown <= 64, f"{FLOOD_CONNS} non-reading peers cost <= 64 MiB", f"+{grown:.1f} MiB")
+    if INSTRUMENTED:
+        t.ok(True, "# SKIP RSS under valgrind or a sanitizer is the tool's")
+    else:
+        t.ok(grown <= 64, f"{FLOOD_CONNS} non-reading peers cost <= 64 MiB", f"+{grown:.1f} MiB")
     t.ok(p99(tcp_ms) <= P99_MS, f"a fresh TCP PING keeps p99 <= {P99_MS} ms during the flood",
          f"{p99(tcp_ms):.1f} ms")
     t.ok(p99(unix_ms) <= P99_MS, f"a fresh Unix PING keeps p99 <= {P99_MS} ms during the flood",
@@ -312,17 +333,28 @@ try:
     # source, 127.0.0.4: 127.0.0.1 may still have the guessers' last attempts in line).
     try:
         took = []
-        for i in range(7):
+        for i in range(6):
             c = from_addr("127.0.0.4")
             t0 = time.monotonic()
             t.eq(err(c.call(cmd="AUTH", token=f"typo-{i}")), E + "AccessDenied", "a wrong token")
             took.append(time.monotonic() - t0)
             c.close()
-        t.ok(max(took[:5]) < 0.05 and took[5] >= 0.05 and took[6] >= 0.1,
-             "the first five are answered at once, then after 50 ms, 100 ms", took)
+        t.ok(max(took[:5]) < 0.05 and took[5] >= 0.05, "the first five are answered at once, the sixth after 50 ms",
+             took)
+        c7 = from_addr("127.0.0.4")
+        t0 = time.monotonic()
+        c7.send(json.dumps({"cmd": "AUTH", "token": "typo-6"}) + "\n")
+        time.sleep(0.02)
         c = from_addr("127.0.0.4")
-        t.ok(c.call(cmd="AUTH", token=TOKEN).get("ok"), "the right token is accepted from a throttled source")
-        t.ok(c.call(cmd="INFO").get("ok"), "and authenticates the connection")
+        # Pipelined behind the seventh: the AUTH waits for its turn, and the INFO behind it
+        # must wait for the AUTH, not run unauthenticated meanwhile.
+        c.send(json.dumps({"cmd": "AUTH", "token": TOKEN}) + "\n" + json.dumps({"cmd": "INFO"}) + "\n")
+        t.eq(err(c7.reply()), E + "AccessDenied", "the seventh wrong token")
+        t.ok(time.monotonic() - t0 >= 0.1, "is answered after 100 ms", time.monotonic() - t0)
+        c7.close()
+        t.ok(c.reply().get("ok"), "the right token is accepted from a throttled source, in its turn")
+        r = c.reply()
+        t.ok(r.get("ok"), "and authenticates the request pipelined behind it", r)
         c.close()
     except OSError as e:
         t.ok(True, f"# SKIP no fourth loopback address ({e})")
