@@ -4,6 +4,15 @@
  * time over the full configured length; failures are logged at most once a
  * second with a count, so a guessing client cannot flood the journal.
  *
+ * Guessing is throttled. Each source (Peer.source; all Unix peers are one) has
+ * an entry in a fixed table (least recently failed entries are reused): after
+ * AUTH_FREE_FAILURES wrong tokens every further one is answered only after a
+ * delay that doubles up to AUTH_DELAY_MAX, and no token from that source is
+ * checked before the delay is over; attempts meanwhile are held (a bounded
+ * number per source and in all) and checked in turn. A daemon-wide budget of
+ * failures per second holds every source's attempts once it is spent. Held
+ * calls wait on an sd-event timer and are run again through call->resume.
+ *
  * Unix peers that are not root ask polkit (polkit.c), asynchronously. The
  * subject process is pinned with a pidfd and its start time compared with the
  * one read at accept time before asking; when polkit answers, the pinned
@@ -73,12 +82,57 @@ const char *access_to_string(Access a) {
 }
 
 typedef struct AuthPending AuthPending;
+typedef struct AuthHeld AuthHeld;
+
+#define AUTH_SOURCES_MAX 256U
+#define AUTH_FREE_FAILURES 5U                           /* typos are not punished */
+#define AUTH_DELAY_MIN (50 * USEC_PER_MSEC)             /* then at most 20 guesses/s, … */
+#define AUTH_DELAY_MAX (5 * USEC_PER_SEC)               /* … growing to one per 5 s */
+#define AUTH_FORGET_USEC (60 * USEC_PER_SEC)            /* a source quiet this long starts over */
+#define AUTH_HELD_PER_SOURCE 8U
+#define AUTH_HELD_MAX 256U
+#define AUTH_FAILURES_PER_SEC_MAX 50U                   /* the daemon-wide budget */
+#define AUTH_THROTTLE_LOG_USEC (10 * USEC_PER_SEC)
+/* Call.auth_action when the call's token was found wrong and its reply held back, and
+ * when a held attempt is run again because it is its turn. */
+#define AUTH_TOKEN_DENIED_HELD (-2)
+#define AUTH_TOKEN_TURN (-3)
+
+typedef struct AuthSource {
+        uint8_t key[16];
+        bool used;
+        unsigned failures;              /* since the source was last quiet for AUTH_FORGET_USEC */
+        usec_t last_failure;
+        usec_t not_before;              /* no token of this source is checked before this */
+        unsigned held;
+        usec_t logged;                  /* the last throttle record */
+} AuthSource;
+
+/* A token attempt (or a denial) waiting for its time. */
+struct AuthHeld {
+        Auth *auth;
+        AuthHeld *prev, *next;
+        AuthSource *source;
+        Call *call;
+        sd_event_source *timer;
+        uint64_t seq;                   /* arrival order: a source's attempts are checked in turn */
+        bool denial;                    /* a wrong token's reply, not an attempt waiting */
+};
 
 struct Auth {
         Manager *manager;
         usec_t fail_window_start;
         unsigned fail_count;
         unsigned fail_suppressed;
+
+        AuthSource sources[AUTH_SOURCES_MAX];
+        AuthHeld *held;
+        unsigned n_held;
+        uint64_t held_seq;
+        usec_t budget_window_start;     /* the daemon-wide budget: failures in this second */
+        unsigned budget_failures;
+        usec_t budget_not_before;
+        usec_t budget_logged;
 
         sd_bus *bus;                    /* our own, only when the manager has none */
         usec_t bus_tried;
@@ -133,12 +187,35 @@ static AuthPending *auth_pending_free(AuthPending *p) {
         return NULL;
 }
 
+static AuthHeld *auth_held_free(AuthHeld *h) {
+        if (!h)
+                return NULL;
+        if (h->prev)
+                h->prev->next = h->next;
+        else if (h->auth->held == h)
+                h->auth->held = h->next;
+        if (h->next)
+                h->next->prev = h->prev;
+        h->auth->n_held--;
+        h->source->held--;
+        sd_event_source_disable_unref(h->timer);
+        free(h);
+        return NULL;
+}
+
 Auth *auth_free(Auth *a) {
         if (!a)
                 return NULL;
         /* At exit: cancel outstanding questions; their calls have nobody left to answer. */
         while (a->pending)
                 auth_pending_free(a->pending);
+        while (a->held) {
+                Call *call = a->held->call;
+
+                auth_held_free(a->held);
+                if (call_is_detached(call))
+                        call_free(call);
+        }
         sd_bus_flush_close_unref(a->bus);
         free(a);
         return NULL;
@@ -173,6 +250,184 @@ static void auth_log_failure(Auth *a, const Call *call) {
         }
         event_log_auth_failure(call_peer(call)->description, "invalid token", a->fail_suppressed);
         a->fail_suppressed = 0;
+}
+
+/* The source's entry: found, free, or the least recently failed one without held calls.
+ * NULL when every entry holds calls (the caller refuses). */
+static AuthSource *auth_source_get(Auth *a, const Call *call, usec_t now) {
+        const Peer *p = call_peer(call);
+        static const uint8_t local[16] = {};
+        const uint8_t *key = p->is_unix ? local : p->source;
+        AuthSource *victim = NULL, *e;
+
+        for (size_t i = 0; i < AUTH_SOURCES_MAX; i++) {
+                e = &a->sources[i];
+                if (e->used && memcmp(e->key, key, 16) == 0) {
+                        if (e->held == 0 && now >= e->last_failure + AUTH_FORGET_USEC)
+                                e->failures = 0;
+                        return e;
+                }
+                if (e->held > 0)
+                        continue;
+                if (!e->used) {
+                        if (!victim || victim->used)
+                                victim = e;
+                } else if (!victim || (victim->used && e->last_failure < victim->last_failure))
+                        victim = e;
+        }
+        if (!victim)
+                return NULL;
+        *victim = (AuthSource) { .used = true };
+        memcpy(victim->key, key, 16);
+        return victim;
+}
+
+/* An attempt of the same source that came before h and still waits to be checked. */
+static bool auth_held_has_older(const AuthHeld *h) {
+        for (const AuthHeld *o = h->auth->held; o; o = o->next)
+                if (o != h && o->source == h->source && !o->denial && o->seq < h->seq)
+                        return true;
+        return false;
+}
+
+static bool auth_source_has_waiting(Auth *a, const AuthSource *src) {
+        for (const AuthHeld *o = a->held; o; o = o->next)
+                if (o->source == src && !o->denial)
+                        return true;
+        return false;
+}
+
+static int on_held_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        AuthHeld *h = userdata;
+        Auth *a = h->auth;
+        Call *call = h->call;
+        usec_t now = 0, until;
+
+        if (!h->denial) {
+                /* Its turn may have moved on meanwhile (an older attempt failed), or an older
+                 * one is due at the same time: wait, keeping the place in line. */
+                (void) sd_event_now(a->manager->event, CLOCK_MONOTONIC, &now);
+                until = MAX(h->source->not_before, a->budget_not_before);
+                if (until <= now && auth_held_has_older(h))
+                        until = now + USEC_PER_MSEC;
+                if (until > now) {
+                        (void) sd_event_source_set_time(s, until);
+                        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                        return 0;
+                }
+        }
+        if (!h->denial)
+                call->auth_action = AUTH_TOKEN_TURN;
+        auth_held_free(h);
+        /* Run again: the token is checked now (or its held denial is answered). */
+        if (call->resume)
+                call->resume(call);
+        return 0;
+}
+
+static int auth_hold(Auth *a, AuthSource *src, Call *call, usec_t until, bool denial) {
+        AuthHeld *h;
+        int r;
+
+        if (src->held >= AUTH_HELD_PER_SOURCE || a->n_held >= AUTH_HELD_MAX)
+                return -EBUSY;
+        h = calloc(1, sizeof(AuthHeld));
+        if (!h)
+                return -ENOMEM;
+        *h = (AuthHeld) { .auth = a, .source = src, .call = call, .seq = ++a->held_seq, .denial = denial };
+        r = sd_event_add_time(a->manager->event, &h->timer, CLOCK_MONOTONIC, until, USEC_PER_MSEC,
+                              on_held_timer, h);
+        if (r < 0) {
+                free(h);
+                return r;
+        }
+        (void) sd_event_source_set_description(h->timer, "auth-throttle");
+        h->next = a->held;
+        if (a->held)
+                a->held->prev = h;
+        a->held = h;
+        a->n_held++;
+        src->held++;
+        return 0;
+}
+
+/* Once per interval per throttle: a guesser must not flood the journal either. */
+static void auth_log_throttle(const Call *call, AuthSource *src, usec_t *logged, usec_t now, usec_t delay) {
+        if (*logged != 0 && now < *logged + AUTH_THROTTLE_LOG_USEC)
+                return;
+        *logged = now;
+        if (src)
+                log_notice("%s: %u wrong tokens, throttling token checks from this source "
+                           "(one per %llu ms).", call_peer(call)->description, src->failures,
+                           (unsigned long long) (delay / USEC_PER_MSEC));
+        else
+                log_notice("More than %u wrong tokens in a second from all sources, throttling every "
+                           "token check (last from %s).", AUTH_FAILURES_PER_SEC_MAX, call_peer(call)->description);
+}
+
+/* A wrong token: the source's delay grows, the daemon-wide budget shrinks. Returns how
+ * long the denial waits. */
+static usec_t auth_note_failure(Auth *a, AuthSource *src, const Call *call, usec_t now) {
+        usec_t delay = 0;
+
+        src->failures++;
+        src->last_failure = now;
+        if (src->failures > AUTH_FREE_FAILURES) {
+                unsigned shift = MIN(src->failures - AUTH_FREE_FAILURES - 1, 16U);
+
+                delay = MIN(AUTH_DELAY_MIN << shift, AUTH_DELAY_MAX);
+                src->not_before = now + delay;
+                auth_log_throttle(call, src, &src->logged, now, delay);
+        }
+
+        if (now >= a->budget_window_start + USEC_PER_SEC) {
+                a->budget_window_start = now;
+                a->budget_failures = 0;
+        }
+        if (++a->budget_failures >= AUTH_FAILURES_PER_SEC_MAX) {
+                a->budget_not_before = a->budget_window_start + USEC_PER_SEC;
+                auth_log_throttle(call, NULL, &a->budget_logged, now, 0);
+        }
+        return delay;
+}
+
+int auth_token_verify_async(Call *call, const char *token) {
+        Auth *a = call->manager->auth;
+        AuthSource *src;
+        usec_t now = 0, until, delay;
+        int r;
+
+        if (call->auth_action == AUTH_TOKEN_DENIED_HELD) {
+                /* Its denial waited long enough. */
+                call->auth_action = -1;
+                return -EACCES;
+        }
+
+        (void) sd_event_now(a->manager->event, CLOCK_MONOTONIC, &now);
+        src = auth_source_get(a, call, now);
+        if (!src)
+                return -EBUSY;
+
+        until = MAX(src->not_before, a->budget_not_before);
+        /* Attempts of a source are checked in the order they came. */
+        if (call->auth_action == AUTH_TOKEN_TURN)
+                call->auth_action = -1;
+        else if (until <= now && auth_source_has_waiting(a, src))
+                until = now + USEC_PER_MSEC;
+        if (until > now) {
+                r = auth_hold(a, src, call, until, false);
+                return r < 0 ? r : 0;
+        }
+
+        if (auth_token_valid(a, call, token))
+                return 1;
+
+        delay = auth_note_failure(a, src, call, now);
+        if (delay > 0 && auth_hold(a, src, call, now + delay, true) >= 0) {
+                call->auth_action = AUTH_TOKEN_DENIED_HELD;
+                return 0;
+        }
+        return -EACCES;
 }
 
 bool auth_token_valid(Auth *a, const Call *call, const char *token) {

@@ -81,6 +81,13 @@ bool auth_token_equal(const char *expected, const char *given);
 /* Constant-time token check; false when no token is configured. Logs failures (rate-limited). */
 bool auth_token_valid(Auth *a, const Call *call, const char *token);
 
+/* A token given by a call, throttled per source and daemon-wide (see auth.c):
+ *   1       the token is right;
+ *   0       not now: the call is held and call->resume runs when it is its turn;
+ *   -EACCES wrong (its denial may have been held back first, as above);
+ *   -EBUSY  too many attempts are held already: refused without checking it. */
+int auth_token_verify_async(Call *call, const char *token);
+
 /* Outcomes of auth_check_access() besides 0 (allowed) and -EACCES (denied). */
 enum {
         AUTH_TOKEN_REQUIRED = 1,        /* TCP: authenticate first */

@@ -33,6 +33,9 @@ typedef struct Peer {
         uid_t uid;
         gid_t gid;
         uint64_t start_ticks;           /* of the peer process, for polkit subjects */
+        /* TCP: the source the per-source limits count by (connections, token failures): the
+         * IPv4 address mapped into IPv6, or an IPv6 address's /64 (one host's usual share). */
+        uint8_t source[16];
         char description[80];           /* "127.0.0.1:41234" or "uid=1000 pid=77" */
 } Peer;
 
@@ -61,6 +64,9 @@ struct Call {
         char *reply_line;               /* or the reply already serialized, with its '\n' */
         size_t reply_line_len;
         bool close_after;               /* the owner closes once this reply is written */
+        /* Its outcome may change the session (a token check held back by the throttle):
+         * the owner starts no later request of the session before this one is done. */
+        bool barrier;
 
         /* Authorization in progress, see auth_verify_async(): the last polkit answer and
          * what to run again once it arrives. */

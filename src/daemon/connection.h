@@ -40,6 +40,7 @@ struct Connection {
         sd_event_source *idle_timer;    /* fires at the deadline it was last set to; re-armed from there */
         usec_t last_active;             /* when the last complete request arrived (loop time) */
         sd_event_source *defer;         /* continues parsing buffered lines on the next iteration */
+        uint32_t deferred_revents;      /* socket events whose handling the defer source does */
         Peer peer;
         PidRef peer_pidref;             /* Unix peer pinned at accept (SO_PEERPIDFD or pidfd_open); unset if gone */
         bool authenticated;
@@ -66,5 +67,9 @@ int connection_new(Manager *m, int fd, ConnectionRequestSink sink, void *userdat
  * Freed by manager_free() once the connections are gone. */
 ConnectionPoller *connection_poller_free(ConnectionPoller *p);
 Connection *connection_free(Connection *c);
+/* The key per-source limits count TCP peers by (see Peer.source). */
+void peer_source_key(const struct sockaddr *sa, uint8_t ret[static 16]);
+/* TCP connections from the source with this key. */
+unsigned connection_count_source(Manager *m, const uint8_t source[static 16]);
 /* Refuse politely: one error line, then close (used for the connection limit). */
 void connection_refuse(int fd, ErrorCode e, const char *msg);

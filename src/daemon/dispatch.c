@@ -67,7 +67,8 @@ static void dispatch_resume(Call *call) {
 }
 
 /* A per-request token authenticates this one request; with AUTH_RULE_TOKEN_ARGUMENT (AUTH)
- * it is required and authenticates the session. Returns 0 to go on, < 0 when replied. */
+ * it is required and authenticates the session. Returns 0 to go on, > 0 when the check is
+ * held back (throttled; the call comes back through call->resume), < 0 when replied. */
 static int dispatch_token(Call *call, const AuthRule *rule) {
         const char *token = NULL;
         char msg[256];
@@ -84,7 +85,23 @@ static int dispatch_token(Call *call, const AuthRule *rule) {
                 call_reply_error(call, ERROR_INVALID_ARGUMENT, "missing member 'token'");
                 return -EINVAL;
         }
-        if (!auth_token_valid(call->manager->auth, call, token)) {
+        r = auth_token_verify_async(call, token);
+        if (r == 0) {
+                /* Requests after it must see what it decides (AUTH authenticates them). */
+                call->barrier = true;
+                return 1;
+        }
+        if (r == -EBUSY) {
+                call_no_more_requests(call);
+                call_reply_error(call, ERROR_LIMIT_EXCEEDED,
+                                 "too many authentication attempts from this address, try again later");
+                return r;
+        }
+        if (r < 0 && r != -EACCES) {
+                call_reply_errno(call, r, "cannot check the token: %s", strerror(-r));
+                return r;
+        }
+        if (r < 0) {
                 /* A session that keeps guessing is closed after this reply. */
                 if (call_note_auth_failure(call) >= AUTH_FAILURES_PER_CONNECTION)
                         call_no_more_requests(call);
@@ -117,7 +134,9 @@ void dispatch_call(Call *call) {
                 return;
         }
 
-        if (dispatch_token(call, rule) < 0)
+        /* A token check may be held back (throttled): the call comes back here. */
+        call->resume = dispatch_call;
+        if (dispatch_token(call, rule) != 0)
                 return;
 
         r = auth_check_access(call, rule);

@@ -2,6 +2,9 @@
 /*
  * Listening sockets and accepting. Over the connection limit a new peer gets
  * one LimitExceeded line and is closed, instead of waiting in the backlog.
+ * TCP and the Unix socket each have their own --max-connections, so TCP peers
+ * can never take the slots of local users (root, polkit users); and one TCP
+ * source may hold at most --max-connections-per-source of its share.
  */
 
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "daemon/listener.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
+#include "shared/socket-util.h"
 
 #define LISTENER_RETRY_USEC (100 * USEC_PER_MSEC)
 
@@ -44,16 +48,36 @@ static void listener_pause(Listener *l, int error) {
         (void) sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
 }
 
+/* NULL when the peer may have a connection, else why not. */
+static const char *listener_over_limit(Listener *l, const SocketAddress *sa) {
+        Manager *m = l->manager;
+        uint8_t source[16];
+
+        if (l->is_unix)
+                return m->n_connections - m->n_tcp_connections >= m->config.max_connections ?
+                        "too many connections" : NULL;
+        if (m->n_tcp_connections >= m->config.max_connections)
+                return "too many connections";
+        if (m->config.max_connections_per_source > 0 && sa->len > 0) {
+                peer_source_key(&sa->sa, source);
+                if (connection_count_source(m, source) >= m->config.max_connections_per_source)
+                        return "too many connections from this address";
+        }
+        return NULL;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Listener *l = userdata;
         Manager *m = l->manager;
 
         /* Bounded: at most a batch per wakeup, so one busy listener can't starve the rest. */
         for (unsigned i = 0; i < 64; i++) {
+                SocketAddress sa = { .len = sizeof(sa.storage) };
+                const char *over;
                 Connection *c;
                 int cfd, r;
 
-                cfd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                cfd = accept4(l->fd, &sa.sa, &sa.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0) {
                         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                                 return 0;
@@ -64,9 +88,11 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         return log_warning_errno(errno, "accept() failed, ignoring: %m"), 0;
                 }
                 l->pause_logged = false;
-                if (m->n_connections >= m->config.max_connections) {
-                        log_debug("Connection limit (%u) reached, refusing a connection.", m->config.max_connections);
-                        connection_refuse(cfd, ERROR_LIMIT_EXCEEDED, "too many connections");
+                over = listener_over_limit(l, &sa);
+                if (over) {
+                        log_debug("Refusing a connection: %s (limit %u, per source %u).", over,
+                                  m->config.max_connections, m->config.max_connections_per_source);
+                        connection_refuse(cfd, ERROR_LIMIT_EXCEEDED, over);
                         continue;
                 }
                 r = connection_new(m, cfd, m->request_sink, m->request_sink_userdata, &c);

@@ -219,7 +219,7 @@ static void manager_raise_nofile(Manager *m) {
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
                 return;
         m->nofile_soft_original = rl.rlim_cur;
-        want = (rlim_t) m->config.max_connections + 256;
+        want = 2 * (rlim_t) m->config.max_connections + 256;        /* TCP's and the Unix socket's */
         if (rl.rlim_cur >= want)
                 return;
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN(want, rl.rlim_max);

@@ -40,8 +40,11 @@ typedef enum BackendKind {
 
 typedef struct ManagerConfig {
         size_t max_line;                /* bytes per request line, without the '\n' */
-        unsigned max_connections;
+        unsigned max_connections;       /* TCP, and as many again on the Unix socket: its own share */
+        unsigned max_connections_per_source;    /* TCP connections from one source; 0 = no cap */
         usec_t idle_timeout;            /* 0 = never */
+        usec_t auth_idle_timeout;       /* the same for TCP peers that have not authenticated */
+        bool allow_weak_token;          /* start with a short or loosely protected token */
         usec_t exit_idle;               /* exit after this long without connections; 0 = never */
         bool no_auth;                   /* TCP control without a token (development only) */
         char *token;                    /* TCP token; NULL = none configured */
@@ -60,6 +63,9 @@ typedef struct Manager {
 
         Connection *connections;        /* doubly linked */
         unsigned n_connections;
+        unsigned n_tcp_connections;     /* of which TCP: they may not take the Unix socket's share */
+        size_t out_allocated;           /* output queue memory of all connections (the daemon-wide budget) */
+        bool out_starved;               /* a connection waits for the budget: wake them when it frees */
         usec_t idle_since;              /* when n_connections last dropped to 0 (or startup) */
         void (*request_sink)(Call *call, void *userdata);      /* where connections send requests */
         void *request_sink_userdata;

@@ -18,6 +18,7 @@
 #include "shared/strv.h"
 
 #define TOKEN_MAX 4096
+#define TOKEN_MIN 16            /* bytes; shorter ones are guessable (--allow-weak-token) */
 
 static char **arg_listen = NULL;
 static size_t arg_n_listen = 0;
@@ -31,7 +32,9 @@ static PrivilegesConfig arg_privileges = {
 static ManagerConfig arg_config = {
         .max_line = 64 * 1024,
         .max_connections = 1024,
+        .max_connections_per_source = 64,
         .idle_timeout = 300 * USEC_PER_SEC,
+        .auth_idle_timeout = 15 * USEC_PER_SEC,
 };
 
 static void help(void) {
@@ -45,14 +48,23 @@ static void help(void) {
                "     --token-file FILE      Read the TCP token from FILE\n"
                "                            (default: $CREDENTIALS_DIRECTORY/token)\n"
                "     --no-auth              Allow TCP control without a token (development only)\n"
+               "     --allow-weak-token     Accept a token shorter than 16 bytes or a token file\n"
+               "                            readable by group or others (warn only)\n"
                "     --default-user NAME    Run TCP-started processes as NAME (default: nobody)\n"
                "     --admin-group NAME     Members may START/STOP when polkit is unreachable\n"
                "     --user NAME            Started as root, switch to NAME (default: procmgr)\n"
                "     --no-drop-privileges   Keep root and every capability (development only)\n"
                "     --backend MODE         auto, systemd or direct (default: auto)\n"
                "     --max-line BYTES       Maximum request line (default: 64K)\n"
-               "     --max-connections N    Connection limit (default: 1024)\n"
+               "     --max-connections N    Connection limit, for TCP and again for the Unix socket\n"
+               "                            (default: 1024)\n"
+               "     --max-connections-per-source N\n"
+               "                            TCP connections from one address (IPv6: one /64)\n"
+               "                            (default: 64, 0 = no cap)\n"
                "     --idle-timeout SEC     Close idle connections after SEC (default: 300, 0 = never)\n"
+               "     --auth-idle-timeout SEC\n"
+               "                            The same for TCP peers that have not authenticated\n"
+               "                            (default: 15, 0 = as --idle-timeout)\n"
                "     --exit-idle SEC        Exit after SEC without connections (default: never)\n"
                "     --log-level LEVEL      debug, info, notice, warning, err\n"
                "     --foreground           Stay in the foreground (the default; accepted for scripts)\n",
@@ -79,7 +91,10 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_BACKEND,
                 ARG_MAX_LINE,
                 ARG_MAX_CONNECTIONS,
+                ARG_MAX_CONNECTIONS_PER_SOURCE,
                 ARG_IDLE_TIMEOUT,
+                ARG_AUTH_IDLE_TIMEOUT,
+                ARG_ALLOW_WEAK_TOKEN,
                 ARG_EXIT_IDLE,
                 ARG_LOG_LEVEL,
                 ARG_FOREGROUND,
@@ -98,7 +113,10 @@ static int parse_argv(int argc, char *argv[]) {
                 { "backend", required_argument, NULL, ARG_BACKEND },
                 { "max-line", required_argument, NULL, ARG_MAX_LINE },
                 { "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS },
+                { "max-connections-per-source", required_argument, NULL, ARG_MAX_CONNECTIONS_PER_SOURCE },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
+                { "auth-idle-timeout", required_argument, NULL, ARG_AUTH_IDLE_TIMEOUT },
+                { "allow-weak-token", no_argument, NULL, ARG_ALLOW_WEAK_TOKEN },
                 { "exit-idle", required_argument, NULL, ARG_EXIT_IDLE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
@@ -172,6 +190,21 @@ static int parse_argv(int argc, char *argv[]) {
                                                        "--max-connections must be between 1 and 1000000.");
                         arg_config.max_connections = u;
                         break;
+                case ARG_MAX_CONNECTIONS_PER_SOURCE:
+                        r = safe_atou(optarg, &u);
+                        if (r < 0 || u > 1000000)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "--max-connections-per-source must be between 0 and 1000000.");
+                        arg_config.max_connections_per_source = u;
+                        break;
+                case ARG_AUTH_IDLE_TIMEOUT:
+                        if (parse_seconds(optarg, &arg_config.auth_idle_timeout) < 0)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid --auth-idle-timeout '%s'.",
+                                                       optarg);
+                        break;
+                case ARG_ALLOW_WEAK_TOKEN:
+                        arg_config.allow_weak_token = true;
+                        break;
                 case ARG_IDLE_TIMEOUT:
                         if (parse_seconds(optarg, &arg_config.idle_timeout) < 0)
                                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid --idle-timeout '%s'.", optarg);
@@ -240,11 +273,19 @@ static int read_token(void) {
                 return 0;
         if (fd < 0)
                 return log_error_errno(errno, "Cannot open token file %s: %m", path);
-        /* The token is worth root on the Unix socket: say so when others may read it. */
-        if (fstat(fd, &st) >= 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+        /* The token is worth root on the Unix socket: refuse it when others may read it, as
+         * sshd refuses loose key files. */
+        if (fstat(fd, &st) >= 0 && (st.st_mode & (S_IRGRP | S_IROTH))) {
+                if (!arg_config.allow_weak_token)
+                        return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                               "Token file %s is readable by %s: anyone who can read it controls "
+                                               "procmgrd over TCP. Refusing to start: make it mode 0600 (or use the "
+                                               "systemd credential 'token'), or pass --allow-weak-token.",
+                                               path, st.st_mode & S_IROTH ? "every user" : "its group");
                 log_warning("Token file %s is readable by %s: anyone who can read it controls procmgrd over TCP. "
                             "Make it mode 0600 (or use the systemd credential 'token').",
                             path, st.st_mode & S_IROTH ? "every user" : "its group");
+        }
         n = read(fd, buf, sizeof(buf));
         if (n < 0)
                 return log_error_errno(errno, "Cannot read token file %s: %m", path);
@@ -256,6 +297,16 @@ static int read_token(void) {
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Token file %s is empty.", path);
         if (memchr(buf, '\0', (size_t) n))
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Token file %s contains a NUL byte.", path);
+        if (n < TOKEN_MIN) {
+                if (!arg_config.allow_weak_token) {
+                        explicit_bzero(buf, sizeof(buf));
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "Token in %s is shorter than %d bytes: it can be guessed. Refusing "
+                                               "to start: use e.g. 'openssl rand -hex 32', or pass --allow-weak-token.",
+                                               path, TOKEN_MIN);
+                }
+                log_warning("Token in %s is shorter than %d bytes: it can be guessed.", path, TOKEN_MIN);
+        }
         arg_config.token = strndup(buf, (size_t) n);
         explicit_bzero(buf, sizeof(buf));
         if (!arg_config.token)

@@ -47,7 +47,7 @@ def ping_ok(daemon):
 # for --max-connections and give its children the original limit back.
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
-d = Daemon(["--no-auth", "--backend=direct"])
+d = Daemon(["--no-auth", "--backend=direct", "--max-connections-per-source", "0"])
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
 
 
@@ -523,7 +523,7 @@ finally:
 
 # --- authentication --------------------------------------------------------------------
 tok = tempfile.NamedTemporaryFile("w", delete=False)
-tok.write("s3cret-token\n")
+tok.write("s3cret-token-0123\n")
 tok.close()
 d = Daemon(["--token-file", tok.name, "--backend=direct"])
 try:
@@ -534,13 +534,13 @@ try:
     t.eq(err(c.call(cmd="AUTH", token="wrong")), E + "AccessDenied", "AUTH with a wrong token")
     t.eq(err(c.call(cmd="AUTH")), E + "InvalidArgument", "AUTH without a token")
     t.eq(err(c.call(cmd="LIST", token="wrong")), E + "AccessDenied", "per-request wrong token")
-    t.ok(c.call(cmd="LIST", token="s3cret-token", limit=1).get("ok"), "per-request token works")
+    t.ok(c.call(cmd="LIST", token="s3cret-token-0123", limit=1).get("ok"), "per-request token works")
     t.eq(err(c.call(cmd="LIST")), E + "AuthRequired", "per-request token covers that request only")
-    t.ok(c.call(cmd="AUTH", token="s3cret-token").get("ok"), "AUTH with the right token")
+    t.ok(c.call(cmd="AUTH", token="s3cret-token-0123").get("ok"), "AUTH with the right token")
     t.ok(c.call(cmd="INFO").get("ok"), "authenticated connection may INFO")
     c2 = d.tcp()
     t.eq(err(c2.call(cmd="INFO")), E + "AuthRequired", "other connections stay unauthenticated")
-    t.ok(c2.raw("AUTH s3cret-token").get("ok"), "plain AUTH TOKEN")
+    t.ok(c2.raw("AUTH s3cret-token-0123").get("ok"), "plain AUTH TOKEN")
     t.ok(c2.call(cmd="INFO").get("ok"), "after plain AUTH")
     c.close()
     c2.close()
@@ -551,7 +551,7 @@ try:
     t.eq(err(r), E + "AccessDenied", "the fifth wrong token on a connection is still AccessDenied")
     t.ok(c3.at_eof(), "and closes that connection")
     c3.close()
-    t.ok("s3cret-token" not in d.logtext(), "the token never appears in the log")
+    t.ok("s3cret-token-0123" not in d.logtext(), "the token never appears in the log")
 finally:
     d.cleanup()
     os.unlink(tok.name)

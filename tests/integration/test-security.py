@@ -105,17 +105,35 @@ finally:
     own.send_signal(signal.SIGKILL)
     own.wait(10)
 
-# --- the token file: readable by others is warned about, never logged itself ------------
+# --- the token file: readable by others is refused (warned about with --allow-weak-token),
+# never logged itself --------------------------------------------------------------------
 with tempfile.TemporaryDirectory() as tmp:
     os.chmod(tmp, 0o755)
     tok = os.path.join(tmp, "token")
     with open(tok, "w") as f:
         f.write("sec-review-token-1\n")
     os.chmod(tok, 0o644)
-    d = Daemon(["--backend=direct", "--token-file", tok])
+    try:
+        d = Daemon(["--backend=direct", "--token-file", tok])
+        d.cleanup()
+        t.ok(False, "a world-readable token file is refused at start")
+    except RuntimeError as e:
+        log = str(e)
+        t.ok("readable by" in log and tok in log and "--allow-weak-token" in log,
+             "a world-readable token file is refused at start, with a clear line", log)
+        t.ok("sec-review-token-1" not in log, "the refusal does not show the token")
+    os.chmod(tok, 0o640)
+    try:
+        d = Daemon(["--backend=direct", "--token-file", tok])
+        d.cleanup()
+        t.ok(False, "a group-readable token file is refused at start")
+    except RuntimeError as e:
+        t.ok("readable by its group" in str(e), "a group-readable token file is refused at start", str(e))
+    os.chmod(tok, 0o644)
+    d = Daemon(["--backend=direct", "--token-file", tok, "--allow-weak-token"])
     try:
         log = d.logtext()
-        t.ok("readable by" in log and tok in log, "a world-readable token file is warned about", log)
+        t.ok("readable by" in log and tok in log, "with --allow-weak-token it is warned about", log)
         t.ok("sec-review-token-1" not in log, "the warning does not show the token")
     finally:
         d.cleanup()

@@ -31,6 +31,7 @@ typedef enum SinkMode {
         SINK_REPLY,             /* reply at once */
         SINK_HOLD_FIRST,        /* keep the first call, reply to the others at once */
         SINK_BIG,               /* reply with 1 MiB lines */
+        SINK_MID,               /* reply with 64 KiB lines */
 } SinkMode;
 
 typedef struct Sink {
@@ -54,8 +55,8 @@ static void on_request(Call *call, void *userdata) {
                 s->held = call;
                 return;
         }
-        if (s->mode == SINK_BIG) {
-                size_t len = 1024U * 1024U;
+        if (s->mode == SINK_BIG || s->mode == SINK_MID) {
+                size_t len = s->mode == SINK_BIG ? 1024U * 1024U : 64U * 1024U;
                 char *line = malloc(len);
 
                 assert_non_null(line);
@@ -317,6 +318,30 @@ static void test_high_water(void **state) {
         assert_true(connection_alive(f));
 }
 
+/* The mark is checked after every reply, not once per batch of lines: 128 pipelined
+ * requests with 64 KiB replies (8 MiB) must stop at the 4 MiB mark plus one reply, and
+ * the queue's memory must not have doubled past it. */
+static void test_mark_per_reply(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *batch = NULL;
+        const char *req = "{\"cmd\":\"T\"}\n";
+        size_t rl = strlen(req), mark = 4U * 1024U * 1024U;
+
+        f->sink.mode = SINK_MID;
+        batch = malloc(128 * rl);
+        assert_non_null(batch);
+        for (unsigned i = 0; i < 128; i++)
+                memcpy(batch + i * rl, req, rl);
+        send_all(f->client, batch, 128 * rl);
+        run_loop(f, 20);
+        assert_true(f->sink.n < 128);
+        assert_true(f->c->out_len - f->c->out_offset <= mark + 64U * 1024U);
+        assert_true(f->c->out_alloc <= mark + 64U * 1024U);
+        assert_false(f->c->events & EPOLLIN);
+        /* The manager's sum is what the daemon-wide budget looks at. */
+        assert_int_equal(f->m.out_allocated, f->c->out_alloc);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_line_at_limit, setup, teardown),
@@ -327,6 +352,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reply_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_late_reply_after_close, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_high_water, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_mark_per_reply, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
