@@ -237,6 +237,30 @@ try:
         req = {"cmd": "START"}
         req.update(bad)
         t.eq(err(c.call(req)), E + "InvalidArgument", f"START refuses {what}")
+    # A name derived from argv[0] gets the alphabet of an explicit one: a file named with
+    # newlines must not forge the journal stream header, replies, LIST or log lines.
+    evil_dir = tempfile.mkdtemp()
+    os.chmod(evil_dir, 0o755)
+    evil = os.path.join(evil_dir, "procmgrd\nx\n1\n0\n0\n0\n0")
+    with open(evil, "w") as f:
+        f.write("#!/bin/sh\nexec sleep 300\n")
+    os.chmod(evil, 0o755)
+    r = c.call(cmd="START", argv=[evil])
+    if t.ok(r.get("ok"), "START of a file named with newlines", r):
+        started.append(r["pid"])
+        t.eq(r.get("name"), "procmgrd_x_1_0_0_0_0", "a derived name is sanitized to the name alphabet")
+        wait_for(lambda: open(f"/proc/{r['pid']}/comm").read().strip() == "sleep")  # after exec
+        lr = c.call(cmd="LIST", managed=True)
+        mine = [p for p in lr.get("processes", []) if p["pid"] == r["pid"]]
+        t.ok(mine and not any(isinstance(v, str) and any(ord(ch) < 0x20 for ch in v) for v in mine[0].values()),
+             "LIST shows the process without control characters", mine)
+        logged = [line for line in d.logtext().splitlines() if "Started process %d " % r["pid"] in line]
+        t.ok(all("'procmgrd_x_1_0_0_0_0'" in line for line in logged) and "procmgrd\nx" not in d.logtext(),
+             "log lines carry the sanitized name", logged)
+        stop_r = c.call(cmd="STOP", pid=r["pid"])
+        t.ok(stop_r.get("ok"), "STOP it", stop_r)
+    os.unlink(evil)
+    os.rmdir(evil_dir)
     r = c.call(cmd="START", argv=["sleep\u0000x"])
     t.ok(err(r) in (E + "InvalidRequest", E + "InvalidArgument"), "START with NUL in argv refused", r)
     r = c.call(cmd="START", command="true" + " x" * 20000)
