@@ -298,6 +298,35 @@ try:
              "STOP escalates to SIGKILL after timeout_ms", (r, t_stop))
         c2.close()
 
+    # The escalation takes the process group (the started process's own session): a child
+    # that inherited the ignored TERM does not survive as an orphan.
+    r = c.call(cmd="START", argv=["sh", "-c", "trap '' TERM; sleep 300; :"])
+    if t.ok(r.get("ok"), "START a TERM-ignoring shell with a child", r):
+        gpid = r["pid"]
+        started.append(gpid)
+
+        def group_children():
+            found = []
+            for e in os.listdir("/proc"):
+                if e.isdigit() and int(e) != gpid:
+                    try:
+                        with open(f"/proc/{e}/stat") as f:
+                            fields = f.read().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    if int(fields[2]) == gpid and fields[0] != "Z":
+                        found.append(int(e))
+            return found
+        wait_for(lambda: len(group_children()) > 0)
+        kids = group_children()
+        r = c.call(cmd="STOP", pid=gpid, timeout_ms=300)
+        t.ok(r.get("ok") and r.get("exit") == {"signal": "KILL"}, "STOP of the shell escalates to SIGKILL", r)
+        t.ok(kids and wait_for(lambda: all(process_gone(k) for k in kids)),
+             "no process of its group survives the STOP (the TERM-ignoring sleep is killed too)", kids)
+        for k in kids:
+            if not process_gone(k):
+                os.kill(k, signal.SIGKILL)
+
     # STOP of a process procmgrd did not start (root/no-auth TCP may: stop-any)
     foreign = subprocess.Popen(["sleep", "300"])
     r = c.call(cmd="STOP", pid=foreign.pid, signal=15)

@@ -51,7 +51,7 @@ static void test_signal_and_kill(void **state) {
         assert_true(WIFSIGNALED(status));
         assert_int_equal(WTERMSIG(status), SIGUSR1);
         if (p.fd >= 0)
-                assert_int_equal(process_stop_kill(&p), -ESRCH);
+                assert_int_equal(process_stop_kill(&p, false), -ESRCH);
         pidref_done(&p);
         assert_int_equal(process_stop_signal(&(StopRequest) { .pid = pid, .signal = SIGTERM }, &p), -ESRCH);
 }
@@ -64,7 +64,7 @@ static void test_kill(void **state) {
         /* start_ticks 0: whatever runs as pid; SIGCONT alone only wakes it */
         assert_int_equal(process_stop_signal(&(StopRequest) { .pid = pid, .signal = SIGCONT }, &p), 0);
         assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
-        assert_int_equal(process_stop_kill(&p), 0);
+        assert_int_equal(process_stop_kill(&p, false), 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFSIGNALED(status));
         assert_int_equal(WTERMSIG(status), SIGKILL);
