@@ -82,10 +82,8 @@ static int direct_start(Backend *b, SpawnRequest *req, BackendStartDone done, vo
 }
 
 static int direct_stop(Backend *b, Managed *m, int sig, usec_t timeout, BackendStopDone done, void *userdata) {
-        /* The child runs in its own session and process group: signal the whole group, as
-         * a scope stop would take the whole tree. */
-        if (m->pid > 1)
-                (void) kill(-m->pid, sig);
+        /* The child runs in its own session and process group: process_stop() signals the
+         * whole group (m has no unit), as a scope stop would take the whole tree. */
         return process_stop(b->manager, m->pid, m->start_ticks, sig, timeout, m, done, userdata);
 }
 

@@ -35,6 +35,7 @@ struct StopOperation {
         ProcessWatch *watch;
         sd_event_source *timer;
         bool killed;
+        bool group;                     /* signal the process group it leads as well */
         BackendStopDone done;
         void *userdata;
 };
@@ -278,7 +279,7 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!op->killed) {
                 op->killed = true;
                 log_info("Process %i did not exit in time, sending SIGKILL.", (int) op->pid.pid);
-                r = process_stop_kill(&op->pid);
+                r = process_stop_kill(&op->pid, op->group);
                 if (r < 0 && r != -ESRCH)
                         log_warning_errno(r, "Failed to SIGKILL process %i: %m", (int) op->pid.pid);
                 /* SIGKILL cannot be ignored, but a process in D state may take a while; give it
@@ -295,10 +296,15 @@ int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t 
                  BackendStopDone done, void *userdata) {
         _cleanup_(pidref_done) PidRef ref = PIDREF_NULL;
         StopOperation *op;
+        /* A managed process without a scope (the direct backend) was started in its own
+         * session and process group: TERM and the KILL escalation go to the whole group,
+         * so a child that ignores TERM does not outlive the stop. */
+        bool group = m && !m->unit;
         int r;
 
         /* Pinned, checked and signalled by the privileged half; here only the waiting. */
-        r = process_stop_signal(&(StopRequest) { .pid = pid, .start_ticks = start_ticks, .signal = sig }, &ref);
+        r = process_stop_signal(&(StopRequest) { .pid = pid, .start_ticks = start_ticks, .signal = sig,
+                                                 .group = group }, &ref);
         if (r < 0)
                 return r;
 
@@ -306,7 +312,7 @@ int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t 
         if (!op)
                 return -ENOMEM;
         *op = (StopOperation) {
-                .manager = mgr, .managed = m, .pid = ref, .done = done, .userdata = userdata,
+                .manager = mgr, .managed = m, .pid = ref, .group = group, .done = done, .userdata = userdata,
         };
         ref = PIDREF_NULL;
         r = process_watch_new(mgr->event, &op->pid, on_stop_gone, op, &op->watch);

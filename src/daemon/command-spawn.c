@@ -53,6 +53,20 @@ static bool env_name_valid(const char *s) {
         return true;
 }
 
+/* The alphabet of START's 'name', explicit or derived. */
+static bool name_char_ok(char c) {
+        return isalnum((unsigned char) c) || strchr("-_.@:+", c);
+}
+
+/* The basename of argv[0] made a valid name in place: every other byte becomes '_',
+ * at most START_NAME_MAX of them. */
+static void derived_name_sanitize(char *s) {
+        for (char *p = s; *p; p++)
+                if (!name_char_ok(*p))
+                        *p = '_';
+        s[MIN(strlen(s), (size_t) START_NAME_MAX)] = '\0';
+}
+
 /* Search PATH of the child's environment for a bare command name. */
 static int resolve_executable(const char *name, char **envp, char **ret) {
         const char *path = DEFAULT_PATH;
@@ -246,7 +260,7 @@ int command_start(Call *call) {
         if (name) {
                 bool ok = *name && strlen(name) <= START_NAME_MAX;
                 for (const char *p = name; ok && *p; p++)
-                        ok = isalnum((unsigned char) *p) || strchr("-_.@:+", *p);
+                        ok = name_char_ok(*p);
                 if (!ok) {
                         call_reply_error(call, ERROR_INVALID_ARGUMENT,
                                          "'name' must be 1-%d characters of [A-Za-z0-9-_.@:+]", START_NAME_MAX);
@@ -323,9 +337,10 @@ int command_start(Call *call) {
         if (!ctx->req.user || !ctx->req.cwd || !ctx->req.name || !ctx->req.description ||
             (ctx->req.change_identity && resolve_groups(&u, &ctx->req) < 0))
                 return -ENOMEM;
-        /* The name ends up in a unit's Description= and a journal identifier: keep it sane. */
-        if (!ctx->req.name[0] || strlen(ctx->req.name) > START_NAME_MAX)
-                ctx->req.name[MIN(strlen(ctx->req.name), (size_t) START_NAME_MAX)] = '\0';
+        /* The name ends up in a unit's Description=, the journal stream header, replies, LIST
+         * and log lines: a derived one gets the alphabet an explicit one must have. */
+        if (!name)
+                derived_name_sanitize(ctx->req.name);
 
         r = resolve_executable(ctx->req.argv[0], ctx->req.envp, &ctx->req.path);
         if (r < 0) {

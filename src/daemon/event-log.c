@@ -2,7 +2,9 @@
 /*
  * Event records through sd_journal_send(); see event-log.h. User-controlled
  * strings (command lines, names) are length-limited; journald itself copes
- * with any byte in a field value, newlines included.
+ * with any byte in a field value, newlines included. MESSAGE= is what people
+ * read (and what is echoed to the console without a journal): client-controlled
+ * parts of it are escaped to printable ASCII, so they cannot fake a line.
  */
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include "daemon/backend.h"
 #include "daemon/event-log.h"
 #include "shared/log.h"
+#include "shared/string-util.h"
 #include "shared/parse-util.h"
 
 #define FIELD_MAX 4096
@@ -42,10 +45,11 @@ static const char *echo(int priority, const char *message) {
 
 void event_log_process_started(pid_t pid, const char *name, const char *unit, const char *cmdline,
                                const char *user, const char *peer) {
-        char msg[512];
+        char msg[512], shown[72];
 
-        (void) snprintf(msg, sizeof(msg), "Started process %i '%.64s' as %s%s%s (requested by %s).", (int) pid,
-                        strna(name), strna(user), unit ? " in " : "", unit ?: "", strna(peer));
+        string_sanitize(strna(name), 64, shown, sizeof(shown));
+        (void) snprintf(msg, sizeof(msg), "Started process %i '%s' as %s%s%s (requested by %s).", (int) pid,
+                        shown, strna(user), unit ? " in " : "", unit ?: "", strna(peer));
         (void) sd_journal_send("MESSAGE=%s", echo(LOG_INFO, msg),
                                "MESSAGE_ID=" PROCMGR_MESSAGE_PROCESS_STARTED,
                                "PRIORITY=%i", LOG_INFO,
@@ -60,10 +64,12 @@ void event_log_process_started(pid_t pid, const char *name, const char *unit, co
 }
 
 void event_log_start_failed(const char *name, const char *cmdline, const char *peer, const char *error) {
-        char msg[512];
+        char msg[512], shown[72], shown_error[264];
 
-        (void) snprintf(msg, sizeof(msg), "Starting '%.64s' failed (requested by %s): %.256s", strna(name),
-                        strna(peer), strna(error));
+        string_sanitize(strna(name), 64, shown, sizeof(shown));
+        string_sanitize(strna(error), 256, shown_error, sizeof(shown_error));
+        (void) snprintf(msg, sizeof(msg), "Starting '%s' failed (requested by %s): %s", shown,
+                        strna(peer), shown_error);
         (void) sd_journal_send("MESSAGE=%s", echo(LOG_WARNING, msg),
                                "MESSAGE_ID=" PROCMGR_MESSAGE_START_FAILED,
                                "PRIORITY=%i", LOG_WARNING,
@@ -97,10 +103,11 @@ void event_log_process_stopped(pid_t pid, const char *unit, int sig, const ExitS
 }
 
 void event_log_process_exited(pid_t pid, const char *name, const char *unit, const ExitStatus *exit) {
-        char how[48], msg[512];
+        char how[48], msg[512], shown[72];
 
         exit_describe(exit, how, sizeof(how));
-        (void) snprintf(msg, sizeof(msg), "Process %i '%.64s'%s%s exited, %s.", (int) pid, strna(name),
+        string_sanitize(strna(name), 64, shown, sizeof(shown));
+        (void) snprintf(msg, sizeof(msg), "Process %i '%s'%s%s exited, %s.", (int) pid, shown,
                         unit ? " in " : "", unit ?: "", how);
         (void) sd_journal_send("MESSAGE=%s", echo(LOG_INFO, msg),
                                "MESSAGE_ID=" PROCMGR_MESSAGE_PROCESS_EXITED,

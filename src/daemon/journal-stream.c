@@ -5,6 +5,8 @@
  * forward to syslog, kmsg, console), then plain text. See journal-stream.h.
  */
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +18,16 @@
 #define JOURNAL_STDOUT_PATH "/run/systemd/journal/stdout"
 #define STREAM_SNDBUF (8 * 1024 * 1024)
 
+/* Each header field is one line: a control character (a newline above all) would end it
+ * early and let the rest of the field set the following ones (priority, forwarding to
+ * kmsg or the console). Refused whoever the caller is. */
+static bool header_field_ok(const char *s) {
+        for (; s && *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return false;
+        return true;
+}
+
 int journal_stream_fd(const char *identifier, const char *unit_prefix, pid_t pid, int priority) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_STDOUT_PATH };
         _cleanup_close_ int fd = -EBADF;
@@ -23,6 +35,8 @@ int journal_stream_fd(const char *identifier, const char *unit_prefix, pid_t pid
         int n, sndbuf = STREAM_SNDBUF;
         size_t off = 0;
 
+        if (!header_field_ok(identifier) || !header_field_ok(unit_prefix))
+                return -EINVAL;
         if (unit_prefix) {
                 n = snprintf(unit, sizeof(unit), "%s%i.scope", unit_prefix, (int) pid);
                 if (n < 0 || (size_t) n >= sizeof(unit))

@@ -13,5 +13,6 @@
 #include <sys/types.h>
 
 /* unit_prefix: the scope is named <unit_prefix><pid>.scope (NULL: no unit named). Returns
- * the connected descriptor or a negative errno. */
+ * the connected descriptor or a negative errno; -EINVAL for a control character in
+ * identifier or unit_prefix (it would forge the header's following lines). */
 int journal_stream_fd(const char *identifier, const char *unit_prefix, pid_t pid, int priority);

@@ -18,6 +18,13 @@ int process_stop_signal(const StopRequest *req, PidRef *ret) {
         r = pidref_set_pid_and_start(&p, req->pid, req->start_ticks);
         if (r < 0)
                 return r;
+        /* The group first, while its leader is pinned and alive. A pid that does not lead a
+         * group gets ESRCH: a live process's pid is no other group's id. */
+        if (req->group && p.pid > 1 && pidref_is_alive(&p) > 0) {
+                (void) kill(-p.pid, req->signal);
+                if (req->signal != SIGKILL && req->signal != SIGCONT)
+                        (void) kill(-p.pid, SIGCONT);
+        }
         r = pidref_kill_and_sigcont(&p, req->signal);
         if (r < 0)
                 return r;
@@ -26,6 +33,8 @@ int process_stop_signal(const StopRequest *req, PidRef *ret) {
         return 0;
 }
 
-int process_stop_kill(const PidRef *pid) {
+int process_stop_kill(const PidRef *pid, bool group) {
+        if (group && pid && pid->pid > 1 && pidref_is_alive(pid) > 0)
+                (void) kill(-pid->pid, SIGKILL);
         return pidref_kill(pid, SIGKILL);
 }

@@ -10,6 +10,7 @@
  * backend.c), no JSON, no D-Bus. Never logs above debug.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,13 +20,17 @@ typedef struct StopRequest {
         pid_t pid;
         uint64_t start_ticks;   /* the process the caller means; 0: whatever runs as pid */
         int signal;
+        bool group;             /* also the process group it leads (its own session) */
 } StopRequest;
 
 /* Pins req->pid, makes sure it is still the process with req->start_ticks (-ESRCH if it
  * is gone or the pid was recycled), and sends req->signal, followed by SIGCONT unless that
- * is SIGKILL or SIGCONT (a stopped process cannot act on SIGTERM). On success *ret holds
- * the pinned process, for the exit watch and the escalation. */
+ * is SIGKILL or SIGCONT (a stopped process cannot act on SIGTERM); with req->group the
+ * same signals go to the process group it leads, sent while it is pinned, so the group id
+ * cannot name a recycled group. On success *ret holds the pinned process, for the exit
+ * watch and the escalation. */
 int process_stop_signal(const StopRequest *req, PidRef *ret);
 
-/* The escalation: SIGKILL to the pinned process. -ESRCH once it is gone. */
-int process_stop_kill(const PidRef *pid);
+/* The escalation: SIGKILL to the pinned process, and with group to the process group it
+ * leads (children that ignore SIGTERM die with it). -ESRCH once the process is gone. */
+int process_stop_kill(const PidRef *pid, bool group);

@@ -237,6 +237,30 @@ try:
         req = {"cmd": "START"}
         req.update(bad)
         t.eq(err(c.call(req)), E + "InvalidArgument", f"START refuses {what}")
+    # A name derived from argv[0] gets the alphabet of an explicit one: a file named with
+    # newlines must not forge the journal stream header, replies, LIST or log lines.
+    evil_dir = tempfile.mkdtemp()
+    os.chmod(evil_dir, 0o755)
+    evil = os.path.join(evil_dir, "procmgrd\nx\n1\n0\n0\n0\n0")
+    with open(evil, "w") as f:
+        f.write("#!/bin/sh\nexec sleep 300\n")
+    os.chmod(evil, 0o755)
+    r = c.call(cmd="START", argv=[evil])
+    if t.ok(r.get("ok"), "START of a file named with newlines", r):
+        started.append(r["pid"])
+        t.eq(r.get("name"), "procmgrd_x_1_0_0_0_0", "a derived name is sanitized to the name alphabet")
+        wait_for(lambda: open(f"/proc/{r['pid']}/comm").read().strip() == "sleep")  # after exec
+        lr = c.call(cmd="LIST", managed=True)
+        mine = [p for p in lr.get("processes", []) if p["pid"] == r["pid"]]
+        t.ok(mine and not any(isinstance(v, str) and any(ord(ch) < 0x20 for ch in v) for v in mine[0].values()),
+             "LIST shows the process without control characters", mine)
+        logged = [line for line in d.logtext().splitlines() if "Started process %d " % r["pid"] in line]
+        t.ok(all("'procmgrd_x_1_0_0_0_0'" in line for line in logged) and "procmgrd\nx" not in d.logtext(),
+             "log lines carry the sanitized name", logged)
+        stop_r = c.call(cmd="STOP", pid=r["pid"])
+        t.ok(stop_r.get("ok"), "STOP it", stop_r)
+    os.unlink(evil)
+    os.rmdir(evil_dir)
     r = c.call(cmd="START", argv=["sleep\u0000x"])
     t.ok(err(r) in (E + "InvalidRequest", E + "InvalidArgument"), "START with NUL in argv refused", r)
     r = c.call(cmd="START", command="true" + " x" * 20000)
@@ -273,6 +297,35 @@ try:
         t.ok(r.get("ok") and r.get("exit") == {"signal": "KILL"} and t_stop >= 0.6,
              "STOP escalates to SIGKILL after timeout_ms", (r, t_stop))
         c2.close()
+
+    # The escalation takes the process group (the started process's own session): a child
+    # that inherited the ignored TERM does not survive as an orphan.
+    r = c.call(cmd="START", argv=["sh", "-c", "trap '' TERM; sleep 300; :"])
+    if t.ok(r.get("ok"), "START a TERM-ignoring shell with a child", r):
+        gpid = r["pid"]
+        started.append(gpid)
+
+        def group_children():
+            found = []
+            for e in os.listdir("/proc"):
+                if e.isdigit() and int(e) != gpid:
+                    try:
+                        with open(f"/proc/{e}/stat") as f:
+                            fields = f.read().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    if int(fields[2]) == gpid and fields[0] != "Z":
+                        found.append(int(e))
+            return found
+        wait_for(lambda: len(group_children()) > 0)
+        kids = group_children()
+        r = c.call(cmd="STOP", pid=gpid, timeout_ms=300)
+        t.ok(r.get("ok") and r.get("exit") == {"signal": "KILL"}, "STOP of the shell escalates to SIGKILL", r)
+        t.ok(kids and wait_for(lambda: all(process_gone(k) for k in kids)),
+             "no process of its group survives the STOP (the TERM-ignoring sleep is killed too)", kids)
+        for k in kids:
+            if not process_gone(k):
+                os.kill(k, signal.SIGKILL)
 
     # STOP of a process procmgrd did not start (root/no-auth TCP may: stop-any)
     foreign = subprocess.Popen(["sleep", "300"])

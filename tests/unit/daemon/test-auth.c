@@ -5,8 +5,6 @@
  * decisions auth_verify_async() makes without asking polkit.
  */
 
-#include "config.h"
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

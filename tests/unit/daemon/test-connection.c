@@ -6,8 +6,6 @@
  * stops reading. Links only the connection, the call and what they use.
  */
 
-#include "config.h"
-
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -6,8 +6,6 @@
  * a validation error; and that the command table and auth.c's table agree.
  */
 
-#include "config.h"
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

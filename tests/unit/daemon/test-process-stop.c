@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for daemon/process-stop.[ch]: pin, check the start time, signal. */
 
-#include "config.h"
-
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -51,7 +49,7 @@ static void test_signal_and_kill(void **state) {
         assert_true(WIFSIGNALED(status));
         assert_int_equal(WTERMSIG(status), SIGUSR1);
         if (p.fd >= 0)
-                assert_int_equal(process_stop_kill(&p), -ESRCH);
+                assert_int_equal(process_stop_kill(&p, false), -ESRCH);
         pidref_done(&p);
         assert_int_equal(process_stop_signal(&(StopRequest) { .pid = pid, .signal = SIGTERM }, &p), -ESRCH);
 }
@@ -64,7 +62,7 @@ static void test_kill(void **state) {
         /* start_ticks 0: whatever runs as pid; SIGCONT alone only wakes it */
         assert_int_equal(process_stop_signal(&(StopRequest) { .pid = pid, .signal = SIGCONT }, &p), 0);
         assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
-        assert_int_equal(process_stop_kill(&p), 0);
+        assert_int_equal(process_stop_kill(&p, false), 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFSIGNALED(status));
         assert_int_equal(WTERMSIG(status), SIGKILL);

@@ -7,8 +7,6 @@
  * DESCRIBE publishes exactly the ArgSpecs that validate.
  */
 
-#include "config.h"
-
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>

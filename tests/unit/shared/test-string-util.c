@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests for shared/string-util.[ch]. */
 
-#include "config.h"
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
