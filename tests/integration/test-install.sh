@@ -24,7 +24,10 @@ set -u -o pipefail
 for t in git autoreconf make systemd-sysusers journalctl timeout; do
         command -v "$t" >/dev/null || skip_all "$t not installed"
 done
-git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1 || skip_all "$top_srcdir is not a git checkout"
+# The top of a checkout, not merely inside one: make distcheck unpacks the tarball below
+# the (git-ignored) build directory of a checkout.
+[ "$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$top_srcdir" && pwd -P)" ] ||
+        skip_all "$top_srcdir is not the top of a git checkout"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/test-install.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
