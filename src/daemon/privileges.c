@@ -318,7 +318,7 @@ int privileges_drop(const PrivilegesConfig *c) {
                 free(pw);
                 if (c->user_explicit)
                         return log_error_errno(r, "Cannot find user '%s'.", c->user);
-                log_warning("User '%s' does not exist (install procmgrd.sysusers or run systemd-sysusers): "
+                log_warning("User '%s' does not exist (install procmgr.conf into sysusers.d and run systemd-sysusers): "
                             "staying uid 0, but dropping to the capability keep-set.", c->user);
         } else if (pw->uid == 0) {
                 free(pw);

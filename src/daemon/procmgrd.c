@@ -14,9 +14,12 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "shared/parse-util.h"
+#include "shared/socket-util.h"
+#include "protocol/protocol.h"
 #include "daemon/privileges.h"
 #include "shared/strv.h"
 
+#define EXIT_USAGE 2            /* a bad command line, as procctl says it */
 #define TOKEN_MAX 4096
 #define TOKEN_MIN 16            /* bytes; shorter ones are guessable (--allow-weak-token) */
 
@@ -134,12 +137,22 @@ static int parse_argv(int argc, char *argv[]) {
                         help();
                         return 0;
                 case ARG_VERSION:
-                        puts(PACKAGE_STRING);
+                        /* The same format as procctl --version. */
+                        printf("%s (%s) %s\n", program_invocation_short_name, PACKAGE_NAME, PACKAGE_VERSION);
                         return 0;
-                case 'l':
+                case 'l': {
+                        SocketAddress a;
+
+                        /* Checked here, so that a typo is a command-line error (exit 2);
+                         * the manager parses it again when it binds. */
+                        if (socket_address_parse_inet(optarg, PROTOCOL_DEFAULT_PORT, &a) < 0)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "Invalid listen address '%s': expected ADDR:PORT or [ADDR6]:PORT.",
+                                                       optarg);
                         if (strv_extend(&arg_listen, &arg_n_listen, optarg) < 0)
                                 return log_oom();
                         break;
+                }
                 case 'u':
                         if (strv_extend(&arg_unix, &arg_n_unix, optarg) < 0)
                                 return log_oom();
@@ -318,14 +331,10 @@ static int run(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 
-        log_setup("procmgrd");
         /* Big buffers (a LIST reply of thousands of processes, the table behind it) come from
          * mmap and go straight back when freed. glibc would otherwise raise the threshold
          * after the first such free and keep later ones in a heap that does not shrink. */
         (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-        r = parse_argv(argc, argv);
-        if (r <= 0)
-                return r;
         r = read_token();
         if (r < 0)
                 return r;
@@ -362,12 +371,21 @@ static int run(int argc, char *argv[]) {
         return manager_run(m);
 }
 
+/* Exit status as procctl's: 0 success, 1 failure at run time, 2 a bad command line. */
 int main(int argc, char *argv[]) {
-        int r = run(argc, argv);
+        int r;
+
+        log_setup("procmgrd");
+        r = parse_argv(argc, argv);
+        if (r < 0) {
+                fprintf(stderr, "Try '%s --help' for more information.\n", program_invocation_short_name);
+                r = EXIT_USAGE;
+        } else if (r > 0)
+                r = run(argc, argv) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         strv_free(arg_listen);
         strv_free(arg_unix);
         free(arg_token_file);
         manager_config_done(&arg_config);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return r;
 }

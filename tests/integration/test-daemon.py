@@ -7,6 +7,7 @@ authentication, SIGTERM, and the hygiene of started processes. TAP output."""
 
 import json
 import os
+import re
 import resource
 import signal
 import socket
@@ -743,9 +744,19 @@ for args, what in [(["--listen", "nonsense"], "bad --listen"), (["--bogus"], "un
                    (["--max-line", "0"], "bad --max-line")]:
     p = subprocess.run([pmtest.PROCMGRD] + args, capture_output=True, text=True, timeout=10)
     t.ok(p.returncode != 0 and p.stderr.strip() != "", f"{what}: fails with a message", p.stderr)
+    # procctl's conventions: a bad command line exits 2 and says where help is; a failure
+    # at start (the token file) exits 1.
+    if what == "missing token file":
+        t.eq(p.returncode, 1, f"{what}: exit 1 (a start failure, not a bad command line)")
+    else:
+        t.ok(p.returncode == 2 and "Try 'procmgrd --help'" in p.stderr, f"{what}: exit 2 and a --help hint",
+             (p.returncode, p.stderr))
 p = subprocess.run([pmtest.PROCMGRD], capture_output=True, text=True, timeout=10, env={"PATH": "/usr/bin:/bin"})
 t.ok(p.returncode != 0 and "socket" in p.stderr.lower(), "no sockets at all: clear error", p.stderr)
 p = subprocess.run([pmtest.PROCMGRD, "--help"], capture_output=True, text=True, timeout=10)
 t.ok(p.returncode == 0 and "--listen" in p.stdout, "--help")
+p = subprocess.run([pmtest.PROCMGRD, "--version"], capture_output=True, text=True, timeout=10)
+t.ok(p.returncode == 0 and re.fullmatch(r"procmgrd \(procmgr\) \S+\n", p.stdout),
+     "--version in procctl's format: 'procmgrd (procmgr) VERSION'", p.stdout)
 
 t.done()
