@@ -264,14 +264,10 @@ fi
 
 # Not root: nothing to drop; starting as another user is refused.
 chmod 0777 "$T"
-SOCK=$T/nonroot.sock
-PORT=$((20000 + RANDOM % 40000))
-setpriv --reuid=65534 --regid=65534 --clear-groups \
-        "$PROCMGRD" --listen "127.0.0.1:$PORT" --unix "$SOCK" --backend=direct --no-auth \
-        >"$T/nonroot.log" 2>&1 </dev/null &
-DPID=$!
-DAEMON_PIDS+=("$DPID")
-retry eval '"$PROCCTL" -H "127.0.0.1:$PORT" --timeout 2 ping >/dev/null 2>&1 </dev/null'
+# start_daemon tries another port when the one picked is taken by a test running beside.
+DAEMON_WRAPPER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+start_daemon nonroot --backend=direct --no-auth || bail "the daemon as uid 65534 did not start"
+DAEMON_WRAPPER=()
 is "not root: capabilities untouched (none)" "$(status_line "$DPID" CapPrm)" "$ZERO"
 check "not root: logs that there is nothing to drop" grep -q "Not started as root" "$T/nonroot.log"
 "$PROCCTL" -H "127.0.0.1:$PORT" --timeout 10 --json start --user root -- sleep 300 >"$T/out" 2>&1 </dev/null
