@@ -275,7 +275,10 @@ int verb_call(Context *ctx, json_t **ret_reply) {
         if (r < 0) {
                 if (r == -ENOMEM)
                         return oom();
-                if (c->stage == CLIENT_STAGE_CONNECT)
+                if (c->stage == CLIENT_STAGE_CONNECT && r == -EPERM && c->refused[0])
+                        error_message("refusing to talk to %s as root: %s, so others could replace it "
+                                      "with a fake procmgrd (see procctl(1), FILES)", c->address_str, c->refused);
+                else if (c->stage == CLIENT_STAGE_CONNECT)
                         /* The hint only where a missing daemon is the likely cause. */
                         error_message("cannot connect to %s: %s%s", c->address_str, client_strerror(r),
                                       r == -ECONNREFUSED || r == -ENOENT || r == -ETIMEDOUT
