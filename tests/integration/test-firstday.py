@@ -143,6 +143,33 @@ try:
     tc.close()
     stop_all(d2)
 
+    # A local non-root requester has a count of its own (by uid), apart from TCP and root.
+    # polkit is not reachable here, so --admin-group lets it START at all.
+    if root and not os.path.exists("/run/dbus/system_bus_socket"):
+        import grp
+        group = grp.getgrgid(65534).gr_name
+        d3 = Daemon(["--backend", "direct", "--max-managed-per-user", "2", "--admin-group", group], tcp=False)
+        daemons.append(d3)
+        res = []
+        for i in range(3):
+            rc, out, errs = procctl(d3, "--json", "start", "--", "sleep", "300", user=65534)
+            try:
+                r = json.loads(out)
+            except ValueError:
+                r = {"rc": rc, "stderr": errs}
+            if r.get("ok"):
+                started.append(r["pid"])
+            res.append(r)
+        t.ok(res[0].get("ok") and res[1].get("ok") and res[0].get("user") == "nobody",
+             "a local user (nobody, in --admin-group) starts two processes, as nobody", res[:2])
+        t.ok(err(res[2]) == E + "LimitExceeded" and "started by you" in res[2].get("msg", ""),
+             "its third START is LimitExceeded (--max-managed-per-user counts by uid)", res[2])
+        u = d3.unix()
+        r = start(u, ["sleep", "300"])
+        t.ok(r.get("ok"), "root is not held to nobody's count", r)
+        u.close()
+        stop_all(d3)
+
     # Bad values are refused at start, with the --help hint (exit 2).
     for bad in (["--max-managed", "0"], ["--max-managed-per-user", "x"]):
         p = subprocess.run([pmtest.PROCMGRD] + bad, capture_output=True, text=True, timeout=10 * pmtest.SCALE)
