@@ -311,11 +311,13 @@ int command_logs(Call *call) {
          * neither runs nor is ours and left no records never existed as far as we can tell;
          * without journald the output of started processes was never captured. */
         if (n == 0 && p->pid > 0 && !p->unit && !mp && !process_running(m, p->pid)) {
+                journal_entries_free(entries, n);
                 call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i, and no journal records of it",
                                  (int) p->pid);
                 return 0;
         }
         if (n == 0 && !journal_capturing()) {
+                journal_entries_free(entries, n);
                 call_reply_error(call, ERROR_INTERNAL,
                                  "no journal to read: journald does not run here, so the output of "
                                  "started processes is not captured (it goes to /dev/null)");
