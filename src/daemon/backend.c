@@ -23,6 +23,7 @@
 #include "shared/log.h"
 #include "shared/pidref.h"
 #include "daemon/manager.h"
+#include "daemon/process-events.h"
 #include "daemon/process-stop.h"
 #include "daemon/process-watch.h"
 
@@ -337,8 +338,16 @@ fail:
 }
 
 void managed_exited(Managed *m, const ExitStatus *st) {
+        Manager *mgr = m->backend ? m->backend->manager : NULL;
+
         m->exited = true;
         m->exit = *st;
+        if (mgr)
+                process_events_emit(mgr->events, &(ProcessEvent) {
+                        .type = m->stops ? PROCESS_EVENT_STOPPED : PROCESS_EVENT_EXITED,
+                        .managed = m,
+                        .exit = st,
+                });
         while (m->stops)
                 stop_operation_finish(m->stops, 0, st);
 }

@@ -19,6 +19,7 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/privileges.h"
+#include "daemon/process-events.h"
 #include "shared/split.h"
 #include "shared/string-util.h"
 #include "shared/strv.h"
@@ -228,6 +229,8 @@ static void start_done(int r, const char *error_msg, Managed *mp, void *userdata
         }
         event_log_process_started(mp->pid, mp->name, mp->unit, ctx->req.description, ctx->req.user,
                                   call_peer(call)->description);
+        process_events_emit(call->manager->events,
+                            &(ProcessEvent) { .type = PROCESS_EVENT_STARTED, .managed = mp });
         reply = call_reply_new(call);
         if (!reply || json_object_set_new(reply, "pid", json_integer(mp->pid)) < 0 ||
             json_object_set_new(reply, "unit", mp->unit ? json_string(mp->unit) : json_null()) < 0 ||

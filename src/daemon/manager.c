@@ -20,6 +20,7 @@
 #include "daemon/manager.h"
 #include "daemon/connection.h"
 #include "daemon/proc-table.h"
+#include "daemon/process-events.h"
 #include "shared/socket-util.h"
 #include "daemon/sysinfo.h"
 #include "protocol/protocol.h"
@@ -62,6 +63,9 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = list_job_new(m, &m->list_job);
         if (r < 0)
                 return r;
+        r = process_events_new(&m->events);
+        if (r < 0)
+                return r;
 
         m->request_sink = dispatch_request;
 
@@ -80,6 +84,7 @@ Manager *manager_free(Manager *m) {
                 listener_free(m->listeners[i]);
         free(m->listeners);
         backend_free(m->backend);
+        process_events_free(m->events);
         sd_event_source_disable_unref(m->exit_idle_timer);
         proc_table_free(m->procs);
         sysinfo_free(m->sysinfo);

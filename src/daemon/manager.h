@@ -31,6 +31,7 @@ typedef struct ListJob ListJob;
 typedef struct Auth Auth;
 typedef struct Call Call;
 typedef struct JournalReader JournalReader;
+typedef struct ProcessEvents ProcessEvents;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -75,6 +76,7 @@ typedef struct Manager {
         sd_event_source *exit_idle_timer;
 
         Backend *backend;
+        ProcessEvents *events;          /* started/exited/stopped, for whoever subscribes */
         Auth *auth;
         ProcTable *procs;
         ListJob *list_job;              /* LIST, scanned and written in slices */
