@@ -4,7 +4,7 @@
 names no Markdown file that is not in the tree; every sentence in README, procctl(1),
 procmgrd(8) and docs/protocol.md that says which commands work without the token names
 exactly the commands the real daemon's DESCRIBE marks public; procctl(1) and
-`procctl --help` show the same options; every org.procmgr.Error.* name has an entry in
+`procctl --help` show the same options, and so do procmgrd(8) and `procmgrd --help`; every org.procmgr.Error.* name has an entry in
 docs/protocol.md's error reference and in procctl(1)'s ERRORS; `procctl describe` shows
 each command's summary and access class. TAP output."""
 
@@ -80,18 +80,27 @@ for label, text in (("README.md", readme), ("procctl(1)", roff_text(procctl_1)),
 
 # --- procctl(1) and --help show the same options -------------------------------------------
 OPT_RE = re.compile(r"(?<![\w-])(-[A-Za-z]\b|--[a-z][a-z-]*[a-z])")
+
+
+def man_options(text, sections):
+    """The options in the tags (the line after .TP) of these sections."""
+    opts, section, lines = set(), None, text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith(".SH "):
+            section = line[4:].strip()
+        if section in sections and line == ".TP" and i + 1 < len(lines):
+            opts |= set(OPT_RE.findall(roff_text(lines[i + 1])))
+    return opts
+
+
 rc, help_text, _ = procctl("--help")
 help_opts = set(OPT_RE.findall(help_text))
-man_opts = set()
-lines = procctl_1.split("\n")
-section = None
-for i, line in enumerate(lines):
-    if line.startswith(".SH "):
-        section = line[4:].strip()
-    if section in ("COMMANDS", "OPTIONS") and line == ".TP" and i + 1 < len(lines):
-        man_opts |= set(OPT_RE.findall(roff_text(lines[i + 1])))
 t.ok(rc == 0 and help_opts, "procctl --help lists options", help_text)
-t.eq(sorted(man_opts ^ help_opts), [], "procctl(1) (its COMMANDS and OPTIONS entries) and --help show the same options")
+t.eq(sorted(man_options(procctl_1, ("COMMANDS", "OPTIONS")) ^ help_opts), [],
+     "procctl(1) (its COMMANDS and OPTIONS entries) and --help show the same options")
+p = subprocess.run([pmtest.PROCMGRD, "--help"], capture_output=True, text=True, timeout=30 * pmtest.SCALE)
+t.eq(sorted(man_options(procmgrd_8, ("OPTIONS",)) ^ set(OPT_RE.findall(p.stdout))), [],
+     "procmgrd(8) OPTIONS and procmgrd --help show the same options")
 
 # --- the error reference ---------------------------------------------------------------------
 names = re.findall(r'"org\.procmgr\.Error\.(\w+)"', read("src/protocol/error.c"))
