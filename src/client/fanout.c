@@ -223,7 +223,9 @@ int fanout_run(char *const *hosts, size_t n, unsigned parallel, bool json, Fanou
 
                 for (size_t i = 0; i < n; i++)
                         if (jobs[i].pid > 0 && jobs[i].s[0].fd < 0 && jobs[i].s[1].fd < 0) {
-                                worst = MAX(worst, job_reap(&jobs[i]));
+                                int st = job_reap(&jobs[i]);    /* not inside MAX(): once */
+
+                                worst = MAX(worst, st);
                                 running--;
                                 done++;
                         }

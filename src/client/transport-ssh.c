@@ -160,10 +160,13 @@ int ssh_build_argv(const char *url, const char *ssh_env, const char *remote_env,
         if (r == 0)
                 return -EINVAL;
         r = split_command(remote_env && *remote_env ? remote_env : SSH_DEFAULT_REMOTE, SSH_ARGV_MAX, &remote);
+        if (r == 0) {
+                /* Blank: as if unset. */
+                remote = strv_free(remote);
+                r = split_command(SSH_DEFAULT_REMOTE, SSH_ARGV_MAX, &remote);
+        }
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -EINVAL;
 
         for (char **w = prog; *w; w++) {
                 r = strv_extend(&argv, &n, *w);

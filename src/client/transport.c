@@ -213,8 +213,9 @@ int transport_resolve_inet(const char *s, uint16_t default_port, SocketAddress *
         _cleanup_free_ char *host = NULL;
         struct addrinfo hints = {
                 .ai_family = AF_UNSPEC,
+                /* No AI_ADDRCONFIG: on a host with only loopback configured it drops
+                 * every answer; an address of a family we cannot reach just fails fast. */
                 .ai_socktype = SOCK_STREAM,
-                .ai_flags = AI_ADDRCONFIG,
         }, *res = NULL;
         char portstr[8];
         uint16_t port;
