@@ -297,7 +297,13 @@ static int context_get_client(Context *ctx, Client **ret) {
         }
         c->timeout = arg_timeout;
 
-        token_file = arg_token_file ?: getenv("PROCMGR_TOKEN_FILE") ?: arg_config.token_file;
+        /* Over ssh the daemon knows the login user; a default token (meant for some TCP
+         * daemon) would only travel to another host for nothing. An explicit
+         * --token-file is still sent. */
+        if (arg_host && strncmp(arg_host, "ssh://", 6) == 0)
+                token_file = arg_token_file;
+        else
+                token_file = arg_token_file ?: getenv("PROCMGR_TOKEN_FILE") ?: arg_config.token_file;
         if (token_file && *token_file) {
                 r = client_set_token_file(c, token_file);
                 if (r < 0) {

@@ -223,6 +223,18 @@ try:
         else:
             t.diag("useradd failed; the unprivileged-user checks are left out")
 
+    # --- tokens: a default one stays home, an explicit one is sent
+    tok = os.path.join(tmp, "token")
+    with open(tok, "w") as f:
+        f.write("not-this-daemons-token-0123456789\n")
+    os.chmod(tok, 0o600)
+    r = run(["-H", H, "--json", "list", "--limit", "1"], env={"PROCMGR_TOKEN_FILE": tok})
+    t.ok(r.returncode == 0, "over ssh, $PROCMGR_TOKEN_FILE is not sent (a wrong one would be AccessDenied)",
+         r.stdout + r.stderr)
+    r = run(["-H", H, "--json", "--token-file", tok, "list", "--limit", "1"])
+    t.ok(r.returncode == 1 and "invalid token" in r.stdout, "over ssh, an explicit --token-file is sent",
+         r.stdout + r.stderr)
+
     # --- errors from ssh: one clear line, exit 2
     r = run(["-H", DEAD, "ping"])
     t.eq(r.returncode, 2, "unreachable ssh host exits 2")
