@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/bridge.h"
@@ -36,12 +37,10 @@ static int fill(int fd, Pipe *p) {
 }
 
 /* Writes what p holds to fd, as much as fd takes. */
-static int drain(int fd, Pipe *p) {
+static int drain(int fd, bool sock, Pipe *p) {
         ssize_t k;
 
-        k = send(fd, p->buf, p->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (k < 0 && errno == ENOTSOCK)
-                k = write(fd, p->buf, p->len);
+        k = sock ? send(fd, p->buf, p->len, MSG_NOSIGNAL | MSG_DONTWAIT) : write(fd, p->buf, p->len);
         if (k < 0)
                 return errno == EINTR || errno == EAGAIN ? 0 : -errno;
         memmove(p->buf, p->buf + k, p->len - (size_t) k);
@@ -65,7 +64,8 @@ int bridge_run(const char *unix_path, int in_fd, int out_fd) {
         static Pipe up, down;   /* 128 KiB: off the stack; one bridge per process */
         _cleanup_close_ int sock = -EBADF;
         SocketAddress a;
-        bool shut = false;
+        bool shut = false, out_is_socket;
+        struct stat st;
         int r;
 
         up = (Pipe) {};
@@ -87,6 +87,8 @@ int bridge_run(const char *unix_path, int in_fd, int out_fd) {
         (void) fd_set_nonblock(sock, true);
         (void) fd_set_nonblock(in_fd, true);
         (void) fd_set_nonblock(out_fd, true);
+        /* sshd hands a session pipes or a socketpair: send() only where it applies. */
+        out_is_socket = fstat(out_fd, &st) >= 0 && S_ISSOCK(st.st_mode);
 
         for (;;) {
                 struct pollfd p[3] = {
@@ -134,13 +136,15 @@ int bridge_run(const char *unix_path, int in_fd, int out_fd) {
                         if (r < 0)
                                 down.eof = true;
                 }
-                if (up.len > 0 && (p[1].revents & (POLLOUT | POLLERR))) {
-                        r = drain(sock, &up);
+                /* Pass on what just came without another poll round: the other side is
+                 * almost always writable, and each round trip is one request. */
+                if (up.len > 0 && (p[1].revents & (POLLOUT | POLLERR) || p[0].revents & POLLIN)) {
+                        r = drain(sock, true, &up);
                         if (r < 0)
                                 return 0;       /* the daemon is gone */
                 }
-                if (down.len > 0 && (p[2].revents & POLLOUT)) {
-                        r = drain(out_fd, &down);
+                if (down.len > 0 && (p[2].revents & POLLOUT || p[1].revents & POLLIN)) {
+                        r = drain(out_fd, out_is_socket, &down);
                         if (r < 0)
                                 return 0;       /* the client is gone */
                 }
