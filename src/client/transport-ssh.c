@@ -302,7 +302,9 @@ static void ssh_close(SshTransport *s) {
         s->err_fd = safe_close(s->err_fd);
 
         s->detail[0] = '\0';
-        if (s->status != 0 && s->status != -1) {
+        /* Ended by us (a timeout, or a session that would not leave): our own message
+         * ("timed out …") says more than whatever ssh printed last. */
+        if (s->status != 0 && s->status != -1 && !termed) {
                 /* The last non-empty line is ssh's verdict ("Connection refused",
                  * "Permission denied (publickey)") or the remote procctl's. */
                 size_t e = s->err_len;
