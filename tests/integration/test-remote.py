@@ -256,6 +256,14 @@ try:
     t.ok(r.returncode == 2 and r.stderr.strip().endswith(f"cannot connect to unix:{tmp}/no-such.sock: No such file or directory"),
          "no daemon behind the remote bridge: exit 2, the bridge's own line", r.stderr)
 
+    # A remote side that never answers (and leaves at end of input, unlike a daemon-less
+    # sleep would): --timeout bounds it, and the message says so.
+    t0 = time.monotonic()
+    r = run(["-H", H, "--timeout", "2", "ping"], env={"PROCCTL_REMOTE": "sh -c 'cat >/dev/null'"})
+    took = time.monotonic() - t0
+    t.ok(r.returncode == 2 and r.stderr.strip() == f"procctl: no reply from {H}: timed out waiting for procmgrd"
+         and took < 2 + 10 * SCALE, "a silent remote side: exit 2 after --timeout, 'timed out'", (took, r.stderr))
+
     r = run(["-H", "ssh://-oProxyCommand=touch${IFS}x@h", "ping"])
     t.ok(r.returncode == 2 and "invalid address" in r.stderr, "an ssh target that looks like an option is refused", r.stderr)
 
