@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -259,6 +260,39 @@ static void test_resolve(void **state) {
         assert_int_equal(transport_resolve_inet("h:0", 5050, &a, &n, &gai), -EINVAL);
 }
 
+/* Every address in order: a refused one first, then one that listens. */
+static void test_connect_in_order(void **state) {
+        SocketAddress a[3];
+        socklen_t l = sizeof(a[1].in);
+        int ls, fd;
+
+        ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(ls >= 0);
+        assert_int_equal(socket_address_parse_inet("127.0.0.1:1", 0, &a[0]), 0);  /* nobody listens on 1 */
+        assert_int_equal(socket_address_parse_inet("127.0.0.1:1", 0, &a[1]), 0);
+        a[1].in.sin_port = 0;
+        assert_int_equal(bind(ls, &a[1].sa, a[1].len), 0);
+        assert_int_equal(listen(ls, 4), 0);
+        assert_int_equal(getsockname(ls, &a[1].sa, &l), 0);
+        a[2] = a[0];
+
+        fd = transport_connect_inet(a, 2, now(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC);
+        assert_true(fd >= 0);
+        close(fd);
+        /* Only refused addresses: the last one's error. */
+        assert_int_equal(transport_connect_inet(a, 1, now(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC), -ECONNREFUSED);
+        assert_int_equal(transport_connect_inet(&a[2], 1, 0), -ECONNREFUSED);
+        /* Listening one last after two refusals, no deadline. */
+        {
+                SocketAddress b[3] = { a[0], a[2], a[1] };
+
+                fd = transport_connect_inet(b, 3, 0);
+                assert_true(fd >= 0);
+                close(fd);
+        }
+        close(ls);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_config_keys),
@@ -268,6 +302,7 @@ int main(void) {
                 cmocka_unit_test(test_ssh_url),
                 cmocka_unit_test(test_ssh_argv),
                 cmocka_unit_test(test_resolve),
+                cmocka_unit_test(test_connect_in_order),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
