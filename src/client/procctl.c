@@ -283,9 +283,13 @@ static int context_get_client(Context *ctx, Client **ret) {
                 if (arg_host && r == -EPROTONOSUPPORT)
                         return usage_error("invalid address '%s': unknown scheme (this procctl knows "
                                            "ssh://)", arg_host);
+                if (arg_host && r == -EBADMSG) {
+                        error_message("cannot use $PROCCTL_SSH or $PROCCTL_REMOTE: unbalanced quote or "
+                                      "too many words");
+                        return EXIT_USAGE;
+                }
                 if (arg_host && strncmp(arg_host, "ssh://", 6) == 0)
-                        return usage_error("invalid address '%s': expected ssh://[USER@]HOST[:PORT]%s",
-                                           arg_host, r == -EINVAL ? "" : " (or a bad $PROCCTL_SSH/$PROCCTL_REMOTE)");
+                        return usage_error("invalid address '%s': expected ssh://[USER@]HOST[:PORT]", arg_host);
                 if (arg_host)
                         return usage_error("invalid address '%s': expected HOST[:PORT], [IPV6]:PORT "
                                            "or ssh://[USER@]HOST[:PORT]", arg_host);

@@ -154,11 +154,14 @@ int ssh_build_argv(const char *url, const char *ssh_env, const char *remote_env,
         if (r < 0)
                 return r;
 
+        /* The environment's words: -EBADMSG, so that the caller blames them, not the URL. */
         r = split_command(ssh_env && *ssh_env ? ssh_env : SSH_DEFAULT_PROGRAM, SSH_ARGV_MAX, &prog);
+        if (r == 0) {
+                prog = strv_free(prog);
+                r = split_command(SSH_DEFAULT_PROGRAM, SSH_ARGV_MAX, &prog);
+        }
         if (r < 0)
-                return r;
-        if (r == 0)
-                return -EINVAL;
+                return r == -ENOMEM ? r : -EBADMSG;
         r = split_command(remote_env && *remote_env ? remote_env : SSH_DEFAULT_REMOTE, SSH_ARGV_MAX, &remote);
         if (r == 0) {
                 /* Blank: as if unset. */
@@ -166,7 +169,7 @@ int ssh_build_argv(const char *url, const char *ssh_env, const char *remote_env,
                 r = split_command(SSH_DEFAULT_REMOTE, SSH_ARGV_MAX, &remote);
         }
         if (r < 0)
-                return r;
+                return r == -ENOMEM ? r : -EBADMSG;
 
         for (char **w = prog; *w; w++) {
                 r = strv_extend(&argv, &n, *w);

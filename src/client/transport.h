@@ -109,6 +109,8 @@ int transport_socket_new(const SocketAddress *a, size_t n, const char *descripti
 int ssh_url_parse(const char *url, char **ret_user, char **ret_host, uint16_t *ret_port);
 /* The argv run for url (caller frees): $PROCCTL_SSH (split without a shell, default
  * "ssh") -xT [-p PORT] [USER@]HOST -- then $PROCCTL_REMOTE's words (default "procctl
- * bridge"), each quoted for the remote POSIX shell so it sees exactly those words. */
+ * bridge"), each quoted for the remote POSIX shell so it sees exactly those words. Blank
+ * variables count as unset. -EINVAL for a bad url, -EBADMSG when a variable does not split
+ * (unbalanced quote, too many words). */
 int ssh_build_argv(const char *url, const char *ssh_env, const char *remote_env, char ***ret);
 int transport_ssh_new(const char *url, Transport **ret);

@@ -235,7 +235,8 @@ static void test_ssh_argv(void **state) {
         free(j);
         argv = strv_free(argv);
 
-        assert_int_equal(ssh_build_argv("ssh://web1", "ssh 'unbalanced", NULL, &argv), -EINVAL);
+        assert_int_equal(ssh_build_argv("ssh://web1", "ssh 'unbalanced", NULL, &argv), -EBADMSG);
+        assert_int_equal(ssh_build_argv("ssh://web1", NULL, "procctl \"bridge", &argv), -EBADMSG);
         assert_int_equal(ssh_build_argv("ssh://web1", NULL, "   ", &argv), 0);   /* blank: default */
         argv = strv_free(argv);
         assert_int_equal(ssh_build_argv("ssh://-x", NULL, NULL, &argv), -EINVAL);
