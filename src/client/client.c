@@ -13,44 +13,12 @@
 #include <unistd.h>
 
 #include "client/client.h"
-#include "client/socket-trust.h"
+#include "client/transport.h"
 #include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/socket-util.h"
 #include "shared/time-util.h"
 #include "shared/utf8.h"
-
-/* Milliseconds left until deadline for poll(); -1 = no deadline; -ETIMEDOUT once passed. */
-static int poll_timeout(usec_t deadline) {
-        usec_t n;
-
-        if (deadline == 0)
-                return -1;
-        n = now(CLOCK_MONOTONIC);
-        if (n >= deadline)
-                return -ETIMEDOUT;
-        return (int) MIN((deadline - n + USEC_PER_MSEC - 1) / USEC_PER_MSEC, (usec_t) 0x7fffffff);
-}
-
-static int fd_wait(int fd, short events, usec_t deadline) {
-        struct pollfd p = { .fd = fd, .events = events };
-        int t, k;
-
-        for (;;) {
-                t = poll_timeout(deadline);
-                if (t == -ETIMEDOUT)
-                        return t;
-                k = poll(&p, 1, t);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        return -ETIMEDOUT;
-                return 0;
-        }
-}
 
 Client *client_free(Client *c) {
         if (!c)
@@ -59,35 +27,21 @@ Client *client_free(Client *c) {
                 explicit_bzero(c->token, strlen(c->token));
                 free(c->token);
         }
+        transport_free(c->transport);
         free(c);
         return NULL;
 }
 
-/* A bare IPv6 address ("::1") cannot carry a port, so bracket it for the shared parser. */
-static int parse_host(const char *host, SocketAddress *ret) {
-        char buf[INET6_ADDRSTRLEN + 3];
-        const char *colon = strchr(host, ':');
-
-        if (host[0] != '[' && colon && strchr(colon + 1, ':')) {
-                if (strlen(host) + 3 > sizeof(buf))
-                        return -EINVAL;
-                (void) snprintf(buf, sizeof(buf), "[%s]", host);
-                host = buf;
-        }
-
-        /* The shared parser reads a lone number as "this port on every address", which
-         * means nothing to a client: insist on a host. */
-        if (strspn(host, "0123456789") == strlen(host))
-                return -EINVAL;
-
-        return socket_address_parse_inet(host, PROTOCOL_DEFAULT_PORT, ret);
-}
-
-int client_new(const char *host, const char *unix_path, Client **ret) {
+int client_new_full(const char *host, const char *unix_path, Client **ret, int *ret_gai) {
         _cleanup_(client_freep) Client *c = NULL;
-        int r;
+        _cleanup_free_ SocketAddress *list = NULL;
+        SocketAddress a;
+        size_t n = 0;
+        int r, gai = 0;
 
         assert_se(!(host && unix_path));
+        if (ret_gai)
+                *ret_gai = 0;
 
         c = calloc(1, sizeof(Client));
         if (!c)
@@ -95,25 +49,65 @@ int client_new(const char *host, const char *unix_path, Client **ret) {
         c->timeout = CLIENT_DEFAULT_TIMEOUT_USEC;
         c->reply_max = CLIENT_REPLY_MAX;
 
-        if (host)
-                r = parse_host(host, &c->address);
-        else if (unix_path) {
-                r = socket_address_parse_unix(unix_path, &c->address);
-                c->unix_explicit = true;
+        if (host && strncmp(host, "ssh://", 6) == 0) {
+                r = transport_ssh_new(host, &c->transport);
+                if (r < 0)
+                        return r;
+                (void) snprintf(c->address_str, sizeof(c->address_str), "%s", host);
+                *ret = TAKE_PTR(c);
+                return 0;
         }
+        /* Other schemes (tls://) are for their own carriers; until one is built in, say so
+         * instead of resolving "tls" as a host name. */
+        if (host && strstr(host, "://"))
+                return -EPROTONOSUPPORT;
+
+        if (host) {
+                r = transport_resolve_inet(host, PROTOCOL_DEFAULT_PORT, &list, &n, &gai);
+                if (r < 0) {
+                        if (ret_gai)
+                                *ret_gai = gai;
+                        return r;
+                }
+                /* A name is shown as typed (its addresses are tried in turn); a numeric
+                 * address (and localhost) as the one address. */
+                if (r > 0)
+                        r = socket_address_format(&list[0], c->address_str, sizeof(c->address_str));
+                else
+                        r = snprintf(c->address_str, sizeof(c->address_str), "%s", host) < 0 ? -EINVAL : 0;
+                if (r < 0)
+                        return r;
+                r = transport_socket_new(list, n, c->address_str, &c->transport);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(c);
+                return 0;
+        }
+
+        if (unix_path)
+                r = socket_address_parse_unix(unix_path, &a);
         else if (access(PROTOCOL_DEFAULT_UNIX_PATH, F_OK) >= 0)
-                r = socket_address_parse_unix(PROTOCOL_DEFAULT_UNIX_PATH, &c->address);
+                r = socket_address_parse_unix(PROTOCOL_DEFAULT_UNIX_PATH, &a);
         else
-                r = socket_address_parse_inet(CLIENT_DEFAULT_HOST, PROTOCOL_DEFAULT_PORT, &c->address);
+                r = socket_address_parse_inet(CLIENT_DEFAULT_HOST, PROTOCOL_DEFAULT_PORT, &a);
         if (r < 0)
                 return r;
 
-        r = socket_address_format(&c->address, c->address_str, sizeof(c->address_str));
+        r = socket_address_format(&a, c->address_str, sizeof(c->address_str));
         if (r < 0)
                 return r;
+        r = transport_socket_new(&a, 1, c->address_str, &c->transport);
+        if (r < 0)
+                return r;
+        if (unix_path)
+                transport_socket_trust_peer_owner(c->transport);
 
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int client_new(const char *host, const char *unix_path, Client **ret) {
+        return client_new_full(host, unix_path, ret, NULL);
 }
 
 int client_set_token_file(Client *c, const char *path) {
@@ -173,83 +167,12 @@ int client_set_token_file(Client *c, const char *path) {
         return 0;
 }
 
-static int client_connect(Client *c, usec_t deadline) {
-        _cleanup_close_ int fd = -EBADF;
-        int one = 1, error = 0, r;
-        socklen_t l = sizeof(error);
-
-        if (c->address.sa.sa_family == AF_UNIX) {
-                /* Local connects do not hang on the network; the shared helper will do. */
-                fd = socket_connect(&c->address);
-                if (fd < 0)
-                        return fd;
-                /* As root, a socket others could replace is a socket others could fake. */
-                if (geteuid() == 0 && c->address.un.sun_path[0] == '/') {
-                        struct ucred cred;
-                        socklen_t cl = sizeof(cred);
-
-                        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
-                                return -errno;
-                        r = socket_trust_check(c->address.un.sun_path, cred.uid, c->unix_explicit, c->refused,
-                                               sizeof(c->refused));
-                        if (r < 0)
-                                return r;
-                }
-                r = fd_set_nonblock(fd, true);
-                if (r < 0)
-                        return r;
-                return TAKE_FD(fd);
-        }
-
-        /* TCP: non-blocking connect so that --timeout bounds an unreachable host too,
-         * which socket_connect() (blocking, no deadline) cannot do. */
-        fd = socket(c->address.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, &c->address.sa, c->address.len) < 0) {
-                if (errno != EINPROGRESS)
-                        return -errno;
-                r = fd_wait(fd, POLLOUT, deadline);
-                if (r < 0)
-                        return r;
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &l) < 0)
-                        return -errno;
-                if (error != 0)
-                        return -error;
-        }
-        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        return TAKE_FD(fd);
-}
-
-static int send_all(int fd, const char *p, size_t n, usec_t deadline) {
-        ssize_t k;
-        int r;
-
-        while (n > 0) {
-                k = send(fd, p, n, MSG_NOSIGNAL);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno != EAGAIN)
-                                return -errno;
-                        r = fd_wait(fd, POLLOUT, deadline);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 /* Reads up to and excluding the first '\n' (a '\r' before it is dropped). */
-static int receive_line(int fd, size_t max, usec_t deadline, char **ret, size_t *ret_len) {
+static int receive_line(Transport *t, size_t max, usec_t deadline, char **ret, size_t *ret_len) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, len = 0;
         ssize_t k;
         char *nl;
-        int r;
 
         for (;;) {
                 if (len + 1 >= size) {
@@ -266,17 +189,9 @@ static int receive_line(int fd, size_t max, usec_t deadline, char **ret, size_t 
                         size = ns;
                 }
 
-                k = recv(fd, buf + len, size - len - 1, 0);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno != EAGAIN)
-                                return -errno;
-                        r = fd_wait(fd, POLLIN, deadline);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
+                k = transport_read(t, buf + len, size - len - 1, deadline);
+                if (k < 0)
+                        return (int) k;
                 if (k == 0)
                         return -ECONNRESET;
 
@@ -301,7 +216,6 @@ static int receive_line(int fd, size_t max, usec_t deadline, char **ret, size_t 
 int client_call(Client *c, const json_t *request, char **ret_line, json_t **ret_reply) {
         json_auto_t *copy = NULL, *reply = NULL;
         _cleanup_free_ char *out = NULL, *line = NULL;
-        _cleanup_close_ int fd = -EBADF;
         usec_t deadline = c->timeout > 0 ? now(CLOCK_MONOTONIC) + c->timeout : 0;
         size_t n, len = 0;
         int r;
@@ -318,26 +232,29 @@ int client_call(Client *c, const json_t *request, char **ret_line, json_t **ret_
         n = strlen(out);
 
         c->stage = CLIENT_STAGE_CONNECT;
-        fd = r = client_connect(c, deadline);
-        if (fd >= 0) {
+        r = transport_open(c->transport, deadline);
+        if (r >= 0) {
                 c->stage = CLIENT_STAGE_SEND;
                 /* JSON_COMPACT never emits a raw newline (strings are escaped), so this is one
                  * line; the '\n' takes the place of the terminating NUL. */
                 out[n] = '\n';
-                r = send_all(fd, out, n + 1, deadline);
+                r = transport_write(c->transport, out, n + 1, deadline);
         }
         explicit_bzero(out, n);   /* it held the token */
+        if (r >= 0) {
+                c->stage = CLIENT_STAGE_RECEIVE;
+                r = receive_line(c->transport, c->reply_max, deadline, &line, &len);
+        }
+        if (r >= 0) {
+                reply = json_loadb(line, len, 0, NULL);
+                if (!reply || !json_is_object(reply) || !json_is_boolean(json_object_get(reply, "ok")))
+                        r = -EBADMSG;
+        }
+        /* A kept session that said something else than a reply (a login shell's message)
+         * is not one to send the next request into. */
+        transport_release(c->transport, r >= 0);
         if (r < 0)
                 return r;
-
-        c->stage = CLIENT_STAGE_RECEIVE;
-        r = receive_line(fd, c->reply_max, deadline, &line, &len);
-        if (r < 0)
-                return r;
-
-        reply = json_loadb(line, len, 0, NULL);
-        if (!reply || !json_is_object(reply) || !json_is_boolean(json_object_get(reply, "ok")))
-                return -EBADMSG;
 
         if (ret_line)
                 *ret_line = TAKE_PTR(line);
@@ -359,4 +276,8 @@ const char *client_strerror(int r) {
         default:
                 return strerror(r < 0 ? -r : r);
         }
+}
+
+const char *client_error_detail(Client *c) {
+        return c ? transport_error_detail(c->transport) : NULL;
 }

@@ -2,12 +2,13 @@
 #pragma once
 
 /*
- * procctl's connection to procmgrd: resolve the target (Unix socket path or
- * numeric HOST[:PORT]), connect with a deadline, send one request object as one
- * line and read one reply line, bounded in size and time. One Client is one
- * target; every call opens a fresh connection, so an interactive session never
- * trips over the daemon's idle timeout. Never prints anything: errors are
- * negative errnos for the caller to explain (see client_strerror()).
+ * procctl's connection to procmgrd: pick the carrier for the target (Unix
+ * socket path, HOST[:PORT], ssh://…; transport.h), send one request object as
+ * one line and read one reply line, bounded in size and time. One Client is
+ * one target; socket carriers open a fresh connection per call, so an
+ * interactive session never trips over the daemon's idle timeout; ssh keeps
+ * its session. Never prints anything: errors are negative errnos for the
+ * caller to explain (see client_strerror(), client_error_detail()).
  */
 
 #include <jansson.h>
@@ -33,23 +34,28 @@ typedef enum ClientStage {
         CLIENT_STAGE_RECEIVE,
 } ClientStage;
 
+typedef struct Transport Transport;
+
 typedef struct Client {
-        SocketAddress address;
-        char address_str[128];          /* "127.0.0.1:5050", "[::1]:5050", "unix:/path" */
+        Transport *transport;           /* socket (Unix, TCP), ssh; see transport.h */
+        char address_str[256];          /* "127.0.0.1:5050", "[::1]:5050", "unix:/path", "vm",
+                                         * "ssh://root@vm:2222" */
         usec_t timeout;                 /* per call, covers connect+send+receive; 0 = none */
         char *token;                    /* added as "token" to each request when set */
         size_t reply_max;
         ClientStage stage;
-        bool unix_explicit;             /* the Unix socket was named (-U), not the default */
-        char refused[256];              /* why the socket was not trusted (-EPERM from connect) */
 } Client;
 
 Client *client_free(Client *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Client *, client_free);
 
-/* host: "HOST", "HOST:PORT", "[V6]:PORT", "V6" (numeric addresses and "localhost").
- * unix_path: absolute path. Both NULL: the default Unix socket when it exists, else
- * 127.0.0.1:5050. -EINVAL for an unparseable address (never both non-NULL). */
+/* host: "HOST", "HOST:PORT", "[V6]:PORT", "V6" (numeric addresses and "localhost" as
+ * such, other names resolved with getaddrinfo(), every address tried in order), or
+ * "ssh://[USER@]HOST[:PORT]". unix_path: absolute path. Both NULL: the default Unix
+ * socket when it exists, else 127.0.0.1:5050. -EINVAL for an unparseable address,
+ * -EHOSTUNREACH for a name that does not resolve (*ret_gai: the getaddrinfo() error),
+ * -EPROTONOSUPPORT for another scheme:// (never both non-NULL). */
+int client_new_full(const char *host, const char *unix_path, Client **ret, int *ret_gai);
 int client_new(const char *host, const char *unix_path, Client **ret);
 
 /* Reads the token file: at most CLIENT_TOKEN_MAX bytes, trailing "\n"/"\r\n" stripped.
@@ -63,6 +69,9 @@ int client_set_token_file(Client *c, const char *path);
  * full line, -EMSGSIZE when the reply exceeds reply_max, -EBADMSG when the reply is
  * not a JSON object with a boolean "ok". */
 int client_call(Client *c, const json_t *request, char **ret_line, json_t **ret_reply);
+
+/* What the carrier said about the last failure (ssh's last stderr line), or NULL. */
+const char *client_error_detail(Client *c);
 
 /* Human text for the errors of client_call(), for "cannot …: %s" messages. */
 const char *client_strerror(int r);

@@ -109,6 +109,7 @@ int verb_list(_unused_ int n_args, _unused_ char **args, Context *ctx) {
         (void) table_set_align(table, 4, TABLE_ALIGN_RIGHT);
         (void) table_set_align(table, 5, TABLE_ALIGN_RIGHT);
         (void) table_set_ellipsize_column(table, 7);
+        table_set_header(table, ctx->legend);
 
         json_array_foreach(processes, i, p) {
                 char size[FORMAT_BYTES_MAX], name[80];
@@ -147,6 +148,8 @@ int verb_list(_unused_ int n_args, _unused_ char **args, Context *ctx) {
                 count = (int64_t) json_array_size(processes);
         if (!reply_int(reply, "total", &total))
                 total = count;
+        if (!ctx->legend)
+                return 0;
         if (table_get_rows(table) > 0)
                 putchar('\n');
         printf("%" PRId64 " process%s listed (of %" PRId64 ").\n", count, count == 1 ? "" : "es", total);

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <locale.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,7 +28,10 @@
 
 #include <jansson.h>
 
+#include "client/bridge.h"
 #include "client/client.h"
+#include "client/config.h"
+#include "client/fanout.h"
 #include "client/menu.h"
 #include "client/procctl.h"
 #include "client/table.h"
@@ -35,13 +39,21 @@
 #include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/parse-util.h"
+#include "shared/strv.h"
 
-/* Command line only (house style: arg_* are the only globals). */
-static const char *arg_host = NULL;
+/* Command line only (house style: arg_* are the only globals), and the configuration
+ * files' defaults under them. */
+static char **arg_hosts = NULL;         /* every -H, comma lists split */
+static size_t arg_n_hosts = 0;
+static const char *arg_host = NULL;     /* the one host this process talks to */
+static bool arg_fanout_child = false;   /* one of many hosts: output is prefixed by the parent */
 static const char *arg_unix = NULL;
 static const char *arg_token_file = NULL;
 static bool arg_json = false;
+static bool arg_legend = true;
+static unsigned arg_parallel = 0;
 static usec_t arg_timeout = CLIENT_DEFAULT_TIMEOUT_USEC;
+static ProcctlConfig arg_config = {};
 
 /* No upper bound on a verb's positional arguments. */
 #define VERB_ANY UINT_MAX
@@ -116,22 +128,34 @@ static void help(void) {
                "                                Show journal lines of a started process\n"
                "  describe                      List the daemon's commands, their arguments,\n"
                "                                summaries and access classes\n"
+               "  bridge                        Relay stdin/stdout to the local socket (what\n"
+               "                                ssh runs on the remote host for -H ssh://)\n"
                "\n"
                "Options:\n"
-               "  -H --host=HOST[:PORT]         Connect over TCP (numeric address or localhost;\n"
-               "                                IPv6 as [::1]:PORT; default port %u)\n"
+               "  -H --host=HOST[:PORT]         Connect over TCP (a name is resolved, every\n"
+               "                                address tried; IPv6 as [::1]:PORT; default port %u)\n"
+               "  -H --host=ssh://[USER@]HOST[:PORT]\n"
+               "                                Connect through ssh and the remote 'procctl bridge'\n"
+               "                                (-H again or HOST,HOST,...: run on every host)\n"
+               "     --parallel=N               Hosts at a time with several -H (default 16)\n"
                "  -U --unix=PATH                Connect to this Unix socket\n"
                "                                (default: %s if it exists,\n"
                "                                else %s:%u)\n"
                "     --token-file=FILE          Send the token in FILE with each request\n"
                "                                (default: $PROCMGR_TOKEN_FILE)\n"
                "     --json                     Print the daemon's reply line as it came\n"
+               "                                (with several hosts, plus a \"host\" member)\n"
+               "     --no-legend                No column headers or summary lines\n"
+               "     --no-pager                 Accepted; procctl never pages\n"
                "     --timeout=SEC              Give up after SEC seconds (default 30, 0 = never)\n"
                "  -h --help                     Show this help\n"
                "     --version                  Show the version\n"
                "\n"
+               "Defaults (host, token-file, parallel) from /etc/procmgr/procctl.conf and\n"
+               "~/.config/procmgr/procctl.conf; the command line wins.\n"
+               "\n"
                "Exit status: 0 success, 1 the daemon answered with an error,\n"
-               "2 usage error or no answer from the daemon.\n"
+               "2 usage error or no answer from the daemon (several hosts: the worst).\n"
                "See procctl(1).\n",
                PROTOCOL_DEFAULT_PORT, PROTOCOL_DEFAULT_UNIX_PATH, CLIENT_DEFAULT_HOST, PROTOCOL_DEFAULT_PORT);
 }
@@ -141,8 +165,11 @@ enum {
         ARG_JSON,
         ARG_TIMEOUT,
         ARG_VERSION,
+        ARG_PARALLEL,
+        ARG_NO_LEGEND,
+        ARG_NO_PAGER,
 };
-_Static_assert(ARG_VERSION < VERB_OPTION_FIRST, "global and verb option values overlap");
+_Static_assert(ARG_NO_PAGER < VERB_OPTION_FIRST, "global and verb option values overlap");
 
 /* Accepted before the command and among its options alike ("procctl list --json"). */
 #define GLOBAL_OPTIONS                                                          \
@@ -152,7 +179,10 @@ _Static_assert(ARG_VERSION < VERB_OPTION_FIRST, "global and verb option values o
         { "unix", required_argument, NULL, 'U' },                               \
         { "token-file", required_argument, NULL, ARG_TOKEN_FILE },              \
         { "json", no_argument, NULL, ARG_JSON },                                \
-        { "timeout", required_argument, NULL, ARG_TIMEOUT }
+        { "timeout", required_argument, NULL, ARG_TIMEOUT },                    \
+        { "parallel", required_argument, NULL, ARG_PARALLEL },                  \
+        { "no-legend", no_argument, NULL, ARG_NO_LEGEND },                      \
+        { "no-pager", no_argument, NULL, ARG_NO_PAGER }
 #define GLOBAL_SHORT "hH:U:"
 
 /* Option parsers return 0 to go on, the exit status of a usage error, or OPT_DONE after
@@ -169,13 +199,22 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
         case ARG_VERSION:
                 printf("procctl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
                 return OPT_DONE;
-        case 'H':
+        case 'H': {
+                int r;
+
                 if (arg_unix)
                         return usage_error("-H/--host and -U/--unix are mutually exclusive");
-                arg_host = optarg_;
+                r = hosts_add(&arg_hosts, &arg_n_hosts, optarg_);
+                if (r == -ENOMEM)
+                        return oom();
+                if (r == -E2BIG)
+                        return usage_error("too many hosts (at most %u)", HOSTS_MAX);
+                if (r < 0)
+                        return usage_error("invalid host list '%s': empty entry", optarg_);
                 return 0;
+        }
         case 'U':
-                if (arg_host)
+                if (arg_n_hosts > 0)
                         return usage_error("-H/--host and -U/--unix are mutually exclusive");
                 arg_unix = optarg_;
                 return 0;
@@ -190,6 +229,16 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
                         return usage_error("invalid --timeout '%s': expected whole seconds", optarg_);
                 arg_timeout = (usec_t) u * USEC_PER_SEC;
                 return 0;
+        case ARG_PARALLEL:
+                if (safe_atou(optarg_, &u) < 0 || u == 0 || u > HOSTS_MAX)
+                        return usage_error("invalid --parallel '%s': expected 1 to %u", optarg_, HOSTS_MAX);
+                arg_parallel = u;
+                return 0;
+        case ARG_NO_LEGEND:
+                arg_legend = false;
+                return 0;
+        case ARG_NO_PAGER:
+                return 0;       /* nothing is paged; accepted for systemctl habits */
         case ':':
                 return usage_error("option '%s' requires an argument", argv[optind - 1]);
         case '?':
@@ -205,7 +254,7 @@ static int context_get_client(Context *ctx, Client **ret) {
         _cleanup_(client_freep) Client *c = NULL;
         _cleanup_free_ char *unix_path = NULL;
         const char *token_file;
-        int r;
+        int r, gai = 0;
 
         if (ctx->client) {
                 *ret = ctx->client;
@@ -225,11 +274,26 @@ static int context_get_client(Context *ctx, Client **ret) {
                         return oom();
         }
 
-        r = client_new(arg_host, unix_path ?: arg_unix, &c);
+        r = client_new_full(arg_host, unix_path ?: arg_unix, &c, &gai);
         if (r < 0) {
+                if (arg_host && r == -EHOSTUNREACH) {
+                        error_message("invalid address '%s': cannot resolve host name: %s", arg_host,
+                                      gai_strerror(gai));
+                        return EXIT_USAGE;
+                }
+                if (arg_host && r == -EPROTONOSUPPORT)
+                        return usage_error("invalid address '%s': unknown scheme (this procctl knows "
+                                           "ssh://)", arg_host);
+                if (arg_host && r == -EBADMSG) {
+                        error_message("cannot use $PROCCTL_SSH or $PROCCTL_REMOTE: unbalanced quote or "
+                                      "too many words");
+                        return EXIT_USAGE;
+                }
+                if (arg_host && strncmp(arg_host, "ssh://", 6) == 0)
+                        return usage_error("invalid address '%s': expected ssh://[USER@]HOST[:PORT]", arg_host);
                 if (arg_host)
-                        return usage_error("invalid address '%s': expected HOST[:PORT] with a numeric "
-                                           "address or localhost, or [IPV6]:PORT", arg_host);
+                        return usage_error("invalid address '%s': expected HOST[:PORT], [IPV6]:PORT "
+                                           "or ssh://[USER@]HOST[:PORT]", arg_host);
                 if (arg_unix)
                         return usage_error("invalid socket path '%s': %s", arg_unix,
                                            r == -ENAMETOOLONG ? "too long" : "not a socket path");
@@ -238,7 +302,13 @@ static int context_get_client(Context *ctx, Client **ret) {
         }
         c->timeout = arg_timeout;
 
-        token_file = arg_token_file ?: getenv("PROCMGR_TOKEN_FILE");
+        /* Over ssh the daemon knows the login user; a default token (meant for some TCP
+         * daemon) would only travel to another host for nothing. An explicit
+         * --token-file is still sent. */
+        if (arg_host && strncmp(arg_host, "ssh://", 6) == 0)
+                token_file = arg_token_file;
+        else
+                token_file = arg_token_file ?: getenv("PROCMGR_TOKEN_FILE") ?: arg_config.token_file;
         if (token_file && *token_file) {
                 r = client_set_token_file(c, token_file);
                 if (r < 0) {
@@ -276,10 +346,17 @@ int verb_call(Context *ctx, json_t **ret_reply) {
         if (r < 0) {
                 if (r == -ENOMEM)
                         return oom();
-                if (c->stage == CLIENT_STAGE_CONNECT && r == -EPERM && c->refused[0])
-                        error_message("refusing to talk to %s as root: %s, so others could replace it "
-                                      "with a fake procmgrd (see procctl(1), FILES)", c->address_str, c->refused);
-                else if (c->stage == CLIENT_STAGE_CONNECT)
+                const char *detail = client_error_detail(c);
+
+                if (detail) {
+                        /* ssh (or the remote bridge) said why, in its last line: that is the
+                         * one line worth showing. Prefixed by the host, unless the fan-out
+                         * parent does it. */
+                        if (arg_fanout_child)
+                                error_message("%s", detail);
+                        else
+                                error_message("%s: %s", c->address_str, detail);
+                } else if (c->stage == CLIENT_STAGE_CONNECT)
                         /* The hint only where a missing daemon is the likely cause. */
                         error_message("cannot connect to %s: %s%s", c->address_str, client_strerror(r),
                                       r == -ECONNREFUSED || r == -ENOENT || r == -ETIMEDOUT
@@ -391,6 +468,9 @@ static bool option_is_global(int c) {
         case ARG_TOKEN_FILE:
         case ARG_JSON:
         case ARG_TIMEOUT:
+        case ARG_PARALLEL:
+        case ARG_NO_LEGEND:
+        case ARG_NO_PAGER:
         case ':':
         case '?':
                 return true;
@@ -434,6 +514,67 @@ static int verb_help(_unused_ int n_args, _unused_ char **args, _unused_ Context
         return 0;
 }
 
+/* The hosts this run talks to: -H, else (without -U) the configuration's. */
+static char **effective_hosts(size_t *ret_n) {
+        if (arg_n_hosts > 0) {
+                *ret_n = arg_n_hosts;
+                return arg_hosts;
+        }
+        if (!arg_unix && arg_config.n_hosts > 0) {
+                *ret_n = arg_config.n_hosts;
+                return arg_config.hosts;
+        }
+        *ret_n = 0;
+        return NULL;
+}
+
+/* Sets arg_host from the one host (or none); 0 or a usage error with several. */
+static int pick_single_host(const char *what) {
+        size_t n;
+        char **h = effective_hosts(&n);
+
+        if (n > 1)
+                return usage_error("%s works with one host at a time (%zu given)", what, n);
+        arg_host = n == 1 ? h[0] : NULL;
+        return 0;
+}
+
+/* `procctl bridge [-U PATH]`: on the managed host, under ssh. Local only: a -H here would
+ * relay to another relay. */
+static int verb_bridge(_unused_ int n_args, _unused_ char **args, _unused_ Context *ctx) {
+        _cleanup_free_ char *path = NULL;
+
+        if (arg_n_hosts > 0)
+                return usage_error("'bridge' relays to the local socket; -H makes no sense here");
+        if (arg_unix && arg_unix[0] != '/') {
+                _cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+                if (!cwd || asprintf(&path, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, arg_unix) < 0)
+                        return oom();
+        }
+        return bridge_run(path ?: arg_unix ?: PROTOCOL_DEFAULT_UNIX_PATH, STDIN_FILENO, STDOUT_FILENO);
+}
+
+typedef struct FanoutVerb {
+        const Verb *verb;
+        int n_args;
+        char **args;
+        Context *ctx;
+} FanoutVerb;
+
+/* In the child for one host: the verb as if that host alone had been given. */
+static int fanout_child(const char *host, void *userdata) {
+        FanoutVerb *f = userdata;
+        int r;
+
+        arg_host = host;
+        arg_fanout_child = true;
+        r = f->verb->run(f->n_args, f->args, f->ctx);
+        json_decref(TAKE_PTR(f->ctx->request));
+        f->ctx->client = client_free(f->ctx->client);
+        return r == OPT_DONE ? 0 : r;
+}
+
 static const Verb verbs[] = {
         /* name         min max       flags     cmd                  needs (in the usage error) */
         { "ping",       0, 0,         0,        SCHEMA_CMD_PING,     NULL,                   NULL,               verb_ping },
@@ -447,6 +588,7 @@ static const Verb verbs[] = {
         { "logs",       0, 1,         VERB_PID, SCHEMA_CMD_LOGS,     "a PID or --unit UNIT", &verb_logs_options, verb_logs },
         { "describe",   0, 0,         0,        SCHEMA_CMD_DESCRIBE, NULL,                   NULL,               verb_describe },
         { "help",       0, VERB_ANY,  0,        NULL,                NULL,                   NULL,               verb_help },
+        { "bridge",     0, 0,         0,        NULL,                NULL,                   NULL,               verb_bridge },
 };
 
 /* The argument count and a PID argument, for verb after its options (args: the n_args
@@ -488,6 +630,21 @@ static int dispatch_verb(int argc, char **argv, Context *ctx) {
         r = parse_options(argc, argv, verb->options, ctx);
         if (r == 0)
                 r = verb_check_args(verb, (unsigned) (argc - optind), argv + optind, ctx);
+        ctx->legend = arg_legend;
+        if (r == 0 && verb->cmd && !arg_fanout_child) {
+                size_t n;
+                char **hosts = effective_hosts(&n);
+
+                if (n > 1) {
+                        /* Several hosts: one child each, their output prefixed. */
+                        FanoutVerb f = { verb, argc - optind, argv + optind, ctx };
+
+                        r = fanout_run(hosts, n, arg_parallel ?: arg_config.parallel, arg_json, fanout_child, &f);
+                        json_decref(TAKE_PTR(ctx->request));
+                        return r;
+                }
+                arg_host = n == 1 ? hosts[0] : NULL;
+        }
         if (r == 0)
                 r = verb->run(argc - optind, argv + optind, ctx);
 
@@ -508,9 +665,27 @@ int procctl_run(int argc, char **argv) {
         (void) setlocale(LC_ALL, "");
 
         /* The command line of this run only (a test runs several in one process). */
+        arg_hosts = strv_free(arg_hosts);
+        arg_n_hosts = 0;
         arg_host = arg_unix = arg_token_file = NULL;
+        arg_fanout_child = false;
         arg_json = false;
+        arg_legend = true;
+        arg_parallel = 0;
         arg_timeout = CLIENT_DEFAULT_TIMEOUT_USEC;
+        config_done(&arg_config);
+
+        /* Defaults under the command line. A file that cannot be read is worth a warning,
+         * not a refusal: the command line may well say everything. */
+        {
+                const char *path = NULL;
+
+                r = config_load(&arg_config, stderr, &path);
+                if (r == -ENOMEM)
+                        return oom();
+                if (r < 0)
+                        error_message("warning: cannot read %s: %s", path, strerror(-r));
+        }
 
         /* Before the command: the global options only. */
         r = parse_options(argc, argv, NULL, &ctx);
@@ -523,7 +698,9 @@ int procctl_run(int argc, char **argv) {
         } else {
                 /* No command: the interactive menu. Resolve the target first so that a bad
                  * address or token file is reported once, not at every choice. */
-                r = context_get_client(&ctx, &c);
+                r = pick_single_host("the interactive menu");
+                if (r == 0)
+                        r = context_get_client(&ctx, &c);
                 if (r == 0) {
                         r = menu_run(stdin, stdout, c->address_str, menu_run_verb, &ctx);
                         if (r < 0) {
@@ -534,6 +711,9 @@ int procctl_run(int argc, char **argv) {
         }
 
         ctx.client = client_free(ctx.client);
+        arg_hosts = strv_free(arg_hosts);
+        arg_n_hosts = 0;
+        config_done(&arg_config);
         if (fflush(stdout) != 0 && r == 0) {
                 error_message("cannot write output: %m");
                 r = EXIT_USAGE;

@@ -41,6 +41,7 @@ typedef struct Context {
         Client *client;         /* created on first use, from the command line */
         json_t *request;        /* {"cmd": …} plus the options, while a verb runs; verb_call() takes it */
         pid_t pid;              /* the PID argument, for VERB_PID verbs */
+        bool legend;            /* column headers and summary lines (off: --no-legend) */
 } Context;
 
 /* A verb's own options: shortopts holds only its letters ("s:"), longopts ends with {}.

@@ -34,7 +34,7 @@ static void test_targets(void **state) {
                 { "::1", "[::1]:5050" },
         };
         static const char *const bad[] = {
-                "", "5050", "example.org", "127.0.0.1:0", "127.0.0.1:70000", "[::1", "::1]:5", "1.2.3.4:x",
+                "", "5050", "example.invalid", "-oProxyCommand=x", "127.0.0.1:0", "127.0.0.1:70000", "[::1", "::1]:5", "1.2.3.4:x",
         };
         Client *c;
 
