@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "client/tls-client.h"
 #include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/socket-util.h"
@@ -58,6 +59,7 @@ Client *client_free(Client *c) {
                 explicit_bzero(c->token, strlen(c->token));
                 free(c->token);
         }
+        tls_client_free(c->tls);
         free(c);
         return NULL;
 }
@@ -206,18 +208,56 @@ static int client_connect(Client *c, usec_t deadline) {
         return TAKE_FD(fd);
 }
 
-static int send_all(int fd, const char *p, size_t n, usec_t deadline) {
+/* The socket, or the TLS session on it: like send()/recv() but errors as -errno, and
+ * what to poll for after -EAGAIN. */
+static ssize_t client_send(Client *c, int fd, const void *p, size_t n) {
+        ssize_t k;
+
+        if (c->tls)
+                return tls_client_write(c->tls, p, n);
+        k = send(fd, p, n, MSG_NOSIGNAL);
+        return k < 0 ? -errno : k;
+}
+
+static ssize_t client_recv(Client *c, int fd, void *p, size_t n) {
+        ssize_t k;
+
+        if (c->tls)
+                return tls_client_read(c->tls, p, n);
+        k = recv(fd, p, n, 0);
+        return k < 0 ? -errno : k;
+}
+
+static short client_wants(Client *c, short events) {
+        return c->tls ? tls_client_wants(c->tls) : events;
+}
+
+/* TLS: the handshake, which verifies the server, within the call's deadline. */
+static int client_handshake(Client *c, int fd, usec_t deadline) {
+        int r;
+
+        r = tls_client_start(c->tls, fd);
+        while (r >= 0) {
+                r = tls_client_handshake(c->tls);
+                if (r != -EAGAIN)
+                        return r < 0 ? r : 0;
+                r = fd_wait(fd, tls_client_wants(c->tls), deadline);
+        }
+        return r;
+}
+
+static int send_all(Client *c, int fd, const char *p, size_t n, usec_t deadline) {
         ssize_t k;
         int r;
 
         while (n > 0) {
-                k = send(fd, p, n, MSG_NOSIGNAL);
+                k = client_send(c, fd, p, n);
                 if (k < 0) {
-                        if (errno == EINTR)
+                        if (k == -EINTR)
                                 continue;
-                        if (errno != EAGAIN)
-                                return -errno;
-                        r = fd_wait(fd, POLLOUT, deadline);
+                        if (k != -EAGAIN)
+                                return (int) k;
+                        r = fd_wait(fd, client_wants(c, POLLOUT), deadline);
                         if (r < 0)
                                 return r;
                         continue;
@@ -229,7 +269,7 @@ static int send_all(int fd, const char *p, size_t n, usec_t deadline) {
 }
 
 /* Reads up to and excluding the first '\n' (a '\r' before it is dropped). */
-static int receive_line(int fd, size_t max, usec_t deadline, char **ret, size_t *ret_len) {
+static int receive_line(Client *c, int fd, size_t max, usec_t deadline, char **ret, size_t *ret_len) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, len = 0;
         ssize_t k;
@@ -251,13 +291,13 @@ static int receive_line(int fd, size_t max, usec_t deadline, char **ret, size_t 
                         size = ns;
                 }
 
-                k = recv(fd, buf + len, size - len - 1, 0);
+                k = client_recv(c, fd, buf + len, size - len - 1);
                 if (k < 0) {
-                        if (errno == EINTR)
+                        if (k == -EINTR)
                                 continue;
-                        if (errno != EAGAIN)
-                                return -errno;
-                        r = fd_wait(fd, POLLIN, deadline);
+                        if (k != -EAGAIN)
+                                return (int) k;
+                        r = fd_wait(fd, client_wants(c, POLLIN), deadline);
                         if (r < 0)
                                 return r;
                         continue;
@@ -304,19 +344,22 @@ int client_call(Client *c, const json_t *request, char **ret_line, json_t **ret_
 
         c->stage = CLIENT_STAGE_CONNECT;
         fd = r = client_connect(c, deadline);
-        if (fd >= 0) {
+        if (fd >= 0 && c->tls)
+                r = client_handshake(c, fd, deadline);
+        if (r >= 0) {
                 c->stage = CLIENT_STAGE_SEND;
                 /* JSON_COMPACT never emits a raw newline (strings are escaped), so this is one
                  * line; the '\n' takes the place of the terminating NUL. */
                 out[n] = '\n';
-                r = send_all(fd, out, n + 1, deadline);
+                r = send_all(c, fd, out, n + 1, deadline);
         }
         explicit_bzero(out, n);   /* it held the token */
         if (r < 0)
                 return r;
 
         c->stage = CLIENT_STAGE_RECEIVE;
-        r = receive_line(fd, c->reply_max, deadline, &line, &len);
+        r = receive_line(c, fd, c->reply_max, deadline, &line, &len);
+        tls_client_end(c->tls);
         if (r < 0)
                 return r;
 

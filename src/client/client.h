@@ -26,6 +26,8 @@
 /* A token file is a secret of a few dozen bytes, not a document. */
 #define CLIENT_TOKEN_MAX 4096
 
+typedef struct TlsClient TlsClient;
+
 /* Where the last client_call() failed, so messages can say "cannot connect" or "no reply". */
 typedef enum ClientStage {
         CLIENT_STAGE_CONNECT,
@@ -39,6 +41,7 @@ typedef struct Client {
         usec_t timeout;                 /* per call, covers connect+send+receive; 0 = none */
         char *token;                    /* added as "token" to each request when set */
         size_t reply_max;
+        TlsClient *tls;                 /* -H tls://: every call is a TLS session (owned) */
         ClientStage stage;
 } Client;
 

@@ -31,6 +31,7 @@
 #include "client/menu.h"
 #include "client/procctl.h"
 #include "client/table.h"
+#include "client/tls-client.h"
 #include "protocol/error.h"
 #include "protocol/schema.h"
 #include "shared/macro.h"
@@ -40,6 +41,9 @@
 static const char *arg_host = NULL;
 static const char *arg_unix = NULL;
 static const char *arg_token_file = NULL;
+static const char *arg_tls_ca = NULL;
+static const char *arg_tls_cert = NULL;
+static const char *arg_tls_key = NULL;
 static bool arg_json = false;
 static usec_t arg_timeout = CLIENT_DEFAULT_TIMEOUT_USEC;
 
@@ -119,6 +123,12 @@ static void help(void) {
                "Options:\n"
                "  -H --host=HOST[:PORT]         Connect over TCP (numeric address or localhost;\n"
                "                                IPv6 as [::1]:PORT; default port %u)\n"
+               "  -H tls://HOST[:PORT]          Connect over TLS; the server's certificate must\n"
+               "                                name HOST and verify against --tls-ca (default:\n"
+               "                                the system's trusted certificates)\n"
+               "     --tls-ca=FILE              CA certificate(s) that sign the server's certificate\n"
+               "     --tls-cert=FILE --tls-key=FILE\n"
+               "                                Client certificate and key (instead of a token)\n"
                "  -U --unix=PATH                Connect to this Unix socket\n"
                "                                (default: %s if it exists,\n"
                "                                else %s:%u)\n"
@@ -140,8 +150,11 @@ enum {
         ARG_JSON,
         ARG_TIMEOUT,
         ARG_VERSION,
+        ARG_TLS_CA,
+        ARG_TLS_CERT,
+        ARG_TLS_KEY,
 };
-_Static_assert(ARG_VERSION < VERB_OPTION_FIRST, "global and verb option values overlap");
+_Static_assert(ARG_TLS_KEY < VERB_OPTION_FIRST, "global and verb option values overlap");
 
 /* Accepted before the command and among its options alike ("procctl list --json"). */
 #define GLOBAL_OPTIONS                                                          \
@@ -151,7 +164,10 @@ _Static_assert(ARG_VERSION < VERB_OPTION_FIRST, "global and verb option values o
         { "unix", required_argument, NULL, 'U' },                               \
         { "token-file", required_argument, NULL, ARG_TOKEN_FILE },              \
         { "json", no_argument, NULL, ARG_JSON },                                \
-        { "timeout", required_argument, NULL, ARG_TIMEOUT }
+        { "timeout", required_argument, NULL, ARG_TIMEOUT },                    \
+        { "tls-ca", required_argument, NULL, ARG_TLS_CA },                      \
+        { "tls-cert", required_argument, NULL, ARG_TLS_CERT },                  \
+        { "tls-key", required_argument, NULL, ARG_TLS_KEY }
 #define GLOBAL_SHORT "hH:U:"
 
 /* Option parsers return 0 to go on, the exit status of a usage error, or OPT_DONE after
@@ -184,6 +200,15 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
         case ARG_JSON:
                 arg_json = true;
                 return 0;
+        case ARG_TLS_CA:
+                arg_tls_ca = optarg_;
+                return 0;
+        case ARG_TLS_CERT:
+                arg_tls_cert = optarg_;
+                return 0;
+        case ARG_TLS_KEY:
+                arg_tls_key = optarg_;
+                return 0;
         case ARG_TIMEOUT:
                 if (safe_atou(optarg_, &u) < 0 || u > 86400 * 365)
                         return usage_error("invalid --timeout '%s': expected whole seconds", optarg_);
@@ -203,13 +228,18 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
 static int context_get_client(Context *ctx, Client **ret) {
         _cleanup_(client_freep) Client *c = NULL;
         _cleanup_free_ char *unix_path = NULL;
-        const char *token_file;
+        const char *token_file, *tls_host = NULL;
         int r;
 
         if (ctx->client) {
                 *ret = ctx->client;
                 return 0;
         }
+
+        if (arg_host && strncmp(arg_host, "tls://", 6) == 0)
+                tls_host = arg_host + 6;
+        else if (arg_tls_ca || arg_tls_cert || arg_tls_key)
+                return usage_error("--tls-ca, --tls-cert and --tls-key need -H tls://HOST[:PORT]");
 
         /* Relative to the working directory, like every other tool's paths; the address
          * itself must be absolute (the connection may outlive a chdir, and it is shown). */
@@ -224,7 +254,7 @@ static int context_get_client(Context *ctx, Client **ret) {
                         return oom();
         }
 
-        r = client_new(arg_host, unix_path ?: arg_unix, &c);
+        r = client_new(tls_host ?: arg_host, unix_path ?: arg_unix, &c);
         if (r < 0) {
                 if (arg_host)
                         return usage_error("invalid address '%s': expected HOST[:PORT] with a numeric "
@@ -236,6 +266,24 @@ static int context_get_client(Context *ctx, Client **ret) {
                 return EXIT_USAGE;
         }
         c->timeout = arg_timeout;
+        if (tls_host) {
+                char name[INET6_ADDRSTRLEN + 1], err[512];
+                size_t n = strcspn(tls_host, ":");
+
+                /* The name the certificate must carry: HOST without port or brackets. */
+                if (tls_host[0] == '[')
+                        n = strcspn(++tls_host, "]");
+                else if (strchr(tls_host + n + (tls_host[n] != '\0'), ':'))
+                        n = strlen(tls_host);   /* a bare IPv6 address */
+                snprintf(name, sizeof(name), "%.*s", (int) MIN(n, sizeof(name) - 1), tls_host);
+                r = tls_client_new(name, arg_tls_ca, arg_tls_cert, arg_tls_key, &c->tls, err, sizeof(err));
+                if (r == -ENOMEM)
+                        return oom();
+                if (r < 0) {
+                        error_message("%s", err);
+                        return EXIT_USAGE;
+                }
+        }
 
         token_file = arg_token_file ?: getenv("PROCMGR_TOKEN_FILE");
         if (token_file && *token_file) {
@@ -275,7 +323,9 @@ int verb_call(Context *ctx, json_t **ret_reply) {
         if (r < 0) {
                 if (r == -ENOMEM)
                         return oom();
-                if (c->stage == CLIENT_STAGE_CONNECT)
+                if (c->tls && tls_client_error(c->tls))
+                        error_message("cannot connect to %s: %s", c->address_str, tls_client_error(c->tls));
+                else if (c->stage == CLIENT_STAGE_CONNECT)
                         /* The hint only where a missing daemon is the likely cause. */
                         error_message("cannot connect to %s: %s%s", c->address_str, client_strerror(r),
                                       r == -ECONNREFUSED || r == -ENOENT || r == -ETIMEDOUT
@@ -504,7 +554,7 @@ int procctl_run(int argc, char **argv) {
         (void) setlocale(LC_ALL, "");
 
         /* The command line of this run only (a test runs several in one process). */
-        arg_host = arg_unix = arg_token_file = NULL;
+        arg_host = arg_unix = arg_token_file = arg_tls_ca = arg_tls_cert = arg_tls_key = NULL;
         arg_json = false;
         arg_timeout = CLIENT_DEFAULT_TIMEOUT_USEC;
 
