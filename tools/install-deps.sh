@@ -5,7 +5,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libsystemd-dev libjansson-dev libcap-dev libcmocka-dev libssl-dev
-      openssl python3 util-linux procps systemd dbus polkitd jq"
+      openssl python3 util-linux procps iproute2 systemd dbus polkitd jq"
 missing=""
 for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
