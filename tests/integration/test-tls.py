@@ -181,6 +181,23 @@ try:
     t.ok(all(x.get("ok") and x.get("id") == f"l{i}" and len(x.get("processes", [])) > 0
              for i, x in enumerate(replies)), "pipelined LIST replies over TLS complete and in order",
          [x.get("error") for x in replies])
+    # A reader that stalls while big replies pile up: the TLS writes run into a full socket
+    # (partial writes, WANT_WRITE) and resume from a moved, grown queue.
+    n = 40
+    c.send("".join(json.dumps({"cmd": "LIST", "id": i}) + "\n" for i in range(n)))
+    time.sleep(0.5)
+    replies = [json.loads(c.readline()) for _ in range(n)]
+    t.ok([x.get("id") for x in replies] == list(range(n)) and all(x.get("ok") for x in replies),
+         f"{n} LIST replies to a stalled TLS reader arrive whole and in order")
+    c.close()
+    # The same for a peer without a certificate (the 16 KiB pre-authentication mark).
+    c = TlsClient.connect(d.port)
+    n = 200
+    c.send("".join(json.dumps({"cmd": "DESCRIBE", "id": i}) + "\n" for i in range(n)))
+    time.sleep(0.5)
+    replies = [json.loads(c.readline()) for _ in range(n)]
+    t.ok([x.get("id") for x in replies] == list(range(n)) and all(x.get("ok") for x in replies),
+         f"{n} DESCRIBE replies to an unauthenticated TLS peer that reads late, in order")
     c.close()
 
     # A wrong-CA client certificate: the handshake fails; nothing is answered.
