@@ -146,6 +146,21 @@ static int tls_client_failed(TlsClient *t, int ret, const char *what) {
                          saved > 0 ? strerror(saved) : "unexpected EOF");
                 return saved > 0 ? -saved : -ECONNRESET;
         default:
+                switch (ERR_GET_REASON(ERR_peek_last_error())) {
+                case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+                case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+                case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+                case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+                        what = "TLS: the server refused the client certificate";
+                        break;
+                case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+                case SSL_R_UNSUPPORTED_PROTOCOL:
+                        what = "TLS: no protocol version in common with the server";
+                        break;
+                case SSL_R_WRONG_VERSION_NUMBER:
+                        what = "TLS: the server does not speak TLS on this port (procmgrd without --tls-cert?)";
+                        break;
+                }
                 set_openssl_error(t->error, sizeof(t->error), what);
                 return -EPROTO;
         }

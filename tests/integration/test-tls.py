@@ -231,7 +231,7 @@ try:
 
     r = s_client("-tls1_2")
     out = r.stdout.decode(errors="replace")
-    t.ok(r.returncode == 0 and '"pong"' in out or "pong" in out, "openssl s_client -tls1_2: PING answered",
+    t.ok(r.returncode == 0 and "pong" in out, "openssl s_client -tls1_2: PING answered",
          out + r.stderr.decode(errors="replace"))
     r = s_client("-cert", path("client.pem"), "-key", path("client.key"),
                  data=b'{"cmd":"LIST","limit":1}\nEXIT\n')
