@@ -563,19 +563,6 @@ static int connection_refuse_plaintext(Connection *c, const char *line, size_t l
         return 0;
 }
 
-static bool peer_is_loopback(int fd) {
-        SocketAddress sa = { .len = sizeof(sa.storage) };
-
-        if (getpeername(fd, &sa.sa, &sa.len) < 0)
-                return false;
-        if (sa.sa.sa_family == AF_INET)
-                return (ntohl(sa.in.sin_addr.s_addr) >> 24) == 127;
-        if (sa.sa.sa_family == AF_INET6)
-                return IN6_IS_ADDR_LOOPBACK(&sa.in6.sin6_addr) ||
-                        (IN6_IS_ADDR_V4MAPPED(&sa.in6.sin6_addr) && sa.in6.sin6_addr.s6_addr[12] == 127);
-        return false;
-}
-
 /* Before the first request: tell TLS from plaintext by the first byte, then drive the
  * handshake. 1 when requests may be read, 0 while waiting, < 0 to close. The handshake
  * is bounded by the connection's idle timer (see connection_idle_timeout()). */
@@ -591,7 +578,7 @@ static int connection_tls_start(Connection *c) {
                 if (n == 0)
                         return -ECONNRESET;
                 if (tls_detect(&b, 1) == TLS_DETECT_PLAIN) {
-                        c->tls_state = peer_is_loopback(c->fd) ? CONNECTION_TLS_OFF : CONNECTION_TLS_REFUSE;
+                        c->tls_state = tls_plaintext_allowed(c->fd) ? CONNECTION_TLS_OFF : CONNECTION_TLS_REFUSE;
                         return 1;
                 }
                 r = tls_session_new(c->manager->tls, c->fd, &c->tls);

@@ -13,10 +13,12 @@
  * only its own operation's (the hot read/write path then needs no clearing of its own).
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -297,6 +299,25 @@ TlsDetect tls_detect(const uint8_t *data, size_t len) {
         /* A TLS connection opens with a handshake record (ContentType 22). A request line
          * starts with '{' or a letter, never with a control character. */
         return data[0] == 0x16 ? TLS_DETECT_TLS : TLS_DETECT_PLAIN;
+}
+
+bool tls_plaintext_allowed(int fd) {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+                struct sockaddr_storage storage;
+        } u;
+        socklen_t len = sizeof(u);
+
+        if (getpeername(fd, &u.sa, &len) < 0)
+                return false;
+        if (u.sa.sa_family == AF_INET)
+                return (ntohl(u.in.sin_addr.s_addr) >> 24) == 127;
+        if (u.sa.sa_family == AF_INET6)
+                return IN6_IS_ADDR_LOOPBACK(&u.in6.sin6_addr) ||
+                        (IN6_IS_ADDR_V4MAPPED(&u.in6.sin6_addr) && u.in6.sin6_addr.s6_addr[12] == 127);
+        return false;
 }
 
 int tls_session_new(TlsContext *t, int fd, TlsSession **ret) {

@@ -53,6 +53,10 @@ typedef enum TlsDetect {
 } TlsDetect;
 TlsDetect tls_detect(const uint8_t *data, size_t len);
 
+/* Once TLS is configured, plaintext is only for loopback peers (127.0.0.0/8, ::1 and
+ * its IPv4-mapped form): is the peer of this TCP socket one? */
+bool tls_plaintext_allowed(int fd);
+
 /* A server session on fd (borrowed: the connection owns and closes it). */
 int tls_session_new(TlsContext *t, int fd, TlsSession **ret);
 TlsSession *tls_session_free(TlsSession *s);
