@@ -15,6 +15,7 @@
  */
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -30,6 +31,164 @@
 
 #include "daemon/tls.h"
 #include "shared/log.h"
+
+/* OpenSSL is loaded only when TLS is configured (dlopen, as systemd does for its optional
+ * libraries): linked, libcrypto alone would add ~1.5 MiB to every daemon's idle RSS
+ * (relocations and symbol tables touched at load), TLS or not. The names below call
+ * through the pointers, including OpenSSL's own macros (SSL_CTX_set_mode() and friends
+ * expand to SSL_CTX_ctrl()). */
+static typeof(BIO_free) *sym_BIO_free;
+static typeof(BIO_new_mem_buf) *sym_BIO_new_mem_buf;
+static typeof(ERR_clear_error) *sym_ERR_clear_error;
+static typeof(ERR_error_string_n) *sym_ERR_error_string_n;
+static typeof(ERR_peek_last_error) *sym_ERR_peek_last_error;
+static typeof(EVP_PKEY_free) *sym_EVP_PKEY_free;
+static typeof(PEM_read_bio_PrivateKey) *sym_PEM_read_bio_PrivateKey;
+static typeof(PEM_read_bio_X509) *sym_PEM_read_bio_X509;
+static typeof(PEM_read_bio_X509_AUX) *sym_PEM_read_bio_X509_AUX;
+static typeof(SSL_CTX_add_client_CA) *sym_SSL_CTX_add_client_CA;
+static typeof(SSL_CTX_check_private_key) *sym_SSL_CTX_check_private_key;
+static typeof(SSL_CTX_ctrl) *sym_SSL_CTX_ctrl;
+static typeof(SSL_CTX_free) *sym_SSL_CTX_free;
+static typeof(SSL_CTX_get_cert_store) *sym_SSL_CTX_get_cert_store;
+static typeof(SSL_CTX_new) *sym_SSL_CTX_new;
+static typeof(SSL_CTX_set_default_passwd_cb) *sym_SSL_CTX_set_default_passwd_cb;
+static typeof(SSL_CTX_set_num_tickets) *sym_SSL_CTX_set_num_tickets;
+static typeof(SSL_CTX_set_options) *sym_SSL_CTX_set_options;
+static typeof(SSL_CTX_set_verify) *sym_SSL_CTX_set_verify;
+static typeof(SSL_CTX_use_PrivateKey) *sym_SSL_CTX_use_PrivateKey;
+static typeof(SSL_CTX_use_certificate) *sym_SSL_CTX_use_certificate;
+static typeof(SSL_do_handshake) *sym_SSL_do_handshake;
+static typeof(SSL_free) *sym_SSL_free;
+static typeof(SSL_get0_peer_certificate) *sym_SSL_get0_peer_certificate;
+static typeof(SSL_get_error) *sym_SSL_get_error;
+static typeof(SSL_get_verify_result) *sym_SSL_get_verify_result;
+static typeof(SSL_get_version) *sym_SSL_get_version;
+static typeof(SSL_has_pending) *sym_SSL_has_pending;
+static typeof(SSL_is_init_finished) *sym_SSL_is_init_finished;
+static typeof(SSL_new) *sym_SSL_new;
+static typeof(SSL_read_ex) *sym_SSL_read_ex;
+static typeof(SSL_set_accept_state) *sym_SSL_set_accept_state;
+static typeof(SSL_set_fd) *sym_SSL_set_fd;
+static typeof(SSL_shutdown) *sym_SSL_shutdown;
+static typeof(SSL_write_ex) *sym_SSL_write_ex;
+static typeof(TLS_server_method) *sym_TLS_server_method;
+static typeof(X509_NAME_oneline) *sym_X509_NAME_oneline;
+static typeof(X509_STORE_add_cert) *sym_X509_STORE_add_cert;
+static typeof(X509_free) *sym_X509_free;
+static typeof(X509_get_subject_name) *sym_X509_get_subject_name;
+
+#define BIO_free sym_BIO_free
+#define BIO_new_mem_buf sym_BIO_new_mem_buf
+#define ERR_clear_error sym_ERR_clear_error
+#define ERR_error_string_n sym_ERR_error_string_n
+#define ERR_peek_last_error sym_ERR_peek_last_error
+#define EVP_PKEY_free sym_EVP_PKEY_free
+#define PEM_read_bio_PrivateKey sym_PEM_read_bio_PrivateKey
+#define PEM_read_bio_X509 sym_PEM_read_bio_X509
+#define PEM_read_bio_X509_AUX sym_PEM_read_bio_X509_AUX
+#define SSL_CTX_add_client_CA sym_SSL_CTX_add_client_CA
+#define SSL_CTX_check_private_key sym_SSL_CTX_check_private_key
+#define SSL_CTX_ctrl sym_SSL_CTX_ctrl
+#define SSL_CTX_free sym_SSL_CTX_free
+#define SSL_CTX_get_cert_store sym_SSL_CTX_get_cert_store
+#define SSL_CTX_new sym_SSL_CTX_new
+#define SSL_CTX_set_default_passwd_cb sym_SSL_CTX_set_default_passwd_cb
+#define SSL_CTX_set_num_tickets sym_SSL_CTX_set_num_tickets
+#define SSL_CTX_set_options sym_SSL_CTX_set_options
+#define SSL_CTX_set_verify sym_SSL_CTX_set_verify
+#define SSL_CTX_use_PrivateKey sym_SSL_CTX_use_PrivateKey
+#define SSL_CTX_use_certificate sym_SSL_CTX_use_certificate
+#define SSL_do_handshake sym_SSL_do_handshake
+#define SSL_free sym_SSL_free
+#define SSL_get0_peer_certificate sym_SSL_get0_peer_certificate
+#define SSL_get_error sym_SSL_get_error
+#define SSL_get_verify_result sym_SSL_get_verify_result
+#define SSL_get_version sym_SSL_get_version
+#define SSL_has_pending sym_SSL_has_pending
+#define SSL_is_init_finished sym_SSL_is_init_finished
+#define SSL_new sym_SSL_new
+#define SSL_read_ex sym_SSL_read_ex
+#define SSL_set_accept_state sym_SSL_set_accept_state
+#define SSL_set_fd sym_SSL_set_fd
+#define SSL_shutdown sym_SSL_shutdown
+#define SSL_write_ex sym_SSL_write_ex
+#define TLS_server_method sym_TLS_server_method
+#define X509_NAME_oneline sym_X509_NAME_oneline
+#define X509_STORE_add_cert sym_X509_STORE_add_cert
+#define X509_free sym_X509_free
+#define X509_get_subject_name sym_X509_get_subject_name
+
+static void *libssl;
+
+/* Loads libssl.so.3 (and through it libcrypto.so.3) once; logs why not. */
+static int tls_dlopen(void) {
+#define SYM(f) { #f, (void **) &sym_##f }
+        static const struct {
+                const char *name;
+                void **ptr;
+        } syms[] = {
+                SYM(BIO_free),
+                SYM(BIO_new_mem_buf),
+                SYM(ERR_clear_error),
+                SYM(ERR_error_string_n),
+                SYM(ERR_peek_last_error),
+                SYM(EVP_PKEY_free),
+                SYM(PEM_read_bio_PrivateKey),
+                SYM(PEM_read_bio_X509),
+                SYM(PEM_read_bio_X509_AUX),
+                SYM(SSL_CTX_add_client_CA),
+                SYM(SSL_CTX_check_private_key),
+                SYM(SSL_CTX_ctrl),
+                SYM(SSL_CTX_free),
+                SYM(SSL_CTX_get_cert_store),
+                SYM(SSL_CTX_new),
+                SYM(SSL_CTX_set_default_passwd_cb),
+                SYM(SSL_CTX_set_num_tickets),
+                SYM(SSL_CTX_set_options),
+                SYM(SSL_CTX_set_verify),
+                SYM(SSL_CTX_use_PrivateKey),
+                SYM(SSL_CTX_use_certificate),
+                SYM(SSL_do_handshake),
+                SYM(SSL_free),
+                SYM(SSL_get0_peer_certificate),
+                SYM(SSL_get_error),
+                SYM(SSL_get_verify_result),
+                SYM(SSL_get_version),
+                SYM(SSL_has_pending),
+                SYM(SSL_is_init_finished),
+                SYM(SSL_new),
+                SYM(SSL_read_ex),
+                SYM(SSL_set_accept_state),
+                SYM(SSL_set_fd),
+                SYM(SSL_shutdown),
+                SYM(SSL_write_ex),
+                SYM(TLS_server_method),
+                SYM(X509_NAME_oneline),
+                SYM(X509_STORE_add_cert),
+                SYM(X509_free),
+                SYM(X509_get_subject_name),
+        };
+#undef SYM
+        void *h;
+
+        if (libssl)
+                return 0;
+        h = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+                return log_error_errno(SYNTHETIC_ERRNO(EOPNOTSUPP),
+                                       "TLS needs OpenSSL 3 (libssl.so.3, Debian package libssl3): %s", dlerror());
+        for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+                *syms[i].ptr = dlsym(h, syms[i].name);
+                if (!*syms[i].ptr) {
+                        log_error("TLS: libssl.so.3 lacks %s: %s", syms[i].name, dlerror());
+                        (void) dlclose(h);
+                        return -EOPNOTSUPP;
+                }
+        }
+        libssl = h;
+        return 0;
+}
 
 struct TlsContext {
         SSL_CTX *ctx;
@@ -204,6 +363,9 @@ static int context_build(const char *cert_pem, size_t cert_len, const char *cert
         char err[256];
         int r;
 
+        r = tls_dlopen();
+        if (r < 0)
+                return r;
         t = calloc(1, sizeof(TlsContext));
         if (!t)
                 return log_oom();
