@@ -300,12 +300,16 @@ try:
                 while open_ and time.monotonic() < deadline:
                     rd, _, _ = select.select([a, b], [], [], 0.5)
                     for s in rd:
-                        data = s.recv(65536)
+                        try:
+                            data = s.recv(65536)
+                            if data:
+                                (b if s is a else a).sendall(data)
+                        except OSError:     # a reset (one side closed with data unread)
+                            data = b""
                         if not data:
                             open_ = False
                             break
                         self.seen += data
-                        (b if s is a else a).sendall(data)
                 a.close()
                 b.close()
 
