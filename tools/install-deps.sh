@@ -4,8 +4,8 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
-      libsystemd-dev libjansson-dev libcap-dev libcmocka-dev
-      python3 util-linux procps systemd dbus polkitd jq
+      libsystemd-dev libjansson-dev libcap-dev libcmocka-dev libssl-dev
+      openssl python3 util-linux procps iproute2 systemd dbus polkitd jq
       openssh-server openssh-client"
 missing=""
 for p in $pkgs; do

@@ -37,6 +37,7 @@ int client_new_full(const char *host, const char *unix_path, Client **ret, int *
         _cleanup_free_ SocketAddress *list = NULL;
         SocketAddress a;
         size_t n = 0;
+        bool tls = false;
         int r, gai = 0;
 
         assert_se(!(host && unix_path));
@@ -57,8 +58,12 @@ int client_new_full(const char *host, const char *unix_path, Client **ret, int *
                 *ret = TAKE_PTR(c);
                 return 0;
         }
-        /* Other schemes (tls://) are for their own carriers; until one is built in, say so
-         * instead of resolving "tls" as a host name. */
+        /* tls:// resolves and connects like TCP, then speaks TLS (client_set_tls()). Other
+         * schemes are refused rather than resolved as host names. */
+        if (host && strncmp(host, "tls://", 6) == 0) {
+                host += 6;
+                tls = true;
+        }
         if (host && strstr(host, "://"))
                 return -EPROTONOSUPPORT;
 
@@ -71,13 +76,19 @@ int client_new_full(const char *host, const char *unix_path, Client **ret, int *
                 }
                 /* A name is shown as typed (its addresses are tried in turn); a numeric
                  * address (and localhost) as the one address. */
-                if (r > 0)
-                        r = socket_address_format(&list[0], c->address_str, sizeof(c->address_str));
-                else
-                        r = snprintf(c->address_str, sizeof(c->address_str), "%s", host) < 0 ? -EINVAL : 0;
+                if (r > 0) {
+                        char s[sizeof(c->address_str) - 6];
+
+                        r = socket_address_format(&list[0], s, sizeof(s));
+                        if (r >= 0)
+                                (void) snprintf(c->address_str, sizeof(c->address_str), "%s%s",
+                                                tls ? "tls://" : "", s);
+                } else
+                        r = snprintf(c->address_str, sizeof(c->address_str), "%s%s", tls ? "tls://" : "",
+                                     host) < 0 ? -EINVAL : 0;
                 if (r < 0)
                         return r;
-                r = transport_socket_new(list, n, c->address_str, &c->transport);
+                r = (tls ? transport_tls_new : transport_socket_new)(list, n, c->address_str, &c->transport);
                 if (r < 0)
                         return r;
                 *ret = TAKE_PTR(c);
@@ -104,6 +115,10 @@ int client_new_full(const char *host, const char *unix_path, Client **ret, int *
 
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int client_set_tls(Client *c, TlsClient *tls) {
+        return transport_tls_set_client(c->transport, tls);
 }
 
 int client_new(const char *host, const char *unix_path, Client **ret) {

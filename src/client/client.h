@@ -27,6 +27,8 @@
 /* A token file is a secret of a few dozen bytes, not a document. */
 #define CLIENT_TOKEN_MAX 4096
 
+typedef struct TlsClient TlsClient;
+
 /* Where the last client_call() failed, so messages can say "cannot connect" or "no reply". */
 typedef enum ClientStage {
         CLIENT_STAGE_CONNECT,
@@ -56,6 +58,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Client *, client_free);
  * -EHOSTUNREACH for a name that does not resolve (*ret_gai: the getaddrinfo() error),
  * -EPROTONOSUPPORT for another scheme:// (never both non-NULL). */
 int client_new_full(const char *host, const char *unix_path, Client **ret, int *ret_gai);
+/* For a tls:// client: the session settings (owned by c from then on, also on failure
+ * other than -EINVAL, which means c is not a tls:// client). */
+int client_set_tls(Client *c, TlsClient *tls);
 int client_new(const char *host, const char *unix_path, Client **ret);
 
 /* Reads the token file: at most CLIENT_TOKEN_MAX bytes, trailing "\n"/"\r\n" stripped.

@@ -35,6 +35,7 @@
 #include "client/menu.h"
 #include "client/procctl.h"
 #include "client/table.h"
+#include "client/tls-client.h"
 #include "protocol/error.h"
 #include "protocol/schema.h"
 #include "shared/macro.h"
@@ -49,6 +50,9 @@ static const char *arg_host = NULL;     /* the one host this process talks to */
 static bool arg_fanout_child = false;   /* one of many hosts: output is prefixed by the parent */
 static const char *arg_unix = NULL;
 static const char *arg_token_file = NULL;
+static const char *arg_tls_ca = NULL;
+static const char *arg_tls_cert = NULL;
+static const char *arg_tls_key = NULL;
 static bool arg_json = false;
 static bool arg_legend = true;
 static unsigned arg_parallel = 0;
@@ -138,6 +142,12 @@ static void help(void) {
                "                                Connect through ssh and the remote 'procctl bridge'\n"
                "                                (-H again or HOST,HOST,...: run on every host)\n"
                "     --parallel=N               Hosts at a time with several -H (default 16)\n"
+               "  -H tls://HOST[:PORT]          Connect over TLS; the server's certificate must\n"
+               "                                name HOST and verify against --tls-ca (default:\n"
+               "                                the system's trusted certificates)\n"
+               "     --tls-ca=FILE              CA certificate(s) that sign the server's certificate\n"
+               "     --tls-cert=FILE --tls-key=FILE\n"
+               "                                Client certificate and key (instead of a token)\n"
                "  -U --unix=PATH                Connect to this Unix socket\n"
                "                                (default: %s if it exists,\n"
                "                                else %s:%u)\n"
@@ -168,8 +178,11 @@ enum {
         ARG_PARALLEL,
         ARG_NO_LEGEND,
         ARG_NO_PAGER,
+        ARG_TLS_CA,
+        ARG_TLS_CERT,
+        ARG_TLS_KEY,
 };
-_Static_assert(ARG_NO_PAGER < VERB_OPTION_FIRST, "global and verb option values overlap");
+_Static_assert(ARG_TLS_KEY < VERB_OPTION_FIRST, "global and verb option values overlap");
 
 /* Accepted before the command and among its options alike ("procctl list --json"). */
 #define GLOBAL_OPTIONS                                                          \
@@ -182,7 +195,10 @@ _Static_assert(ARG_NO_PAGER < VERB_OPTION_FIRST, "global and verb option values 
         { "timeout", required_argument, NULL, ARG_TIMEOUT },                    \
         { "parallel", required_argument, NULL, ARG_PARALLEL },                  \
         { "no-legend", no_argument, NULL, ARG_NO_LEGEND },                      \
-        { "no-pager", no_argument, NULL, ARG_NO_PAGER }
+        { "no-pager", no_argument, NULL, ARG_NO_PAGER },                        \
+        { "tls-ca", required_argument, NULL, ARG_TLS_CA },                      \
+        { "tls-cert", required_argument, NULL, ARG_TLS_CERT },                  \
+        { "tls-key", required_argument, NULL, ARG_TLS_KEY }
 #define GLOBAL_SHORT "hH:U:"
 
 /* Option parsers return 0 to go on, the exit status of a usage error, or OPT_DONE after
@@ -224,6 +240,15 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
         case ARG_JSON:
                 arg_json = true;
                 return 0;
+        case ARG_TLS_CA:
+                arg_tls_ca = optarg_;
+                return 0;
+        case ARG_TLS_CERT:
+                arg_tls_cert = optarg_;
+                return 0;
+        case ARG_TLS_KEY:
+                arg_tls_key = optarg_;
+                return 0;
         case ARG_TIMEOUT:
                 if (safe_atou(optarg_, &u) < 0 || u > 86400 * 365)
                         return usage_error("invalid --timeout '%s': expected whole seconds", optarg_);
@@ -253,13 +278,25 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
 static int context_get_client(Context *ctx, Client **ret) {
         _cleanup_(client_freep) Client *c = NULL;
         _cleanup_free_ char *unix_path = NULL;
-        const char *token_file;
+        const char *token_file, *tls_host = NULL;
         int r, gai = 0;
 
         if (ctx->client) {
                 *ret = ctx->client;
                 return 0;
         }
+
+        if (arg_host && strncmp(arg_host, "tls://", 6) == 0) {
+                tls_host = arg_host + 6;
+                /* The configuration files' TLS files, where the command line names none. */
+                if (!arg_tls_ca)
+                        arg_tls_ca = arg_config.tls_ca;
+                if (!arg_tls_cert && !arg_tls_key) {
+                        arg_tls_cert = arg_config.tls_cert;
+                        arg_tls_key = arg_config.tls_key;
+                }
+        } else if (arg_tls_ca || arg_tls_cert || arg_tls_key)
+                return usage_error("--tls-ca, --tls-cert and --tls-key need -H tls://HOST[:PORT]");
 
         /* Relative to the working directory, like every other tool's paths; the address
          * itself must be absolute (the connection may outlive a chdir, and it is shown). */
@@ -283,7 +320,7 @@ static int context_get_client(Context *ctx, Client **ret) {
                 }
                 if (arg_host && r == -EPROTONOSUPPORT)
                         return usage_error("invalid address '%s': unknown scheme (this procctl knows "
-                                           "ssh://)", arg_host);
+                                           "ssh:// and tls://)", arg_host);
                 if (arg_host && r == -EBADMSG) {
                         error_message("cannot use $PROCCTL_SSH or $PROCCTL_REMOTE: unbalanced quote or "
                                       "too many words");
@@ -292,8 +329,8 @@ static int context_get_client(Context *ctx, Client **ret) {
                 if (arg_host && strncmp(arg_host, "ssh://", 6) == 0)
                         return usage_error("invalid address '%s': expected ssh://[USER@]HOST[:PORT]", arg_host);
                 if (arg_host)
-                        return usage_error("invalid address '%s': expected HOST[:PORT], [IPV6]:PORT "
-                                           "or ssh://[USER@]HOST[:PORT]", arg_host);
+                        return usage_error("invalid address '%s': expected HOST[:PORT], [IPV6]:PORT, "
+                                           "ssh://[USER@]HOST[:PORT] or tls://HOST[:PORT]", arg_host);
                 if (arg_unix)
                         return usage_error("invalid socket path '%s': %s", arg_unix,
                                            r == -ENAMETOOLONG ? "too long" : "not a socket path");
@@ -301,6 +338,26 @@ static int context_get_client(Context *ctx, Client **ret) {
                 return EXIT_USAGE;
         }
         c->timeout = arg_timeout;
+        if (tls_host) {
+                char name[INET6_ADDRSTRLEN + 1], err[512];
+                size_t n = strcspn(tls_host, ":");
+                TlsClient *tls = NULL;
+
+                /* The name the certificate must carry: HOST without port or brackets. */
+                if (tls_host[0] == '[')
+                        n = strcspn(++tls_host, "]");
+                else if (strchr(tls_host + n + (tls_host[n] != '\0'), ':'))
+                        n = strlen(tls_host);   /* a bare IPv6 address */
+                snprintf(name, sizeof(name), "%.*s", (int) MIN(n, sizeof(name) - 1), tls_host);
+                r = tls_client_new(name, arg_tls_ca, arg_tls_cert, arg_tls_key, &tls, err, sizeof(err));
+                if (r == -ENOMEM)
+                        return oom();
+                if (r < 0) {
+                        error_message("%s", err);
+                        return EXIT_USAGE;
+                }
+                assert_se(client_set_tls(c, tls) >= 0);
+        }
 
         /* Over ssh the daemon knows the login user; a default token (meant for some TCP
          * daemon) would only travel to another host for nothing. An explicit
@@ -669,6 +726,7 @@ int procctl_run(int argc, char **argv) {
         arg_n_hosts = 0;
         arg_host = arg_unix = arg_token_file = NULL;
         arg_fanout_child = false;
+        arg_tls_ca = arg_tls_cert = arg_tls_key = NULL;
         arg_json = false;
         arg_legend = true;
         arg_parallel = 0;

@@ -15,7 +15,8 @@
  *           protocol over its stdin/stdout; one session kept for all calls of a
  *           Client (the menu), its stderr drained into a bounded tail so that a
  *           failure can be told in ssh's own last line;
- *   tls     (src/client/tls-client.[ch], another module) plugs in the same way.
+ *   tls     tls://HOST[:PORT]: TCP as above, then a verifying TLS session per call
+ *           (transport-tls.c over tls-client.[ch]).
  *
  * Never prints anything and never reads configuration: errors are negative
  * errnos, plus transport_error_detail() for what the carrier said. Must not
@@ -117,3 +118,10 @@ int ssh_url_parse(const char *url, char **ret_user, char **ret_host, uint16_t *r
  * (unbalanced quote, too many words). */
 int ssh_build_argv(const char *url, const char *ssh_env, const char *remote_env, char ***ret);
 int transport_ssh_new(const char *url, Transport **ret);
+
+/* tls://HOST[:PORT] (transport-tls.c): TCP to a (resolved as for the socket carrier), then
+ * a TLS session per call through the TlsClient given with transport_tls_set_client()
+ * (owned from then on; -EINVAL for another carrier). */
+typedef struct TlsClient TlsClient;
+int transport_tls_new(const SocketAddress *a, size_t n, const char *description, Transport **ret);
+int transport_tls_set_client(Transport *t, TlsClient *tls);

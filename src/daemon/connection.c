@@ -29,6 +29,7 @@
 #include "daemon/commands.h"
 #include "daemon/connection.h"
 #include "daemon/manager.h"
+#include "daemon/tls.h"
 #include "protocol/reply.h"
 #include "shared/log.h"
 #include "shared/socket-util.h"
@@ -61,6 +62,7 @@ static bool connection_may_read(const Connection *c);
 static bool connection_has_line(const Connection *c);
 static bool connection_is_trusted(const Connection *c);
 static int on_deferred_progress(sd_event_source *s, void *userdata);
+static int connection_refuse_plaintext(Connection *c, const char *line, size_t len);
 
 /* Continue on a later loop iteration. An untrusted peer's turns come only when nothing
  * else is pending: a crowd of them cannot delay anybody's PING. */
@@ -188,6 +190,25 @@ static void connection_flush_calls(Connection *c) {
         }
 }
 
+/* The socket, or the TLS session on it: like send() and recv(), errors as -errno. */
+static ssize_t connection_send(Connection *c, const void *p, size_t len) {
+        ssize_t n;
+
+        if (c->tls)
+                return tls_session_write(c->tls, p, len);
+        n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        return n < 0 ? -errno : n;
+}
+
+static ssize_t connection_recv(Connection *c, void *p, size_t len) {
+        ssize_t n;
+
+        if (c->tls)
+                return tls_session_read(c->tls, p, len);
+        n = recv(c->fd, p, len, MSG_DONTWAIT);
+        return n < 0 ? -errno : n;
+}
+
 /* Writes as much as the socket takes, but at most CONNECTION_WRITE_MAX per wakeup: a
  * megabyte LIST reply goes out in pieces between other connections' requests.
  * Returns < 0 when the connection is dead. */
@@ -195,12 +216,11 @@ static int connection_write(Connection *c) {
         size_t budget = CONNECTION_WRITE_MAX;
 
         while (c->out_offset < c->out_len && budget > 0) {
-                ssize_t n = send(c->fd, c->out + c->out_offset, MIN(c->out_len - c->out_offset, budget),
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t n = connection_send(c, c->out + c->out_offset, MIN(c->out_len - c->out_offset, budget));
                 if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
+                        if (n == -EAGAIN || n == -EINTR)
                                 break;
-                        return -errno;
+                        return (int) n;
                 }
                 c->out_offset += (size_t) n;
                 budget -= (size_t) n;
@@ -239,6 +259,18 @@ static void connection_update_events(Connection *c) {
                 ev |= EPOLLIN;
         if (c->out_offset < c->out_len)
                 ev |= EPOLLOUT;
+        if (c->tls_state == CONNECTION_TLS_DETECT)
+                ev = EPOLLIN;
+        else if (c->tls) {
+                /* A handshake waits for what it waits for; a read may wait for the socket to
+                 * be writable, a write for it to be readable. Bytes OpenSSL already holds
+                 * wake nobody: pick them up on the next iteration. */
+                ev = c->tls_state == CONNECTION_TLS_HANDSHAKE ? tls_session_wants(c->tls) : ev | tls_session_wants(c->tls);
+                if (c->tls_state == CONNECTION_TLS_ON && (ev & EPOLLIN) && tls_session_has_pending(c->tls)) {
+                        c->deferred_revents |= EPOLLIN;
+                        connection_defer(c);
+                }
+        }
         if (ev != c->events) {
                 struct epoll_event e = { .events = ev, .data.ptr = c };
 
@@ -386,6 +418,9 @@ static int connection_handle_line(Connection *c, const char *line, size_t len) {
         Call *call;
         int r;
 
+        if (c->tls_state == CONNECTION_TLS_REFUSE)
+                return connection_refuse_plaintext(c, line, len);
+
         /* The fast path for the most frequent request: a bare PING, with nothing queued
          * before it, is answered with its constant reply without parsing or a Call. It
          * needs no access check (PING is public) and carries no id or token. */
@@ -487,9 +522,9 @@ static int connection_read(Connection *c) {
         char buf[CONNECTION_READ_SIZE];
         ssize_t n;
 
-        n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+        n = connection_recv(c, buf, sizeof(buf));
         if (n < 0)
-                return errno == EAGAIN || errno == EINTR ? 1 : -errno;
+                return n == -EAGAIN || n == -EINTR ? 1 : (int) n;
         if (n == 0)
                 return 0;
         if (c->in_alloc - c->in_len < (size_t) n) {
@@ -502,6 +537,71 @@ static int connection_read(Connection *c) {
         }
         memcpy(c->in + c->in_len, buf, (size_t) n);
         c->in_len += (size_t) n;
+        return 1;
+}
+
+/* Plaintext from a non-loopback peer while TLS is configured: the request is answered
+ * (with its id when it has one) but never carried out, and the connection closes. */
+static int connection_refuse_plaintext(Connection *c, const char *line, size_t len) {
+        ErrorCode e;
+        char msg[8];
+        Request req;
+        Call *call;
+
+        if (request_parse(line, len, &req, &e, msg, sizeof(msg)) == -ENODATA)
+                return 0;
+        call = connection_new_call(c);
+        if (!call) {
+                request_done(&req);
+                return -ENOMEM;
+        }
+        call->request = req;
+        call->close_after = true;
+        c->closing = true;
+        log_debug("%s: plaintext request refused: TLS required.", c->peer.description);
+        call_reply_error(call, ERROR_ACCESS_DENIED, "TLS required");
+        return 0;
+}
+
+/* Before the first request: tell TLS from plaintext by the first byte, then drive the
+ * handshake. 1 when requests may be read, 0 while waiting, < 0 to close. The handshake
+ * is bounded by the connection's idle timer (see connection_idle_timeout()). */
+static int connection_tls_start(Connection *c) {
+        uint8_t b;
+        ssize_t n;
+        int r;
+
+        if (c->tls_state == CONNECTION_TLS_DETECT) {
+                n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+                if (n < 0)
+                        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+                if (n == 0)
+                        return -ECONNRESET;
+                if (tls_detect(&b, 1) == TLS_DETECT_PLAIN) {
+                        c->tls_state = tls_plaintext_allowed(c->fd) ? CONNECTION_TLS_OFF : CONNECTION_TLS_REFUSE;
+                        return 1;
+                }
+                r = tls_session_new(c->manager->tls, c->fd, &c->tls);
+                if (r < 0)
+                        return r;
+                c->tls_state = CONNECTION_TLS_HANDSHAKE;
+        }
+
+        r = tls_session_handshake(c->tls);
+        if (r == -EAGAIN)
+                return 0;
+        if (r < 0)
+                return r;
+        c->tls_state = CONNECTION_TLS_ON;
+        if (tls_session_peer_verified(c->tls)) {
+                char subject[256];
+
+                tls_session_peer_subject(c->tls, subject, sizeof(subject));
+                log_debug("%s: %s, authenticated by client certificate %s.", c->peer.description,
+                          tls_session_version(c->tls), subject);
+                on_call_authenticated(c);
+        } else
+                log_debug("%s: %s.", c->peer.description, tls_session_version(c->tls));
         return 1;
 }
 
@@ -526,6 +626,21 @@ static void connection_io(Connection *c, uint32_t revents) {
 
 static void connection_io_now(Connection *c, uint32_t revents) {
         int r;
+
+        if (c->tls_state == CONNECTION_TLS_DETECT || c->tls_state == CONNECTION_TLS_HANDSHAKE) {
+                r = connection_tls_start(c);
+                if (r < 0) {
+                        log_debug_errno(r, "%s: TLS handshake failed, closing: %m", c->peer.description);
+                        connection_close(c);
+                        return;
+                }
+                if (r == 0) {
+                        connection_update_events(c);
+                        return;
+                }
+                revents |= EPOLLIN;     /* the first request may have come with the handshake */
+        } else if (c->tls && (revents & EPOLLOUT) && (tls_session_wants(c->tls) & EPOLLOUT))
+                revents |= EPOLLIN;     /* the read that waited for the socket to be writable */
 
         if (revents & EPOLLIN) {
                 /* Events handed on by connection_defer() may be stale: read only what we
@@ -625,6 +740,11 @@ ConnectionPoller *connection_poller_free(ConnectionPoller *p) {
 static usec_t connection_idle_timeout(const Connection *c) {
         const ManagerConfig *cfg = &c->manager->config;
 
+        /* Until the handshake is done: its own, shorter bound. */
+        if ((c->tls_state == CONNECTION_TLS_DETECT || c->tls_state == CONNECTION_TLS_HANDSHAKE) &&
+            cfg->tls_handshake_timeout > 0)
+                return cfg->auth_idle_timeout == 0 ? cfg->tls_handshake_timeout :
+                        MIN(cfg->tls_handshake_timeout, cfg->auth_idle_timeout);
         if (connection_is_trusted(c) || cfg->auth_idle_timeout == 0)
                 return cfg->idle_timeout;
         if (cfg->idle_timeout == 0)
@@ -724,6 +844,8 @@ int connection_new(Manager *m, int fd, ConnectionRequestSink sink, void *userdat
         peer_identify(c);
         if (!connection_is_trusted(c))
                 (void) setsockopt_int(c->fd, SOL_SOCKET, SO_SNDBUF, CONNECTION_SNDBUF_UNTRUSTED);
+        if (!c->peer.is_unix && m->tls)
+                c->tls_state = CONNECTION_TLS_DETECT;
 
         r = poller_get(m, &poller);
         if (r < 0)
@@ -796,6 +918,8 @@ Connection *connection_free(Connection *c) {
         poller_forget(m->poller, c);
         sd_event_source_disable_unref(c->idle_timer);
         sd_event_source_disable_unref(c->defer);
+        tls_session_shutdown(c->tls);
+        tls_session_free(c->tls);
         (void) safe_close(c->fd);
         pidref_done(&c->peer_pidref);
         free(c->in);

@@ -25,6 +25,16 @@
 typedef struct Manager Manager;
 typedef struct Connection Connection;
 typedef struct ConnectionPoller ConnectionPoller;
+typedef struct TlsSession TlsSession;
+
+/* TLS on a TCP connection, once the daemon has a certificate (see tls.h). */
+typedef enum ConnectionTls {
+        CONNECTION_TLS_OFF,             /* Unix socket, no TLS configured, or plaintext from loopback */
+        CONNECTION_TLS_DETECT,          /* waiting for the first byte */
+        CONNECTION_TLS_HANDSHAKE,
+        CONNECTION_TLS_ON,
+        CONNECTION_TLS_REFUSE,          /* plaintext from a non-loopback peer: AccessDenied, close */
+} ConnectionTls;
 
 /* Where a connection hands each request it parsed (the Call owns the Request). The sink
  * must end every call in a reply, now or later. */
@@ -45,6 +55,8 @@ struct Connection {
         PidRef peer_pidref;             /* Unix peer pinned at accept (SO_PEERPIDFD or pidfd_open); unset if gone */
         bool authenticated;
         unsigned auth_failures;         /* wrong tokens so far; the connection closes at a few */
+        ConnectionTls tls_state;
+        TlsSession *tls;                /* reads and writes go through it when set */
 
         char *in;
         size_t in_len, in_alloc;

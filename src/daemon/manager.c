@@ -18,6 +18,7 @@
 #include "daemon/listener.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
+#include "daemon/tls.h"
 #include "daemon/connection.h"
 #include "daemon/proc-table.h"
 #include "daemon/process-events.h"
@@ -80,6 +81,7 @@ Manager *manager_free(Manager *m) {
                 connection_free(m->connections);
         m->list_job = list_job_free(m->list_job);
         m->poller = connection_poller_free(m->poller);
+        m->tls = tls_context_free(m->tls);
         for (size_t i = 0; i < m->n_listeners; i++)
                 listener_free(m->listeners[i]);
         free(m->listeners);

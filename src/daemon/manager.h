@@ -32,6 +32,7 @@ typedef struct Auth Auth;
 typedef struct Call Call;
 typedef struct JournalReader JournalReader;
 typedef struct ProcessEvents ProcessEvents;
+typedef struct TlsContext TlsContext;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -45,6 +46,7 @@ typedef struct ManagerConfig {
         unsigned max_connections_per_source;    /* TCP connections from one source; 0 = no cap */
         usec_t idle_timeout;            /* 0 = never */
         usec_t auth_idle_timeout;       /* the same for TCP peers that have not authenticated */
+        usec_t tls_handshake_timeout;   /* from a TLS peer's first byte to its Finished; 0 = as above */
         bool allow_weak_token;          /* start with a short or loosely protected token */
         usec_t exit_idle;               /* exit after this long without connections; 0 = never */
         bool no_auth;                   /* TCP control without a token (development only) */
@@ -73,6 +75,7 @@ typedef struct Manager {
         void (*request_sink)(Call *call, void *userdata);      /* where connections send requests */
         void *request_sink_userdata;
         ConnectionPoller *poller;       /* their sockets, one event source for all */
+        TlsContext *tls;                /* TLS on the TCP listeners; NULL = plaintext only */
         sd_event_source *exit_idle_timer;
 
         Backend *backend;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "shared/log.h"
 #include "daemon/manager.h"
@@ -17,6 +18,7 @@
 #include "shared/socket-util.h"
 #include "protocol/protocol.h"
 #include "daemon/privileges.h"
+#include "daemon/tls.h"
 #include "shared/strv.h"
 
 #define EXIT_USAGE 2            /* a bad command line, as procctl says it */
@@ -28,6 +30,9 @@ static size_t arg_n_listen = 0;
 static char **arg_unix = NULL;
 static size_t arg_n_unix = 0;
 static char *arg_token_file = NULL;
+static const char *arg_tls_cert = NULL;        /* argv outlives run() */
+static const char *arg_tls_key = NULL;
+static const char *arg_tls_client_ca = NULL;
 static PrivilegesConfig arg_privileges = {
         .enabled = true,
         .user = PRIVILEGES_DEFAULT_USER,
@@ -40,6 +45,7 @@ static ManagerConfig arg_config = {
         .max_managed_per_user = 256,
         .idle_timeout = 300 * USEC_PER_SEC,
         .auth_idle_timeout = 15 * USEC_PER_SEC,
+        .tls_handshake_timeout = TLS_HANDSHAKE_TIMEOUT_DEFAULT_USEC,
 };
 
 static void help(void) {
@@ -55,6 +61,15 @@ static void help(void) {
                "     --no-auth              Allow TCP control without a token (development only)\n"
                "     --allow-weak-token     Accept a token shorter than 16 bytes or a token file\n"
                "                            readable by group or others (warn only)\n"
+               "     --tls-cert FILE        Speak TLS on the TCP listeners with this PEM certificate\n"
+               "                            (chain); default: $CREDENTIALS_DIRECTORY/tls-cert\n"
+               "     --tls-key FILE         The PEM key of that certificate (default: credential\n"
+               "                            tls-key)\n"
+               "     --tls-client-ca FILE   A client certificate from this CA authenticates the\n"
+               "                            connection (default: credential tls-client-ca)\n"
+               "     --tls-handshake-timeout SEC\n"
+               "                            Close a TLS peer that has not finished its handshake\n"
+               "                            after SEC (default: 10)\n"
                "     --default-user NAME    Run TCP-started processes as NAME (default: nobody)\n"
                "     --admin-group NAME     Members may START/STOP when polkit is unreachable\n"
                "     --user NAME            Started as root, switch to NAME (default: procmgr)\n"
@@ -113,6 +128,10 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_FOREGROUND,
                 ARG_USER,
                 ARG_NO_DROP_PRIVILEGES,
+                ARG_TLS_CERT,
+                ARG_TLS_KEY,
+                ARG_TLS_CLIENT_CA,
+                ARG_TLS_HANDSHAKE_TIMEOUT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -137,6 +156,10 @@ static int parse_argv(int argc, char *argv[]) {
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
                 { "user", required_argument, NULL, ARG_USER },
                 { "no-drop-privileges", no_argument, NULL, ARG_NO_DROP_PRIVILEGES },
+                { "tls-cert", required_argument, NULL, ARG_TLS_CERT },
+                { "tls-key", required_argument, NULL, ARG_TLS_KEY },
+                { "tls-client-ca", required_argument, NULL, ARG_TLS_CLIENT_CA },
+                { "tls-handshake-timeout", required_argument, NULL, ARG_TLS_HANDSHAKE_TIMEOUT },
                 {}
         };
         uint64_t size;
@@ -269,6 +292,22 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NO_DROP_PRIVILEGES:
                         arg_privileges.enabled = false;
                         break;
+                case ARG_TLS_CERT:
+                        arg_tls_cert = optarg;
+                        break;
+                case ARG_TLS_KEY:
+                        arg_tls_key = optarg;
+                        break;
+                case ARG_TLS_CLIENT_CA:
+                        arg_tls_client_ca = optarg;
+                        break;
+                case ARG_TLS_HANDSHAKE_TIMEOUT:
+                        if (parse_seconds(optarg, &arg_config.tls_handshake_timeout) < 0 ||
+                            arg_config.tls_handshake_timeout == 0)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "Invalid --tls-handshake-timeout '%s': expected seconds > 0.",
+                                                       optarg);
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -278,6 +317,10 @@ static int parse_argv(int argc, char *argv[]) {
         if (optind < argc)
                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s takes no positional arguments.",
                                        program_invocation_short_name);
+        if (!!arg_tls_cert != !!arg_tls_key)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--tls-cert and --tls-key go together.");
+        if (arg_tls_client_ca && !arg_tls_cert && !getenv("CREDENTIALS_DIRECTORY"))
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--tls-client-ca needs --tls-cert and --tls-key.");
         if (!arg_config.default_user) {
                 arg_config.default_user = strdup("nobody");
                 if (!arg_config.default_user)
@@ -353,8 +396,61 @@ static int read_token(void) {
         return 0;
 }
 
+/* A file named by its option, else the systemd credential NAME when it exists. */
+static int tls_file(const char *arg, const char *name, char **ret) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        char *p;
+
+        *ret = NULL;
+        if (arg)
+                p = strdup(arg);
+        else if (dir && *dir) {
+                if (asprintf(&p, "%s/%s", dir, name) < 0)
+                        return log_oom();
+                if (access(p, F_OK) < 0 && errno == ENOENT) {
+                        free(p);
+                        return 0;
+                }
+        } else
+                return 0;
+        if (!p)
+                return log_oom();
+        *ret = p;
+        return 0;
+}
+
+/* TLS certificate, key and client CA: from the options or the systemd credentials
+ * tls-cert, tls-key, tls-client-ca. Read while we are still who may read them (the key
+ * is typically root's alone); what can't be used fails the start, naming the file. */
+static int load_tls(TlsContext **ret) {
+        _cleanup_free_ char *cert = NULL, *key = NULL, *ca = NULL;
+        int r;
+
+        *ret = NULL;
+        if (tls_file(arg_tls_cert, "tls-cert", &cert) < 0 || tls_file(arg_tls_key, "tls-key", &key) < 0 ||
+            tls_file(arg_tls_client_ca, "tls-client-ca", &ca) < 0)
+                return -ENOMEM;
+        if (!cert && !key) {
+                if (ca)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                               "A TLS client CA (%s) without a certificate and key: refusing to start.", ca);
+                return 0;
+        }
+        if (!cert || !key)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "TLS %s %s without a %s: refusing to start (credentials tls-cert and "
+                                       "tls-key go together).", cert ? "certificate" : "key", cert ?: key,
+                                       cert ? "key" : "certificate");
+        r = tls_context_new(cert, key, ca, ret);
+        if (r < 0)
+                return r;       /* logged, naming the file */
+        log_debug("TLS on the TCP listeners with certificate %s%s%s.", cert, ca ? ", client CA " : "", ca ? ca : "");
+        return 0;
+}
+
 static int run(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(tls_context_freep) TlsContext *tls = NULL;
         int r;
 
         /* Big buffers (a LIST reply of thousands of processes, the table behind it) come from
@@ -364,10 +460,14 @@ static int run(int argc, char *argv[]) {
         r = read_token();
         if (r < 0)
                 return r;
+        r = load_tls(&tls);
+        if (r < 0)
+                return r;
 
         r = manager_new(&arg_config, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");
+        m->tls = TAKE_PTR(tls);
 
         if (arg_n_listen == 0 && arg_n_unix == 0) {
                 r = manager_add_listen_fds(m);
@@ -385,7 +485,7 @@ static int run(int argc, char *argv[]) {
                         return r;
         }
 
-        /* Sockets and token are ours: drop privileges before anything connects to the bus
+        /* Sockets, token and TLS key are ours: drop privileges before anything connects to the bus
          * (manager_startup), so systemd and polkitd see the service user, not root. */
         r = privileges_drop(&arg_privileges);
         if (r < 0)
