@@ -41,8 +41,8 @@ typedef struct ProcessFigures {
  * Returns 0 when at least one figure was read (up set), -ENOENT/-ENODATA when none. */
 int metrics_read_cgroup(int proc_fd, int cgroup_fd, pid_t pid, ProcessFigures *ret);
 
-/* The figures of the process pid from /proc/<pid>/{stat,status} (RSS, VmHWM, utime+stime,
- * threads); no OOM kills. start_ticks != 0: a process with another start time is not it.
+/* The figures of the process pid from /proc/<pid>/stat alone (RSS, utime+stime, threads);
+ * no peak, no OOM kills. start_ticks != 0: a process with another start time is not it.
  * Returns 0, or -ESRCH when it is gone. */
 int metrics_read_proc(int proc_fd, pid_t pid, uint64_t start_ticks, ProcessFigures *ret);
 
