@@ -66,7 +66,7 @@ def series(text, family):
 try:
     c = d.unix()
     for argv, name in ((["sleep", "300"], None), (["sleep", "301"], None),
-                       (["sh", "-c", "exec sleep 302"], "web.1@x:y+z")):
+                       (["sleep", "302"], "web.1@x:y+z")):
         req = {"cmd": "START", "argv": argv}
         if name:
             req["name"] = name
@@ -118,6 +118,14 @@ try:
              for fam in ("procmgr_process_up", "procmgr_process_memory_bytes") for k in series(out, fam)),
          "per-process series carry exactly the labels name, unit, user")
 
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if os.geteuid() == 0 and shutil.which("setpriv") and \
+            subprocess.run(nobody + ["test", "-x", PROCCTL]).returncode == 0:
+        p = subprocess.run(nobody + [PROCCTL, "-U", d.unix_path, "metrics"], capture_output=True, timeout=30 * SCALE)
+        t.ok(p.returncode == 0 and b"procmgr_process_up{" in p.stdout,
+             "an unprivileged local user may read METRICS (access read, like INFO)", p.stderr)
+    else:
+        t.diag("not root, or the build tree is closed to uid 65534: the unprivileged METRICS check is left out")
     p = procctl("--json", "metrics")
     t.ok(p.returncode == 0 and p.stdout.startswith(b'{"ok":true,"text":"# HELP'), "procctl --json metrics prints the reply line",
          p.stdout[:100])
