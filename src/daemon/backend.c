@@ -23,6 +23,7 @@
 #include "shared/log.h"
 #include "shared/pidref.h"
 #include "daemon/manager.h"
+#include "daemon/process-events.h"
 #include "daemon/process-stop.h"
 #include "daemon/process-watch.h"
 
@@ -63,6 +64,10 @@ bool backend_state_in_memory(const Backend *b) {
         return b && (b->vtable->flags & BACKEND_STATE_IN_MEMORY);
 }
 
+bool backend_applies_limits(const Backend *b) {
+        return b && (b->vtable->flags & BACKEND_APPLIES_LIMITS);
+}
+
 static void exit_status_from_siginfo(const siginfo_t *si, ExitStatus *st) {
         *st = (ExitStatus) { .known = true };
         if (si->si_code == CLD_EXITED)
@@ -98,6 +103,8 @@ int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, Spa
         (void) pid_get_start_ticks(child->pid, &ticks, NULL);
 
         r = backend_add_managed(b, child->pid, ticks, req->name, unit, req->uid, &m);
+        if (r >= 0)
+                m->requester = req->requester;
         if (r >= 0)
                 r = sd_event_add_child(mgr->event, &m->child_source, child->pid, WEXITED, on_child_exit, m);
         /* After the exec result (an EOF on the error pipe, ready no later than the exit): a
@@ -197,7 +204,7 @@ int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char 
         if (!m)
                 return -ENOMEM;
         *m = (Managed) {
-                .backend = b, .pid = pid, .start_ticks = start_ticks, .uid = uid,
+                .backend = b, .pid = pid, .start_ticks = start_ticks, .uid = uid, .requester = REQUESTER_UNKNOWN,
                 .name = strdup(name ?: ""), .unit = unit ? strdup(unit) : NULL,
         };
         if (!m->name || (unit && !m->unit))
@@ -331,8 +338,16 @@ fail:
 }
 
 void managed_exited(Managed *m, const ExitStatus *st) {
+        Manager *mgr = m->backend ? m->backend->manager : NULL;
+
         m->exited = true;
         m->exit = *st;
+        if (mgr)
+                process_events_emit(mgr->events, &(ProcessEvent) {
+                        .type = m->stops ? PROCESS_EVENT_STOPPED : PROCESS_EVENT_EXITED,
+                        .managed = m,
+                        .exit = st,
+                });
         while (m->stops)
                 stop_operation_finish(m->stops, 0, st);
 }

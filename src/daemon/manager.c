@@ -20,6 +20,7 @@
 #include "daemon/manager.h"
 #include "daemon/connection.h"
 #include "daemon/proc-table.h"
+#include "daemon/process-events.h"
 #include "shared/socket-util.h"
 #include "daemon/sysinfo.h"
 #include "protocol/protocol.h"
@@ -62,6 +63,9 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = list_job_new(m, &m->list_job);
         if (r < 0)
                 return r;
+        r = process_events_new(&m->events);
+        if (r < 0)
+                return r;
 
         m->request_sink = dispatch_request;
 
@@ -80,6 +84,7 @@ Manager *manager_free(Manager *m) {
                 listener_free(m->listeners[i]);
         free(m->listeners);
         backend_free(m->backend);
+        process_events_free(m->events);
         sd_event_source_disable_unref(m->exit_idle_timer);
         proc_table_free(m->procs);
         sysinfo_free(m->sysinfo);
@@ -148,9 +153,25 @@ int manager_add_listen_unix(Manager *m, const char *path) {
         mode_t old;
         int fd, r;
 
+        uid_t owner = (uid_t) -1;
+
         r = socket_address_parse_unix(path, &a);
         if (r < 0)
                 return log_error_errno(r, "Invalid socket path '%s': %m", path);
+        /* What is at the path already is replaced only when it is our own stale socket. */
+        r = socket_unix_path_check(path, &owner);
+        if (r == -ENOTSOCK)
+                return log_error_errno(SYNTHETIC_ERRNO(EEXIST),
+                                       "%s exists and is not a socket: refusing to replace it.", path);
+        if (r == -EPERM)
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "%s is a socket of uid %u, not ours: refusing to replace it.", path,
+                                       (unsigned) owner);
+        if (r == -EADDRINUSE)
+                return log_error_errno(SYNTHETIC_ERRNO(EADDRINUSE),
+                                       "Another process listens on %s: refusing to replace it.", path);
+        if (r < 0)
+                return log_error_errno(r, "Cannot check %s: %m", path);
         /* Anyone may connect; what they may do is decided per request. */
         old = umask(0111);
         fd = socket_listen(&a, LISTEN_BACKLOG);

@@ -31,6 +31,7 @@ typedef struct ListJob ListJob;
 typedef struct Auth Auth;
 typedef struct Call Call;
 typedef struct JournalReader JournalReader;
+typedef struct ProcessEvents ProcessEvents;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -50,6 +51,8 @@ typedef struct ManagerConfig {
         char *token;                    /* TCP token; NULL = none configured */
         char *default_user;             /* who TCP-started processes run as */
         char *admin_group;              /* group whose members may START/STOP when polkit is unreachable */
+        unsigned max_managed;           /* managed processes, daemon-wide */
+        unsigned max_managed_per_user;  /* of them asked for by one requester (not Unix root); 0 = no cap */
         BackendKind backend;
 } ManagerConfig;
 
@@ -73,6 +76,7 @@ typedef struct Manager {
         sd_event_source *exit_idle_timer;
 
         Backend *backend;
+        ProcessEvents *events;          /* started/exited/stopped, for whoever subscribes */
         Auth *auth;
         ProcTable *procs;
         ListJob *list_job;              /* LIST, scanned and written in slices */
