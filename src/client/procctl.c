@@ -116,7 +116,7 @@ static void help(void) {
                "                                Show journal lines of a started process\n"
                "  describe                      List the daemon's commands, their arguments,\n"
                "                                summaries and access classes\n"
-               "  metrics [--output FILE | --http]\n"
+               "  metrics [-o|--output FILE | --http]\n"
                "                                Print Prometheus metrics (--output: write FILE\n"
                "                                atomically; --http: answer one HTTP request on stdin)\n"
                "\n"
