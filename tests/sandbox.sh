@@ -37,6 +37,8 @@
 #                        upper: a tmpfs), so a test may run systemd-sysusers, useradd or
 #                        edit files in /etc for this instance only.  0: the host's /etc,
 #                        read-write - then do not write to it.
+#   SDNS_OVERLAYS="/usr /var"  more directories made overlays like /etc (changes stay
+#                        in the instance: e.g. dpkg -i of a package under test)
 #   SDNS_TIMEOUT=secs    bound for every wait (default 10)
 #   SDNS_FAST_STOP=1     "stop" sends SIGKILL instead of an orderly poweroff
 #
@@ -361,6 +363,15 @@ boot() {
                 mount -t overlay -o "lowerdir=/etc,upperdir=$state/etc/upper,workdir=$state/etc/work" \
                         overlay /etc
         fi
+        # More directories with a throwaway upper layer (a package installed in the
+        # instance must not reach the host's /usr or /var/lib/dpkg).
+        for f in ${SDNS_OVERLAYS:-}; do
+                mnt=$state/overlay${f//\//_}
+                mkdir -p "$mnt"
+                mount -t tmpfs -o mode=0700 tmpfs "$mnt"
+                mkdir "$mnt/upper" "$mnt/work"
+                mount -t overlay -o "lowerdir=$f,upperdir=$mnt/upper,workdir=$mnt/work" overlay "$f"
+        done
         # after the /etc overlay, which would hide it
         [ ! -d "$state/polkit/rules" ] || mount --bind "$state/polkit/rules" /etc/polkit-1/rules.d
         [ ! -d "$state/polkit/actions" ] ||
@@ -509,7 +520,7 @@ cmd_start() {
                 while read -r mnt path opts inside; do
                         echo "$BASHPID" >"$mnt${path%/}/sdns-$name/cgroup.procs" || exit 1
                 done <"$state/cgroups"
-                export SDNS_STATE=$state SDNS_NAME=$name SDNS_ETC_OVERLAY=${SDNS_ETC_OVERLAY:-1}
+                export SDNS_STATE=$state SDNS_NAME=$name SDNS_ETC_OVERLAY=${SDNS_ETC_OVERLAY:-1} SDNS_OVERLAYS=${SDNS_OVERLAYS:-}
                 export SHELL=/bin/sh
                 net=
                 [ "${SDNS_NET:-0}" = 1 ] && net=--net

@@ -134,6 +134,9 @@ static void help(void) {
                "                                summaries and access classes\n"
                "  bridge                        Relay stdin/stdout to the local socket (what\n"
                "                                ssh runs on the remote host for -H ssh://)\n"
+               "  metrics [-o|--output FILE | --http]\n"
+               "                                Print Prometheus metrics (--output: write FILE\n"
+               "                                atomically; --http: answer one HTTP request on stdin)\n"
                "\n"
                "Options:\n"
                "  -H --host=HOST[:PORT]         Connect over TCP (a name is resolved, every\n"
@@ -385,6 +388,10 @@ static int context_get_client(Context *ctx, Client **ret) {
 /* Returns 0 with the reply for ok:true (having printed it with --json, and then with no
  * reply to render), EXIT_REPLY_ERROR for an error reply, EXIT_USAGE when no reply could be
  * had; both with the reason printed. */
+bool procctl_json_output(void) {
+        return arg_json;
+}
+
 int verb_call(Context *ctx, json_t **ret_reply) {
         json_auto_t *request = TAKE_PTR(ctx->request);
         _cleanup_free_ char *line = NULL;
@@ -644,6 +651,7 @@ static const Verb verbs[] = {
         /* Zero or one: verb_logs() knows which, from --unit. */
         { "logs",       0, 1,         VERB_PID, SCHEMA_CMD_LOGS,     "a PID or --unit UNIT", &verb_logs_options, verb_logs },
         { "describe",   0, 0,         0,        SCHEMA_CMD_DESCRIBE, NULL,                   NULL,               verb_describe },
+        { "metrics",    0, 0,         0,        SCHEMA_CMD_METRICS,  NULL,                   &verb_metrics_options, verb_metrics },
         { "help",       0, VERB_ANY,  0,        NULL,                NULL,                   NULL,               verb_help },
         { "bridge",     0, 0,         0,        NULL,                NULL,                   NULL,               verb_bridge },
 };

@@ -89,6 +89,15 @@ int verb_stop(int n_args, char **args, Context *ctx);
 int verb_status(int n_args, char **args, Context *ctx);
 int verb_logs(int n_args, char **args, Context *ctx);
 
+/* procctl-metrics.c */
+extern const VerbOptions verb_metrics_options;
+int verb_metrics(int n_args, char **args, Context *ctx);
+/* text into path atomically (temporary file in the same directory + rename). */
+int metrics_write_atomic(const char *path, const char *text, size_t len);
+
+/* Whether --json was given (verbs whose output is not the reply line refuse it). */
+bool procctl_json_output(void);
+
 /* procctl-system.c */
 int verb_ping(int n_args, char **args, Context *ctx);
 int verb_info(int n_args, char **args, Context *ctx);

@@ -51,6 +51,7 @@ static const AuthRule auth_rules[] = {
         /* Every local user may list every process, as ps(1) shows them. */
         { "LIST",     ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY },
         { "INFO",     ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY },
+        { "METRICS",  ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_ANY },
         /* Details and logs may carry secrets: own processes only, for unprivileged callers. */
         { "STATUS",   ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_SELF },
         { "LOGS",     ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_SELF },

@@ -14,6 +14,7 @@ int command_describe_table(Call *call, const Command *table, size_t n);    /* â€
 int command_auth(Call *call);
 int command_exit(Call *call);
 int command_info(Call *call);
+int command_metrics(Call *call);                 /* command-metrics.c */
 int command_logs(Call *call);
 int command_list(Call *call);
 int command_status(Call *call);

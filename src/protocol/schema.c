@@ -132,6 +132,11 @@ static const CommandSchema commands[] = {
                 NO_ARGS,
                 RETURNS({ "msg", "string", true }),
         },
+        {
+                SCHEMA_CMD_METRICS, "Host and managed-process figures as Prometheus text (format 0.0.4).",
+                NO_ARGS,
+                RETURNS({ "text", "string", true }),
+        },
 };
 
 static const char *const schema_type_names[_SCHEMA_TYPE_MAX] = {

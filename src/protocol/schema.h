@@ -28,6 +28,7 @@
 #define SCHEMA_CMD_DESCRIBE "DESCRIBE"
 #define SCHEMA_CMD_AUTH "AUTH"
 #define SCHEMA_CMD_EXIT "EXIT"
+#define SCHEMA_CMD_METRICS "METRICS"
 
 /* Members every request may carry, whatever the command. */
 #define SCHEMA_MEMBER_CMD "cmd"

@@ -79,7 +79,7 @@ try:
     # --- DESCRIBE ------------------------------------------------------------------------
     r = c.call(cmd="DESCRIBE")
     names = sorted(x["name"] for x in r.get("commands", []))
-    t.eq(names, sorted(["PING", "LIST", "START", "STOP", "STATUS", "INFO", "LOGS", "DESCRIBE", "AUTH", "EXIT"]),
+    t.eq(names, sorted(["PING", "LIST", "START", "STOP", "STATUS", "INFO", "LOGS", "DESCRIBE", "AUTH", "EXIT", "METRICS"]),
          "DESCRIBE lists every command")
     t.ok(r.get("interface") == "org.procmgr.Manager1" and r.get("version") == 1, "DESCRIBE interface and version", r)
     stop = [x for x in r.get("commands", []) if x["name"] == "STOP"]
