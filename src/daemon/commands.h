@@ -19,3 +19,5 @@ int command_list(Call *call);
 int command_status(Call *call);
 int command_stop(Call *call);
 int command_start(Call *call);
+int command_watch(Call *call);                  /* command-watch.c */
+int command_unwatch(Call *call);

@@ -13,6 +13,7 @@
 #include "daemon/auth.h"
 #include "daemon/backend.h"
 #include "daemon/dispatch.h"
+#include "daemon/event-history.h"
 #include "daemon/journal-read.h"
 #include "daemon/list-job.h"
 #include "daemon/listener.h"
@@ -35,11 +36,13 @@ void manager_config_done(ManagerConfig *c) {
         }
         free(c->default_user);
         free(c->admin_group);
+        free(c->state_directory);
         *c = (ManagerConfig) {};
 }
 
 int manager_new(ManagerConfig *config, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_close_ int state_fd = -EBADF;
         int r;
 
         m = calloc(1, sizeof(Manager));
@@ -66,6 +69,17 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = process_events_new(&m->events);
         if (r < 0)
                 return r;
+        /* Opened now, before the privilege drop: the directory may be root's. */
+        if (m->config.state_directory) {
+                r = event_history_open_state(m->config.state_directory, &state_fd);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot open %s/%s, event seq numbers start over after a "
+                                          "restart: %m", m->config.state_directory, EVENT_HISTORY_SEQ_FILE);
+        }
+        r = event_history_new(m->events, TAKE_FD(state_fd), m->config.event_history ?: EVENT_HISTORY_CAPACITY_DEFAULT,
+                              &m->history);
+        if (r < 0)
+                return r;
 
         m->request_sink = dispatch_request;
 
@@ -84,6 +98,7 @@ Manager *manager_free(Manager *m) {
                 listener_free(m->listeners[i]);
         free(m->listeners);
         backend_free(m->backend);
+        event_history_free(m->history);
         process_events_free(m->events);
         sd_event_source_disable_unref(m->exit_idle_timer);
         proc_table_free(m->procs);

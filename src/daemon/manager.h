@@ -32,6 +32,7 @@ typedef struct Auth Auth;
 typedef struct Call Call;
 typedef struct JournalReader JournalReader;
 typedef struct ProcessEvents ProcessEvents;
+typedef struct EventHistory EventHistory;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -52,6 +53,8 @@ typedef struct ManagerConfig {
         char *default_user;             /* who TCP-started processes run as */
         char *admin_group;              /* group whose members may START/STOP when polkit is unreachable */
         BackendKind backend;
+        char *state_directory;          /* the event seq file; NULL: seq not persisted */
+        size_t event_history;           /* events WATCH keeps for `after` (≥ 1024) */
 } ManagerConfig;
 
 typedef struct Manager {
@@ -75,6 +78,7 @@ typedef struct Manager {
 
         Backend *backend;
         ProcessEvents *events;          /* started/exited/stopped, for whoever subscribes */
+        EventHistory *history;          /* numbered events for WATCH */
         Auth *auth;
         ProcTable *procs;
         ListJob *list_job;              /* LIST, scanned and written in slices */

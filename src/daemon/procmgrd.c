@@ -28,6 +28,7 @@ static size_t arg_n_listen = 0;
 static char **arg_unix = NULL;
 static size_t arg_n_unix = 0;
 static char *arg_token_file = NULL;
+static bool arg_state_directory_set = false;
 static PrivilegesConfig arg_privileges = {
         .enabled = true,
         .user = PRIVILEGES_DEFAULT_USER,
@@ -69,6 +70,9 @@ static void help(void) {
                "                            The same for TCP peers that have not authenticated\n"
                "                            (default: 15, 0 = as --idle-timeout)\n"
                "     --exit-idle SEC        Exit after SEC without connections (default: never)\n"
+               "     --state-directory DIR  Keep the event seq file here (default: $STATE_DIRECTORY,\n"
+               "                            else /var/lib/procmgrd; \"\" = not persisted)\n"
+               "     --event-history N      Events WATCH keeps for resuming (default: 4096, min 1024)\n"
                "     --log-level LEVEL      debug, info, notice, warning, err\n"
                "     --foreground           Stay in the foreground (the default; accepted for scripts)\n",
                program_invocation_short_name);
@@ -103,6 +107,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_FOREGROUND,
                 ARG_USER,
                 ARG_NO_DROP_PRIVILEGES,
+                ARG_STATE_DIRECTORY,
+                ARG_EVENT_HISTORY,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -125,6 +131,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
                 { "user", required_argument, NULL, ARG_USER },
                 { "no-drop-privileges", no_argument, NULL, ARG_NO_DROP_PRIVILEGES },
+                { "state-directory", required_argument, NULL, ARG_STATE_DIRECTORY },
+                { "event-history", required_argument, NULL, ARG_EVENT_HISTORY },
                 {}
         };
         uint64_t size;
@@ -243,6 +251,23 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NO_DROP_PRIVILEGES:
                         arg_privileges.enabled = false;
                         break;
+                case ARG_STATE_DIRECTORY:
+                        if (optarg[0] && optarg[0] != '/')
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "--state-directory needs an absolute path.");
+                        free(arg_config.state_directory);
+                        arg_config.state_directory = strdup(optarg);
+                        if (!arg_config.state_directory)
+                                return log_oom();
+                        arg_state_directory_set = true;
+                        break;
+                case ARG_EVENT_HISTORY:
+                        r = safe_atou(optarg, &u);
+                        if (r < 0 || u < 1024 || u > 1024 * 1024)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "Invalid --event-history '%s' (1024…1048576).", optarg);
+                        arg_config.event_history = u;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -257,6 +282,16 @@ static int parse_argv(int argc, char *argv[]) {
                 if (!arg_config.default_user)
                         return log_oom();
         }
+        if (!arg_state_directory_set) {
+                /* StateDirectory= of the unit; a list takes its first entry. */
+                const char *e = getenv("STATE_DIRECTORY");
+
+                arg_config.state_directory = e && e[0] == '/' ? strndup(e, strcspn(e, ":"))
+                                                              : strdup("/var/lib/procmgrd");
+                if (!arg_config.state_directory)
+                        return log_oom();
+        } else if (arg_config.state_directory && !arg_config.state_directory[0])
+                arg_config.state_directory = mfree(arg_config.state_directory);
         return 1;
 }
 

@@ -131,6 +131,20 @@ static const CommandSchema commands[] = {
                 NO_ARGS,
                 RETURNS({ "msg", "string", true }),
         },
+        {
+                SCHEMA_CMD_WATCH, "Stream events of managed processes (started, exited, stopped, restarted, failed).",
+                ARGS(ARG(SCHEMA_ARG_AFTER, SCHEMA_TYPE_INT, 0, WatchParameters, after,
+                         .min = 0, .max = INT64_MAX, .def = -1),
+                     ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, 0, WatchParameters, pid),
+                     ARG(SCHEMA_ARG_NAME, SCHEMA_TYPE_STRING, 0, WatchParameters, name),
+                     ARG(SCHEMA_ARG_UNIT, SCHEMA_TYPE_STRING, 0, WatchParameters, unit)),
+                RETURNS({ "seq", "int", true }, { "lost", "bool", false }),
+        },
+        {
+                SCHEMA_CMD_UNWATCH, "End this connection's stream (WATCH or LOGS follow).",
+                NO_ARGS,
+                RETURNS({ NULL }),
+        },
 };
 
 static const char *const schema_type_names[_SCHEMA_TYPE_MAX] = {

@@ -28,6 +28,8 @@
 #define SCHEMA_CMD_DESCRIBE "DESCRIBE"
 #define SCHEMA_CMD_AUTH "AUTH"
 #define SCHEMA_CMD_EXIT "EXIT"
+#define SCHEMA_CMD_WATCH "WATCH"
+#define SCHEMA_CMD_UNWATCH "UNWATCH"
 
 /* Members every request may carry, whatever the command. */
 #define SCHEMA_MEMBER_CMD "cmd"
@@ -35,6 +37,7 @@
 #define SCHEMA_MEMBER_TOKEN "token"
 
 /* Argument names. */
+#define SCHEMA_ARG_AFTER "after"
 #define SCHEMA_ARG_ARGV "argv"
 #define SCHEMA_ARG_COMMAND "command"
 #define SCHEMA_ARG_CPU_QUOTA "cpu_quota"
@@ -139,6 +142,13 @@ typedef struct LogsParameters {
         int64_t lines;
 } LogsParameters;
 
+typedef struct WatchParameters {
+        int64_t after;          /* -1: none */
+        pid_t pid;              /* 0: any */
+        const char *name;
+        const char *unit;
+} WatchParameters;
+
 typedef struct AuthParameters {
         const char *token;
 } AuthParameters;
@@ -150,6 +160,7 @@ typedef union CommandParameters {
         StatusParameters status;
         LogsParameters logs;
         AuthParameters auth;
+        WatchParameters watch;
 } CommandParameters;
 
 typedef struct CommandSchema {

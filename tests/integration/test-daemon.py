@@ -79,9 +79,10 @@ try:
     # --- DESCRIBE ------------------------------------------------------------------------
     r = c.call(cmd="DESCRIBE")
     names = sorted(x["name"] for x in r.get("commands", []))
-    t.eq(names, sorted(["PING", "LIST", "START", "STOP", "STATUS", "INFO", "LOGS", "DESCRIBE", "AUTH", "EXIT"]),
+    t.eq(names, sorted(["PING", "LIST", "START", "STOP", "STATUS", "INFO", "LOGS", "DESCRIBE", "AUTH", "EXIT",
+                        "WATCH", "UNWATCH"]),
          "DESCRIBE lists every command")
-    t.ok(r.get("interface") == "org.procmgr.Manager1" and r.get("version") == 1, "DESCRIBE interface and version", r)
+    t.ok(r.get("interface") == "org.procmgr.Manager1" and r.get("version") == 2, "DESCRIBE interface and version", r)
     stop = [x for x in r.get("commands", []) if x["name"] == "STOP"]
     t.ok(stop and {"name": "pid", "type": "int", "required": True} in stop[0]["args"], "DESCRIBE STOP has pid arg", stop)
 
@@ -704,8 +705,13 @@ try:
             without = served(name, arg, None)
             if a["required"] and (err(without) != E + "InvalidArgument" or arg not in without.get("msg", "")):
                 problems.append(f"required {arg} not missed: {without}")
-            with_unknown = c.call(request(name, **{arg: None, "no_such_member_xyz": [1]})) \
-                if name not in ("AUTH", "EXIT") else without
+            if name == "WATCH":                 # its stream would stay on c: a connection of its own
+                cc = d.tcp()
+                with_unknown = cc.call(request(name, **{arg: None, "no_such_member_xyz": [1]}))
+                cc.close()
+            else:
+                with_unknown = c.call(request(name, **{arg: None, "no_such_member_xyz": [1]})) \
+                    if name not in ("AUTH", "EXIT") else without
             if err(with_unknown) != err(without):
                 problems.append(f"an unknown member changed the reply: {with_unknown} vs {without}")
             t.ok(not problems, f"DESCRIBE {name} {arg} ({typ}{', %d..%d' % (a['min'], a['max']) if 'min' in a else ''}) "
