@@ -179,6 +179,24 @@ Managed *backend_find(Backend *b, pid_t pid) {
         return found ? b->managed[i] : NULL;
 }
 
+Managed *backend_find_by_name(Backend *b, const char *name, unsigned *ret_count) {
+        Managed *found = NULL;
+        unsigned n = 0;
+
+        for (size_t i = 0; b && name && i < b->n_managed; i++) {
+                Managed *m = b->managed[i];
+
+                if (m->exited || !m->name || strcmp(m->name, name) != 0)
+                        continue;
+                if (!found)
+                        found = m;
+                n++;
+        }
+        if (ret_count)
+                *ret_count = n;
+        return found;
+}
+
 Managed *backend_find_pinned(Backend *b, pid_t pid, uint64_t start_ticks) {
         Managed *m = backend_find(b, pid);
 

@@ -15,6 +15,7 @@
 #include "shared/string-util.h"
 #include "daemon/proc-table.h"
 #include "daemon/process-json.h"
+#include "protocol/schema.h"
 #include "shared/user-util.h"
 
 int command_list(Call *call) {
@@ -59,6 +60,41 @@ int command_list(Call *call) {
 
         /* Scanned, sorted and written in slices; the job answers the call. */
         return list_job_add(call->manager->list_job, call, &lp);
+}
+
+int command_resolve_target(Call *call, pid_t pid, const char *name, pid_t *ret_pid) {
+        char shown[72];
+        unsigned n;
+        Managed *mp;
+
+        if (pid > 0 && name) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "give either '%s' or '%s', not both",
+                                 SCHEMA_ARG_PID, SCHEMA_ARG_NAME);
+                return 0;
+        }
+        if (pid > 0) {
+                *ret_pid = pid;
+                return 1;
+        }
+        if (!name) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "missing member '%s' (or '%s')", SCHEMA_ARG_PID,
+                                 SCHEMA_ARG_NAME);
+                return 0;
+        }
+        string_sanitize(name, 64, shown, sizeof(shown));
+        mp = backend_find_by_name(call->manager->backend, name, &n);
+        if (!mp) {
+                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no managed process named '%s'", shown);
+                return 0;
+        }
+        if (n > 1) {
+                /* Only names START derived from argv[0] repeat; explicit ones are unique. */
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "%u managed processes are named '%s': use '%s'",
+                                 n, shown, SCHEMA_ARG_PID);
+                return 0;
+        }
+        *ret_pid = mp->pid;
+        return 1;
 }
 
 /* The process PID, read now. Returns 1 with *ret set; 0 with NoSuchProcess replied when
@@ -119,9 +155,12 @@ int command_status(Call *call) {
         const ProcessInfo *p;
         StatusContext *ctx;
         Managed *mp;
-        pid_t pid = call->request.params.status.pid;
+        pid_t pid;
         int r;
 
+        r = command_resolve_target(call, call->request.params.status.pid, call->request.params.status.name, &pid);
+        if (r <= 0)
+                return r;
         r = read_process(call, pid, &p);
         if (r <= 0)
                 return r;
@@ -206,9 +245,12 @@ int command_stop(Call *call) {
         const ProcessInfo *p;
         _cleanup_(stop_context_freep) StopContext *ctx = NULL;
         Managed *mp;
-        pid_t pid = a->pid;
+        pid_t pid;
         int r;
 
+        r = command_resolve_target(call, a->pid, a->name, &pid);
+        if (r <= 0)
+                return r;
         if (pid == 1 || pid == getpid()) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "refusing to signal %s",
                                  pid == 1 ? "PID 1" : "procmgrd itself");

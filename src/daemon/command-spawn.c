@@ -364,6 +364,12 @@ int command_start(Call *call) {
                                  ctx->req.user ? " as " : "", ctx->req.user ?: "");
                 return 0;
         }
+        /* A live managed name is unique (derived names may repeat). Checked here, after
+         * polkit, in the same loop iteration as the start registers it. */
+        if (name && backend_find_by_name(m->backend, name, NULL)) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "a managed process named '%s' is running", name);
+                return 0;
+        }
         r = backend_start(m->backend, &ctx->req, start_done, ctx);
         if (r < 0) {
                 call_reply_error(call, ERROR_SPAWN_FAILED, "cannot start '%s': %s", ctx->req.name, strerror(-r));

@@ -79,8 +79,10 @@ static const CommandSchema commands[] = {
         },
         {
                 SCHEMA_CMD_STOP, "Stop a process (managed: its whole scope).",
-                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_REQUIRED | SCHEMA_PLAIN_POSITIONAL,
+                /* pid or name: the handler's check (name: the live managed process). */
+                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_PLAIN_POSITIONAL | SCHEMA_PLAIN_REQUIRED,
                          StopParameters, pid),
+                     ARG(SCHEMA_ARG_NAME, SCHEMA_TYPE_STRING, 0, StopParameters, name),
                      ARG(SCHEMA_ARG_SIGNAL, SCHEMA_TYPE_SIGNAL, SCHEMA_PLAIN_POSITIONAL,
                          StopParameters, signal, .def = SIGTERM),
                      ARG(SCHEMA_ARG_TIMEOUT_MS, SCHEMA_TYPE_INT, 0, StopParameters, timeout_ms,
@@ -90,8 +92,9 @@ static const CommandSchema commands[] = {
         },
         {
                 SCHEMA_CMD_STATUS, "Describe one process.",
-                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_REQUIRED | SCHEMA_PLAIN_POSITIONAL,
-                         StatusParameters, pid)),
+                ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_PLAIN_POSITIONAL | SCHEMA_PLAIN_REQUIRED,
+                         StatusParameters, pid),
+                     ARG(SCHEMA_ARG_NAME, SCHEMA_TYPE_STRING, 0, StatusParameters, name)),
                 RETURNS({ "process", "object", true }, { "unit", "string", false },
                         { "unit_state", "string", false }, { "memory_current", "int", false },
                         { "cpu_usage_ns", "int", false }, { "tasks_current", "int", false }),
@@ -109,6 +112,7 @@ static const CommandSchema commands[] = {
                 /* pid or unit: LOGS' own check. */
                 ARGS(ARG(SCHEMA_ARG_PID, SCHEMA_TYPE_PID, SCHEMA_PLAIN_POSITIONAL | SCHEMA_PLAIN_REQUIRED,
                          LogsParameters, pid),
+                     ARG(SCHEMA_ARG_NAME, SCHEMA_TYPE_STRING, 0, LogsParameters, name),
                      ARG(SCHEMA_ARG_UNIT, SCHEMA_TYPE_STRING, 0, LogsParameters, unit),
                      ARG(SCHEMA_ARG_LINES, SCHEMA_TYPE_INT, SCHEMA_PLAIN_POSITIONAL, LogsParameters, lines,
                          .min = 1, .max = SCHEMA_LOGS_LINES_MAX, .def = SCHEMA_LOGS_LINES_DEFAULT)),

@@ -127,17 +127,20 @@ typedef struct StartParameters {
 } StartParameters;
 
 typedef struct StopParameters {
-        pid_t pid;
+        pid_t pid;              /* 0: by name */
+        const char *name;
         int signal;
         int64_t timeout_ms;
 } StopParameters;
 
 typedef struct StatusParameters {
-        pid_t pid;
+        pid_t pid;              /* 0: by name */
+        const char *name;
 } StatusParameters;
 
 typedef struct LogsParameters {
         pid_t pid;              /* 0: none */
+        const char *name;
         const char *unit;
         int64_t lines;
 } LogsParameters;

@@ -84,7 +84,9 @@ try:
          "DESCRIBE lists every command")
     t.ok(r.get("interface") == "org.procmgr.Manager1" and r.get("version") == 2, "DESCRIBE interface and version", r)
     stop = [x for x in r.get("commands", []) if x["name"] == "STOP"]
-    t.ok(stop and {"name": "pid", "type": "int", "required": True} in stop[0]["args"], "DESCRIBE STOP has pid arg", stop)
+    # v2: pid or name (PROTOCOL.md "Names"), so neither is required by itself.
+    t.ok(stop and {"name": "pid", "type": "int", "required": False} in stop[0]["args"]
+         and {"name": "name", "type": "string", "required": False} in stop[0]["args"], "DESCRIBE STOP has pid and name args", stop)
 
     # --- INFO ------------------------------------------------------------------------------
     r = c.call(cmd="INFO")
@@ -670,6 +672,8 @@ try:
         req.update(base.get(cmd, {}))
         if cmd == "START" and "command" in members:
             del req["argv"]
+        if cmd in ("STOP", "STATUS", "LOGS") and members.get("name") is not None:
+            del req["pid"]                      # pid or name
         for k, v in members.items():
             if v is None:
                 req.pop(k, None)

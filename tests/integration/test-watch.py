@@ -173,6 +173,36 @@ try:
     else:
         t.ok(True, "# SKIP visibility needs root")
 
+    # Names: STOP/STATUS/LOGS by name; a live managed name is unique.
+    pn = start(ctl, ["sleep", "60"], name="named")["pid"]
+    r = ctl.call(cmd="START", argv=["sleep", "60"], name="named")
+    t.eq(r.get("error"), E + "InvalidArgument", "START with a live managed name is InvalidArgument")
+    r = ctl.call(cmd="STATUS", name="named")
+    t.ok(r.get("ok") and r["process"]["pid"] == pn, "STATUS by name", r)
+    r = ctl.call(cmd="STATUS", name="nobody-has-this")
+    t.eq(r.get("error"), E + "NoSuchProcess", "STATUS of an unknown name is NoSuchProcess")
+    r = ctl.call(cmd="STATUS", name="named", pid=pn)
+    t.eq(r.get("error"), E + "InvalidArgument", "pid and name together are InvalidArgument")
+    r = ctl.call(cmd="STATUS")
+    t.ok(r.get("error") == E + "InvalidArgument" and "pid" in r.get("msg", ""), "STATUS without pid or name", r)
+    r = ctl.call(cmd="LOGS", name="nobody-has-this")
+    t.eq(r.get("error"), E + "NoSuchProcess", "LOGS of an unknown name is NoSuchProcess")
+    w.call(cmd="WATCH", name="named")
+    r = ctl.call(cmd="STOP", name="named")
+    t.ok(r.get("ok") and r.get("pid") == pn, "STOP by name", r)
+    ev = next_line(w)
+    t.ok(ev.get("event") == "stopped" and ev.get("pid") == pn, "WATCH by name sees it stopped", ev)
+    w.call(cmd="UNWATCH")
+    pn2 = start(ctl, ["true"], name="named")["pid"]
+    t.ok(pn2 != pn, "the name is free again once its process is gone")
+    d1 = start(ctl, ["sleep", "60"])["pid"]
+    d2 = start(ctl, ["sleep", "60"])["pid"]
+    r = ctl.call(cmd="STOP", name="sleep")
+    t.ok(r.get("error") == E + "InvalidArgument" and "pid" in r.get("msg", ""),
+         "a derived name shared by two processes is ambiguous", r)
+    for p in (d1, d2):
+        ctl.call(cmd="STOP", pid=p, signal="KILL")
+
     # A watcher that does not read: overflow, then its stream ends; others are served.
     slow = d.unix()
     slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -184,7 +214,8 @@ try:
     n = 0
     deadline = time.monotonic() + 120 * pmtest.SCALE
     while n < 4000 and time.monotonic() < deadline:
-        ctl.send("".join(json.dumps({"cmd": "START", "argv": ["true"], "name": "n" * 60}) + "\n" for _ in range(batch)))
+        ctl.send("".join(json.dumps({"cmd": "START", "argv": ["true"], "name": "n" * 55 + "%05d" % (n + i)}) + "\n"
+                         for i in range(batch)))
         for _ in range(batch):
             ctl.reply()
         n += batch
