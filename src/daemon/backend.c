@@ -355,7 +355,8 @@ fail:
 }
 
 /* Did the kernel's OOM killer act in the scope? Its cgroup's memory.events counts it; read
- * when the main process is gone, before systemd removes the emptied scope. Only a SIGKILL
+ * when the main process is gone, before systemd removes the emptied scope (best effort: when
+ * systemd was quicker, the event has no oom flag; see docs/protocol.md). Only a SIGKILL
  * (or an unknown end) can be the OOM killer's. The direct backend has no cgroup of its
  * own per process: no OOM information there. */
 static bool managed_oom_killed(const Managed *m, const ExitStatus *st) {
@@ -365,11 +366,17 @@ static bool managed_oom_killed(const Managed *m, const ExitStatus *st) {
 
         if (!m->unit || (st->known && st->signal != SIGKILL))
                 return false;
+        /* cgroup v2 (memory.events), else the v1 memory controller (memory.oom_control);
+         * both count "oom_kill N". */
         if (snprintf(path, sizeof(path), "/sys/fs/cgroup/" SCOPE_SLICE_NAME "/%s/memory.events", m->unit) >=
             (int) sizeof(path))
                 return false;
-        if (read_virtual_file_at(AT_FDCWD, path, buf, sizeof(buf) - 1, &len) < 0)
-                return false;
+        if (read_virtual_file_at(AT_FDCWD, path, buf, sizeof(buf) - 1, &len) < 0) {
+                (void) snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/" SCOPE_SLICE_NAME "/%s/memory.oom_control",
+                                m->unit);
+                if (read_virtual_file_at(AT_FDCWD, path, buf, sizeof(buf) - 1, &len) < 0)
+                        return false;
+        }
         buf[len] = '\0';
         p = strstr(buf, "oom_kill ");
         return p && (p == buf || p[-1] == '\n') && p[strlen("oom_kill ")] != '0';

@@ -288,6 +288,16 @@ int command_logs(Call *call) {
                 return 0;
         }
 
+        if (p->follow) {
+                q.unit = unit;
+                q.pid = pid;
+                /* Fewer lines by default when following, as tail -f. */
+                q.lines = json_object_get(call->request.args, SCHEMA_ARG_LINES) ? (unsigned) p->lines
+                                                                                : SCHEMA_LOGS_FOLLOW_LINES_DEFAULT;
+                if (unit && scope_main_process(unit, mp, ident, sizeof(ident), &q.main_pid))
+                        q.ident = ident;
+                return command_logs_follow(call, &q, unit, pid);
+        }
         if (!m->journal) {
                 r = journal_reader_new(&m->journal);
                 if (r < 0) {

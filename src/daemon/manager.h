@@ -84,6 +84,7 @@ typedef struct Manager {
         ListJob *list_job;              /* LIST, scanned and written in slices */
         SysInfo *sysinfo;
         JournalReader *journal;         /* opened by the first LOGS, kept for the next ones */
+        unsigned n_follows;             /* LOGS follow streams (each has a journal of its own) */
         rlim_t nofile_soft_original;    /* RLIMIT_NOFILE soft limit we were started with */
 } Manager;
 

@@ -115,8 +115,10 @@ static const CommandSchema commands[] = {
                      ARG(SCHEMA_ARG_NAME, SCHEMA_TYPE_STRING, 0, LogsParameters, name),
                      ARG(SCHEMA_ARG_UNIT, SCHEMA_TYPE_STRING, 0, LogsParameters, unit),
                      ARG(SCHEMA_ARG_LINES, SCHEMA_TYPE_INT, SCHEMA_PLAIN_POSITIONAL, LogsParameters, lines,
-                         .min = 1, .max = SCHEMA_LOGS_LINES_MAX, .def = SCHEMA_LOGS_LINES_DEFAULT)),
-                RETURNS({ "lines", "array", true }, { "unit", "string", false }),
+                         .min = 1, .max = SCHEMA_LOGS_LINES_MAX, .def = SCHEMA_LOGS_LINES_DEFAULT),
+                     ARG(SCHEMA_ARG_FOLLOW, SCHEMA_TYPE_BOOL, 0, LogsParameters, follow),
+                     ARG(SCHEMA_ARG_AFTER_CURSOR, SCHEMA_TYPE_STRING, 0, LogsParameters, after_cursor)),
+                RETURNS({ "lines", "array", true }, { "unit", "string", false }, { "cursor", "string", false }),
         },
         {
                 SCHEMA_CMD_DESCRIBE, "This description.",

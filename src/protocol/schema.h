@@ -38,6 +38,8 @@
 
 /* Argument names. */
 #define SCHEMA_ARG_AFTER "after"
+#define SCHEMA_ARG_AFTER_CURSOR "after_cursor"
+#define SCHEMA_ARG_FOLLOW "follow"
 #define SCHEMA_ARG_ARGV "argv"
 #define SCHEMA_ARG_COMMAND "command"
 #define SCHEMA_ARG_CPU_QUOTA "cpu_quota"
@@ -63,6 +65,7 @@
 #define SCHEMA_STOP_TIMEOUT_MS_DEFAULT 5000
 #define SCHEMA_LOGS_LINES_MAX 10000
 #define SCHEMA_LOGS_LINES_DEFAULT 50
+#define SCHEMA_LOGS_FOLLOW_LINES_DEFAULT 10
 #define SCHEMA_START_CPU_QUOTA_MAX 100000
 
 typedef enum SchemaType {
@@ -143,6 +146,8 @@ typedef struct LogsParameters {
         const char *name;
         const char *unit;
         int64_t lines;
+        bool follow;
+        const char *after_cursor;
 } LogsParameters;
 
 typedef struct WatchParameters {
