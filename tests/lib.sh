@@ -123,6 +123,7 @@ start_daemon() {
                 PORT=$((20000 + (RANDOM * 7 + attempt * 131) % 40000))
                 env "${DAEMON_ENV[@]}" "${DAEMON_WRAPPER[@]}" "$PROCMGRD" \
                         --listen "127.0.0.1:$PORT" --unix "$SOCK" --state-directory "$T/$name.state" \
+                        --runtime-directory "$T/$name.run" \
                         "${DAEMON_ARGS[@]}" "$@" \
                         >"$T/$name.log" 2>&1 </dev/null &
                 DPID=$!

@@ -40,6 +40,7 @@ typedef struct Managed {
         bool exited;
         ExitStatus exit;
         struct StopOperation *stops;     /* pending STOPs, completed when it is gone */
+        unsigned restarts;              /* by its restart policy, before this process (METRICS, STATUS) */
 } Managed;
 
 typedef void (*BackendStartDone)(int r, const char *error_msg, Managed *m, void *userdata);

@@ -33,6 +33,7 @@ typedef struct Call Call;
 typedef struct JournalReader JournalReader;
 typedef struct ProcessEvents ProcessEvents;
 typedef struct EventHistory EventHistory;
+typedef struct RestartPolicies RestartPolicies;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -55,6 +56,7 @@ typedef struct ManagerConfig {
         BackendKind backend;
         char *state_directory;          /* the event seq file; NULL: seq not persisted */
         size_t event_history;           /* events WATCH keeps for `after` (≥ 1024) */
+        char *runtime_directory;        /* the restart policy file; NULL: policies in memory only */
 } ManagerConfig;
 
 typedef struct Manager {
@@ -79,6 +81,7 @@ typedef struct Manager {
         Backend *backend;
         ProcessEvents *events;          /* started/exited/stopped, for whoever subscribes */
         EventHistory *history;          /* numbered events for WATCH */
+        RestartPolicies *restarts;      /* START's restart policies */
         Auth *auth;
         ProcTable *procs;
         ListJob *list_job;              /* LIST, scanned and written in slices */

@@ -29,6 +29,7 @@ static char **arg_unix = NULL;
 static size_t arg_n_unix = 0;
 static char *arg_token_file = NULL;
 static bool arg_state_directory_set = false;
+static bool arg_runtime_directory_set = false;
 static PrivilegesConfig arg_privileges = {
         .enabled = true,
         .user = PRIVILEGES_DEFAULT_USER,
@@ -73,6 +74,9 @@ static void help(void) {
                "     --state-directory DIR  Keep the event seq file here (default: $STATE_DIRECTORY,\n"
                "                            else /var/lib/procmgrd; \"\" = not persisted)\n"
                "     --event-history N      Events WATCH keeps for resuming (default: 4096, min 1024)\n"
+               "     --runtime-directory DIR\n"
+               "                            Keep restart policies here (default: $RUNTIME_DIRECTORY,\n"
+               "                            else /run/procmgrd; \"\" = in memory only)\n"
                "     --log-level LEVEL      debug, info, notice, warning, err\n"
                "     --foreground           Stay in the foreground (the default; accepted for scripts)\n",
                program_invocation_short_name);
@@ -109,6 +113,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_NO_DROP_PRIVILEGES,
                 ARG_STATE_DIRECTORY,
                 ARG_EVENT_HISTORY,
+                ARG_RUNTIME_DIRECTORY,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -133,6 +138,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-drop-privileges", no_argument, NULL, ARG_NO_DROP_PRIVILEGES },
                 { "state-directory", required_argument, NULL, ARG_STATE_DIRECTORY },
                 { "event-history", required_argument, NULL, ARG_EVENT_HISTORY },
+                { "runtime-directory", required_argument, NULL, ARG_RUNTIME_DIRECTORY },
                 {}
         };
         uint64_t size;
@@ -261,6 +267,16 @@ static int parse_argv(int argc, char *argv[]) {
                                 return log_oom();
                         arg_state_directory_set = true;
                         break;
+                case ARG_RUNTIME_DIRECTORY:
+                        if (optarg[0] && optarg[0] != '/')
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "--runtime-directory needs an absolute path.");
+                        free(arg_config.runtime_directory);
+                        arg_config.runtime_directory = strdup(optarg);
+                        if (!arg_config.runtime_directory)
+                                return log_oom();
+                        arg_runtime_directory_set = true;
+                        break;
                 case ARG_EVENT_HISTORY:
                         r = safe_atou(optarg, &u);
                         if (r < 0 || u < 1024 || u > 1024 * 1024)
@@ -292,6 +308,15 @@ static int parse_argv(int argc, char *argv[]) {
                         return log_oom();
         } else if (arg_config.state_directory && !arg_config.state_directory[0])
                 arg_config.state_directory = mfree(arg_config.state_directory);
+        if (!arg_runtime_directory_set) {
+                const char *e = getenv("RUNTIME_DIRECTORY");
+
+                arg_config.runtime_directory = e && e[0] == '/' ? strndup(e, strcspn(e, ":"))
+                                                                : strdup("/run/procmgrd");
+                if (!arg_config.runtime_directory)
+                        return log_oom();
+        } else if (arg_config.runtime_directory && !arg_config.runtime_directory[0])
+                arg_config.runtime_directory = mfree(arg_config.runtime_directory);
         return 1;
 }
 

@@ -38,6 +38,10 @@
 
 /* Argument names. */
 #define SCHEMA_ARG_AFTER "after"
+#define SCHEMA_ARG_RESTART "restart"
+#define SCHEMA_ARG_RESTART_SEC "restart_sec"
+#define SCHEMA_ARG_RESTART_MAX_SEC "restart_max_sec"
+#define SCHEMA_ARG_MAX_RESTARTS "max_restarts"
 #define SCHEMA_ARG_AFTER_CURSOR "after_cursor"
 #define SCHEMA_ARG_FOLLOW "follow"
 #define SCHEMA_ARG_ARGV "argv"
@@ -127,6 +131,10 @@ typedef struct StartParameters {
         int64_t memory_max;     /* -1: none */
         int64_t cpu_quota;      /* 0: none */
         int64_t tasks_max;      /* -1: none */
+        const char *restart;    /* "no", "on-failure", "always"; NULL: no */
+        int64_t restart_sec;
+        int64_t restart_max_sec;
+        int64_t max_restarts;
 } StartParameters;
 
 typedef struct StopParameters {

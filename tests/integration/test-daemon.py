@@ -661,6 +661,7 @@ try:
     # Values of the right type that also pass each handler's own checks.
     sample = {"string": "x", "int": 1, "bool": True, "array": ["x"], "object": {}, "any": "TERM"}
     special = {("START", "argv"): [missing_bin], ("START", "cwd"): "/", ("START", "user"): "root",
+               ("START", "restart"): "no",
                ("LIST", "sort"): "pid", ("LIST", "user"): "root",
                ("STOP", "pid"): nowhere, ("STATUS", "pid"): nowhere,
                ("LOGS", "pid"): nowhere, ("LOGS", "unit"): "procmgr-describe-check.scope"}

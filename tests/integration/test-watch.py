@@ -31,6 +31,16 @@ def next_line(c):
     return json.loads(c.readline())
 
 
+def unwatch(c):
+    """UNWATCH, reading past the stream's last lines to its reply."""
+    c.send('{"cmd":"UNWATCH","id":"unwatch"}\n')
+    for _ in range(100000):
+        r = c.reply()
+        if r.get("id") == "unwatch":
+            return r
+    return None
+
+
 def events_until(c, pred, limit=200):
     """Lines from c until pred(line) holds (bounded in count; reads time out by SCALE)."""
     got = []
@@ -124,7 +134,7 @@ try:
     t.ok(r.get("ok") and "lost" not in r and r.get("seq") == last, "WATCH again after UNWATCH; after within the history", r)
     ev = [next_line(w) for _ in range(last - 2)]
     t.eq([e["seq"] for e in ev], list(range(3, last + 1)), "after=2 replays seq 3… in order")
-    w.call(cmd="UNWATCH")
+    unwatch(w)
 
     # Filters.
     r = w.call(cmd="WATCH", name="only-me")
@@ -132,14 +142,14 @@ try:
     pm = start(ctl, ["true"], name="only-me")["pid"]
     ev = events_until(w, lambda e: e.get("event") == "exited")
     t.ok(all(e.get("name") == "only-me" for e in ev) and ev[-1]["pid"] == pm, "name filter", ev)
-    w.call(cmd="UNWATCH")
+    unwatch(w)
     ps = start(ctl, ["sleep", "60"], name="bypid")["pid"]
     w.call(cmd="WATCH", pid=ps)
     start(ctl, ["true"], name="other")
     ctl.call(cmd="STOP", pid=ps)
     ev = events_until(w, lambda e: e.get("event") == "stopped")
     t.ok(len(ev) == 1 and ev[0]["pid"] == ps, "pid filter", ev)
-    w.call(cmd="UNWATCH")
+    unwatch(w)
     r = w.call(cmd="WATCH", after="x")
     t.eq(r.get("error"), E + "InvalidArgument", "after must be an int")
     r = w.call(cmd="WATCH", after=-1)
@@ -192,7 +202,7 @@ try:
     t.ok(r.get("ok") and r.get("pid") == pn, "STOP by name", r)
     ev = next_line(w)
     t.ok(ev.get("event") == "stopped" and ev.get("pid") == pn, "WATCH by name sees it stopped", ev)
-    w.call(cmd="UNWATCH")
+    unwatch(w)
     pn2 = start(ctl, ["true"], name="named")["pid"]
     t.ok(pn2 != pn, "the name is free again once its process is gone")
     d1 = start(ctl, ["sleep", "60"])["pid"]
@@ -250,7 +260,7 @@ try:
     t.ok(r.get("lost") is True, "after older than the history: lost", r)
     first = next_line(w)
     t.eq(first.get("seq"), r.get("seq") - 1024 + 1, "… and the oldest retained event comes first")
-    w.call(cmd="UNWATCH")
+    unwatch(w)
 
     # A thousand idle watchers.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -259,18 +269,19 @@ try:
         before_kib = rss_kib(d.pid)
         many = []
         for i in range(1000):
+            # One at a time (the reply read before the next connect): the accept backlog
+            # is not what is measured here.
             c = d.unix()
-            c.send('{"cmd":"WATCH"}\n')
+            assert c.call(cmd="WATCH").get("ok")
             many.append(c)
-        for c in many:
-            assert c.reply().get("ok")
         grown = rss_kib(d.pid) - before_kib
         if valgrind:
             t.ok(True, "# SKIP memory under valgrind")
         else:
             t.ok(grown <= 16 * 1024, f"1000 idle watchers cost {grown} KiB (≤ 16 MiB)")
         pe = start(ctl, ["true"], name="fanout")["pid"]
-        got = sum(1 for c in many[::100] if next_line(c).get("pid") == pe)
+        # (A late event from before the new one may come first.)
+        got = sum(1 for c in many[::100] if any(next_line(c).get("pid") == pe for _ in range(10)))
         t.eq(got, 10, "every watcher gets the next event")
         for c in many:
             c.close()
