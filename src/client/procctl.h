@@ -88,6 +88,14 @@ int verb_stop(int n_args, char **args, Context *ctx);
 int verb_status(int n_args, char **args, Context *ctx);
 int verb_logs(int n_args, char **args, Context *ctx);
 
+/* procctl-live.c: streams (WATCH, LOGS follow) on a connection of their own */
+extern const VerbOptions verb_events_options;
+int verb_events(int n_args, char **args, Context *ctx);
+int verb_logs_follow(int n_args, char **args, Context *ctx);
+/* For the live verbs: the client of the command line, and whether --json was given. */
+int context_get_client(Context *ctx, Client **ret);
+bool procctl_json_output(void);
+
 /* procctl-system.c */
 int verb_ping(int n_args, char **args, Context *ctx);
 int verb_info(int n_args, char **args, Context *ctx);

@@ -58,7 +58,8 @@ struct RestartPolicy {
         char *last_unit;
         ExitStatus last_exit;
         bool give_up;                   /* the timer announces `failed` instead of restarting */
-        bool starting;
+        bool starting;                  /* backend_start() holds a pointer to us */
+        bool ended;                     /* ended while starting: freed when the start is done */
         sd_event_source *timer;
         /* After a daemon restart, a process the backend could not take back (direct backend:
          * our former child) is waited for before its policy starts another. */
@@ -150,9 +151,12 @@ static void policies_save(RestartPolicies *ps) {
 
         if (ps->state_fd < 0)
                 return;
-        LIST_FOREACH(policies, p, ps->policies)
+        LIST_FOREACH(policies, p, ps->policies) {
+                if (p->ended)
+                        continue;
                 if (!all || json_array_append_new(all, policy_to_json(p)) < 0)
                         goto fail;
+        }
         text = all ? json_dumps(all, JSON_COMPACT) : NULL;
         if (!text)
                 goto fail;
@@ -205,6 +209,13 @@ static void policy_start_done(int r, const char *error_msg, Managed *mp, void *u
         Manager *m = p->owner->manager;
 
         p->starting = false;
+        if (p->ended) {
+                RestartPolicies *ps = p->owner;
+
+                policy_free(p);
+                policies_save(ps);
+                return;
+        }
         if (r < 0) {
                 log_warning("Restarting '%s' failed: %s", p->req.name, error_msg ?: strerror(-r));
                 p->last_exit = (ExitStatus) {};
@@ -262,10 +273,28 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 static RestartPolicy *policy_of(RestartPolicies *ps, const Managed *m) {
-        LIST_FOREACH(policies, p, ps->policies)
+        LIST_FOREACH(policies, p, ps->policies) {
+                if (p->ended)
+                        continue;
                 if (p->pid == m->pid && (p->start_ticks == 0 || m->start_ticks == 0 || p->start_ticks == m->start_ticks))
                         return p;
+                /* Being started: its new process is in the table before the start is done. */
+                if (p->starting && p->pid == 0 && m->name && p->req.name && strcmp(m->name, p->req.name) == 0)
+                        return p;
+        }
         return NULL;
+}
+
+/* The policy ends (a STOP, a clean exit): now, or once its start is done. */
+static void policy_end(RestartPolicy *p) {
+        RestartPolicies *ps = p->owner;
+
+        if (p->starting) {
+                p->ended = true;
+                return;
+        }
+        policy_free(p);
+        policies_save(ps);
 }
 
 static void on_process_event(const ProcessEvent *ev, void *userdata) {
@@ -279,6 +308,12 @@ static void on_process_event(const ProcessEvent *ev, void *userdata) {
         p = policy_of(ps, ev->managed);
         if (!p)
                 return;
+        /* Its start is not done yet: policy_start_done() sees the exit itself. A STOP ends it. */
+        if (p->starting) {
+                if (ev->type == PROCESS_EVENT_STOPPED)
+                        policy_end(p);
+                return;
+        }
         p->last_pid = p->pid;
         p->pid = 0;
         p->last_exit = st ? *st : (ExitStatus) {};
@@ -288,8 +323,7 @@ static void on_process_event(const ProcessEvent *ev, void *userdata) {
         if (ev->type == PROCESS_EVENT_STOPPED || p->mode == RESTART_NO || (p->mode == RESTART_ON_FAILURE && !failure)) {
                 /* A STOP ends the policy; so does a clean exit under on-failure. */
                 log_debug("Restart policy of '%s' ends.", p->req.name);
-                policy_free(p);
-                policies_save(ps);
+                policy_end(p);
                 return;
         }
         /* Timer, not now: events are not emitted from inside a delivery. */
@@ -378,7 +412,7 @@ int restart_policy_add(RestartPolicies *ps, SpawnRequest *req, const RestartPara
 
 bool restart_policy_has_name(RestartPolicies *ps, const char *name) {
         LIST_FOREACH(policies, p, ps ? ps->policies : NULL)
-                if (p->req.name && strcmp(p->req.name, name) == 0)
+                if (!p->ended && p->req.name && strcmp(p->req.name, name) == 0)
                         return true;
         return false;
 }
@@ -395,10 +429,8 @@ const RestartPolicyInfo *restart_policy_info(RestartPolicies *ps, const Managed 
 void restart_policy_forget(RestartPolicies *ps, const Managed *m) {
         RestartPolicy *p = ps && m ? policy_of(ps, m) : NULL;
 
-        if (!p)
-                return;
-        policy_free(p);
-        policies_save(ps);
+        if (p)
+                policy_end(p);
 }
 
 int restart_policy_cancel_waiting(RestartPolicies *ps, const char *name, pid_t *ret_pid, ExitStatus *ret_exit) {

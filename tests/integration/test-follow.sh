@@ -49,4 +49,31 @@ while IFS= read -r line; do
         esac
 done <"$work/client.out"
 is "the client ran to its end" "$rc" 0
+
+# ---- procctl logs -f under tmux: live lines, Ctrl-C ends it with exit 0 ------------------
+if ! command -v tmux >/dev/null; then
+        not_ok "procctl logs -f under tmux (tmux is not installed)"
+        done_testing
+        exit
+fi
+in_sb() {
+        "$SANDBOX" exec "$N" "$@"
+}
+fifo=/tmp/tmux-follow-fifo
+in_sb sh -c "rm -f $fifo; mkfifo -m 666 $fifo"
+reply=$(in_sb "$PROCCTL" -U "$SOCK" --json start --name tailme -- sh -c "echo before-follow; read x < $fifo; echo while-following; read x < $fifo")
+is "start a process for logs -f" "$(json 'j["name"]' <<<"$reply")" tailme
+pane_has() {
+        in_sb tmux -L pmtest capture-pane -p -t pm | grep -q -- "$1"
+}
+in_sb tmux -L pmtest new-session -d -s pm -x 200 -y 50 \
+        "$PROCCTL -U $SOCK logs -f tailme; echo PROCCTL-EXIT=\$?; sleep 30"
+check "logs -f shows the backlog" retry pane_has before-follow
+in_sb sh -c "echo go > $fifo"
+check "logs -f shows a new line as it is written" retry pane_has while-following
+in_sb tmux -L pmtest send-keys -t pm C-c
+check "Ctrl-C ends logs -f with exit status 0" retry pane_has PROCCTL-EXIT=0
+in_sb tmux -L pmtest kill-server 2>/dev/null
+in_sb sh -c "echo go > $fifo; rm -f $fifo" &
+wait
 done_testing

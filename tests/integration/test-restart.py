@@ -111,6 +111,39 @@ try:
     t.eq(r.get("error"), E + "NoSuchProcess", "after STOP the policy is gone")
     unwatch(w)
 
+    # procctl: start --restart, events NAME (one line per event), --json, Ctrl-C ends it with 0.
+    import subprocess
+    pc = [pmtest.PROCCTL, "-U", d.unix_path]
+    first_seq = d.unix().call(cmd="WATCH").get("seq")
+    p = subprocess.run(pc + ["start", "--name", "cli", "--restart", "on-failure", "--restart-sec", "0",
+                             "--max-restarts", "1", "--", "sh", "-c", "exit 2"], capture_output=True, text=True,
+                       timeout=30 * pmtest.SCALE)
+    t.ok(p.returncode == 0, "procctl start --restart on-failure", p.stderr)
+    ev = subprocess.Popen(pc + ["events", "--follow-from", str(first_seq), "cli"], stdout=subprocess.PIPE,
+                          text=True)
+    lines = []
+    for _ in range(10):
+        ln = ev.stdout.readline()
+        if not ln:
+            break
+        lines.append(ln.split())
+        if ln.split()[3] == "failed":
+            break
+    ev.send_signal(signal.SIGINT)
+    rc = ev.wait(10 * pmtest.SCALE)
+    t.eq([x[3] for x in lines], ["started", "exited", "restarted", "exited", "failed"],
+         "procctl events NAME: one line per event, from --follow-from")
+    t.ok(lines and lines[1][-1] == "code=2" and "restarts=1" in lines[2], "… with the exit and the restart count", lines)
+    t.eq(rc, 0, "Ctrl-C ends procctl events with exit 0")
+    js = subprocess.Popen(pc + ["--json", "events", "--follow-from", str(first_seq)], stdout=subprocess.PIPE, text=True)
+    objs = [json.loads(js.stdout.readline()) for _ in range(3)]
+    js.send_signal(signal.SIGINT)
+    js.wait(10 * pmtest.SCALE)
+    t.ok(objs[0].get("ok") is True and objs[1].get("event") == "started" and "ok" not in objs[1],
+         "procctl --json events prints the reply and the event lines", objs)
+    r = subprocess.run(pc + ["events", "--follow-from", "x"], capture_output=True, text=True, timeout=10)
+    t.ok(r.returncode == 2 and "follow-from" in r.stderr, "a bad --follow-from is a usage error", r.stderr)
+
     # A restart storm: 10 crash loops while the watcher reconnects with `after`.
     first = d.unix().call(cmd="WATCH").get("seq")
     seen = []
