@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * procctl's live verbs: `events` (WATCH) and `logs -f` (LOGS follow). Each
+ * procctl's live verbs: `events` (WATCH), `logs -f` (LOGS follow) and `top`
+ * (a LIST table refreshed every 2 s on a terminal, keys to sort and quit;
+ * printed once without one). events and logs -f each
  * keeps one connection open, sends its request, prints the reply and then one
  * line per stream line until the stream ends, the connection closes, or
  * Ctrl-C (SIGINT/SIGTERM: a clean end, exit 0). Lines are read with a bound
@@ -10,10 +12,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "client/procctl.h"
@@ -281,4 +286,115 @@ int verb_logs_follow(int n_args, char **args, Context *ctx) {
         if (json_object_set_new(ctx->request, SCHEMA_ARG_FOLLOW, json_true()) < 0)
                 return oom();
         return live_run(ctx, on_log, NULL);
+}
+
+/* ---- top --------------------------------------------------------------------------------- */
+
+typedef struct TopSort {
+        char key;
+        const char *field;              /* LIST's sort */
+        const char *label;
+} TopSort;
+
+static const TopSort top_sorts[] = {
+        { 'c', "-cpu", "cpu" },
+        { 'm', "-rss", "memory" },
+        { 'p', "pid", "pid" },
+        { 'n', "name", "name" },
+};
+
+/* One LIST, printed as a table of at most rows processes. Returns 0 or an exit status. */
+static int top_once(Context *ctx, const TopSort *sort, unsigned rows, bool tty) {
+        json_auto_t *request = json_pack("{s:s, s:s, s:i}", SCHEMA_MEMBER_CMD, SCHEMA_CMD_LIST,
+                                         SCHEMA_ARG_SORT, sort->field, SCHEMA_ARG_LIMIT, (int) rows);
+        json_auto_t *reply = NULL;
+        _cleanup_free_ char *line = NULL;
+        json_t *procs, *p;
+        int64_t total = 0;
+        Client *c;
+        size_t i;
+        int r;
+
+        if (!request)
+                return oom();
+        r = context_get_client(ctx, &c);
+        if (r != 0)
+                return r;
+        r = client_call(c, request, &line, &reply);
+        if (r < 0) {
+                error_message("no reply from %s: %s", c->address_str, client_strerror(r));
+                return EXIT_USAGE;
+        }
+        if (!reply_is_ok(reply)) {
+                error_message("%s (%s)", reply_error_message(reply), reply_error_name(reply));
+                return EXIT_REPLY_ERROR;
+        }
+        (void) reply_int(reply, "total", &total);
+        if (tty)
+                fputs("\033[H\033[2J", stdout);         /* home, clear */
+        printf("procctl top: %" PRId64 " processes, sorted by %s%s\n", total, sort->label,
+               tty ? "   (keys: c cpu, m memory, p pid, n name, q quit)" : "");
+        printf("%8s %-10s %6s %8s %s\n", "PID", "USER", "CPU%", "RSS", "NAME");
+        procs = json_object_get(reply, "processes");
+        json_array_foreach(procs, i, p) {
+                char rss[32];
+                int64_t pid = 0, bytes = 0;
+                double cpu = 0;
+
+                (void) reply_int(p, "pid", &pid);
+                (void) reply_int(p, "rss", &bytes);
+                (void) reply_number(p, "cpu_percent", &cpu);
+                printf("%8" PRId64 " %-10.10s %6.1f %8s ", pid, reply_string(p, "user") ?: "?", cpu,
+                       format_bytes(rss, sizeof(rss), (uint64_t) MAX(bytes, 0)));
+                print_sanitized(reply_string(p, "name") ?: "?");
+                putchar('\n');
+        }
+        fflush(stdout);
+        return 0;
+}
+
+int verb_top(int n_args, char **args, Context *ctx) {
+        const TopSort *sort = &top_sorts[0];
+        struct sigaction sa = { .sa_handler = on_interrupt };
+        struct termios saved, raw;
+        struct winsize ws = {};
+        bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+        int r;
+
+        json_decref(TAKE_PTR(ctx->request));    /* top builds its own LISTs */
+        if (!tty)
+                return top_once(ctx, sort, 20, false);
+
+        if (tcgetattr(STDIN_FILENO, &saved) < 0)
+                return top_once(ctx, sort, 20, false);
+        raw = saved;
+        raw.c_lflag &= ~(tcflag_t) (ICANON | ECHO);
+        raw.c_cc[VMIN] = 0;
+        raw.c_cc[VTIME] = 0;
+        (void) tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+        (void) sigaction(SIGINT, &sa, NULL);
+        (void) sigaction(SIGTERM, &sa, NULL);
+
+        for (unsigned frames = 0; !live_interrupted; frames++) {
+                struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+                unsigned rows = 20;
+                char key = 0;
+
+                if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_row > 4)
+                        rows = ws.ws_row - 3U;
+                r = top_once(ctx, sort, rows, true);
+                if (r != 0)
+                        break;
+                /* Refresh every 2 s, at once after a key. */
+                if (poll(&p, 1, 2000) > 0 && read(STDIN_FILENO, &key, 1) == 1) {
+                        if (key == 'q' || key == 'Q')
+                                break;
+                        for (size_t i = 0; i < ELEMENTSOF(top_sorts); i++)
+                                if (top_sorts[i].key == key)
+                                        sort = &top_sorts[i];
+                }
+        }
+        (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        fputs("\n", stdout);
+        return r > 0 ? r : 0;
 }

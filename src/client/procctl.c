@@ -447,6 +447,7 @@ static const Verb verbs[] = {
         /* PID or NAME (a name: verb_logs() tells them apart). */
         { "logs",       0, 1,         0,        SCHEMA_CMD_LOGS,     "a PID or --unit UNIT", &verb_logs_options, verb_logs },
         { "events",     0, 1,         0,        SCHEMA_CMD_WATCH,    "at most one NAME or PID", &verb_events_options, verb_events },
+        { "top",        0, 0,         0,        SCHEMA_CMD_LIST,     NULL,                   NULL,               verb_top },
         { "describe",   0, 0,         0,        SCHEMA_CMD_DESCRIBE, NULL,                   NULL,               verb_describe },
         { "help",       0, VERB_ANY,  0,        NULL,                NULL,                   NULL,               verb_help },
 };

@@ -92,6 +92,7 @@ int verb_logs(int n_args, char **args, Context *ctx);
 extern const VerbOptions verb_events_options;
 int verb_events(int n_args, char **args, Context *ctx);
 int verb_logs_follow(int n_args, char **args, Context *ctx);
+int verb_top(int n_args, char **args, Context *ctx);
 /* For the live verbs: the client of the command line, and whether --json was given. */
 int context_get_client(Context *ctx, Client **ret);
 bool procctl_json_output(void);
