@@ -18,6 +18,7 @@
  */
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -453,6 +454,9 @@ static void connection_stream_start(Connection *c, Stream *s) {
         s->host = c;
         s->wakeup = on_stream_wakeup;
         (void) setsockopt_int(c->fd, SOL_SOCKET, SO_SNDBUF, CONNECTION_SNDBUF_STREAM);
+        /* An event line must not wait for the ACK of the previous one (Nagle). */
+        if (!c->peer.is_unix)
+                (void) setsockopt_int(c->fd, IPPROTO_TCP, TCP_NODELAY, 1);
         (void) sd_event_source_set_enabled(c->stream_defer, SD_EVENT_ONESHOT);
 }
 

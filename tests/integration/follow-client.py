@@ -84,7 +84,10 @@ check([x["message"] for x in got] == ["live-1", "live-2"], "new lines arrive as 
       [x.get("message") for x in got])
 check(all("ok" not in x and x.get("pid") == pid and isinstance(x.get("cursor"), str) and isinstance(x.get("priority"), int)
           for x in got), "log events: pid, cursor, priority, no 'ok'", got)
-check(lat and max(lat) <= 250000 * SCALE, "each within 250 ms of journald receiving it", lat)
+# journald itself tells readers of new records through inotify, and coalesces those
+# notifications for up to 250 ms (journalctl -f waits as long; bench/run compares the two):
+# 250 ms of ours on top of that.
+check(lat and max(lat) <= 500000 * SCALE, "each within 250 ms of journald's notification (500 ms of its timestamp)", lat)
 
 # A second follower resumes after the early lines: no gap, no duplicate.
 g = C()
