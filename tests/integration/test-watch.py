@@ -23,7 +23,21 @@ if not os.path.exists(pmtest.PROCMGRD):
 E = "org.procmgr.Error."
 t = Tap()
 is_root = os.geteuid() == 0
-valgrind = bool(pmtest.WRAPPER)
+
+
+def instrumented():
+    """Under valgrind or a sanitizer, memory is the tool's (ASan's quarantine and redzones)."""
+    if pmtest.WRAPPER:
+        return True
+    try:
+        with open(pmtest.PROCMGRD, "rb") as f:
+            data = f.read()
+        return b"__asan_init" in data or b"__ubsan_handle" in data
+    except OSError:
+        return False
+
+
+valgrind = instrumented()
 state = None
 
 
@@ -131,7 +145,9 @@ try:
 
     # after: the retained events, in order, before new ones.
     r = w.call(cmd="WATCH", after=2)
-    t.ok(r.get("ok") and "lost" not in r and r.get("seq") == last, "WATCH again after UNWATCH; after within the history", r)
+    # (The exit of 'after-unwatch' may have come in between.)
+    t.ok(r.get("ok") and "lost" not in r and r.get("seq", 0) >= last, "WATCH again after UNWATCH; after within the history", r)
+    last = r.get("seq", last)
     ev = [next_line(w) for _ in range(last - 2)]
     t.eq([e["seq"] for e in ev], list(range(3, last + 1)), "after=2 replays seq 3… in order")
     unwatch(w)
@@ -223,7 +239,7 @@ try:
     batch = 50
     n = 0
     deadline = time.monotonic() + 120 * pmtest.SCALE
-    while n < 4000 and time.monotonic() < deadline:
+    while n < 6000 and time.monotonic() < deadline:
         ctl.send("".join(json.dumps({"cmd": "START", "argv": ["true"], "name": "n" * 55 + "%05d" % (n + i)}) + "\n"
                          for i in range(batch)))
         for _ in range(batch):
@@ -233,7 +249,9 @@ try:
         if n >= 1000:
             # Enough for the history (1024) plus the buffers: has it overflowed?
             seq_now = newest_seq(d)
-            if seq_now - before > 2 * 1024:
+            # The history (1024) plus what the kernel and the 64 KiB queue hold (~1000
+            # lines of this size), with a margin.
+            if seq_now - before > 4 * 1024:
                 break
     t.ok(pings_ok, "other connections are answered while a watcher does not read")
     seen = []
@@ -262,7 +280,12 @@ try:
     t.eq(first.get("seq"), r.get("seq") - 1024 + 1, "… and the oldest retained event comes first")
     unwatch(w)
 
-    # A thousand idle watchers.
+    # A thousand idle watchers, once the START flood above has settled (its last exits).
+    def settled():
+        a = newest_seq(d)
+        time.sleep(0.3)
+        return newest_seq(d) == a
+    wait_for(settled, timeout=60)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or hard >= 2100:
         resource.setrlimit(resource.RLIMIT_NOFILE, (2100, hard))
@@ -276,12 +299,12 @@ try:
             many.append(c)
         grown = rss_kib(d.pid) - before_kib
         if valgrind:
-            t.ok(True, "# SKIP memory under valgrind")
+            t.ok(True, "# SKIP memory under valgrind or a sanitizer is the tool's")
         else:
             t.ok(grown <= 16 * 1024, f"1000 idle watchers cost {grown} KiB (≤ 16 MiB)")
         pe = start(ctl, ["true"], name="fanout")["pid"]
-        # (A late event from before the new one may come first.)
-        got = sum(1 for c in many[::100] if any(next_line(c).get("pid") == pe for _ in range(10)))
+        # (Late events of the START flood above may come first: bounded, but generous.)
+        got = sum(1 for c in many[::100] if any(next_line(c).get("pid") == pe for _ in range(10000)))
         t.eq(got, 10, "every watcher gets the next event")
         for c in many:
             c.close()
