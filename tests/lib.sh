@@ -122,7 +122,9 @@ start_daemon() {
         for ((attempt = 1; attempt <= DAEMON_ATTEMPTS; attempt++)); do
                 PORT=$((20000 + (RANDOM * 7 + attempt * 131) % 40000))
                 env "${DAEMON_ENV[@]}" "${DAEMON_WRAPPER[@]}" "$PROCMGRD" \
-                        --listen "127.0.0.1:$PORT" --unix "$SOCK" "${DAEMON_ARGS[@]}" "$@" \
+                        --listen "127.0.0.1:$PORT" --unix "$SOCK" --state-directory "$T/$name.state" \
+                        --runtime-directory "$T/$name.run" \
+                        "${DAEMON_ARGS[@]}" "$@" \
                         >"$T/$name.log" 2>&1 </dev/null &
                 DPID=$!
                 for ((i = 0; i < 100 * SCALE; i++)); do

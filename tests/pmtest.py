@@ -96,6 +96,9 @@ class Daemon:
             if unix:
                 self.unix_path = os.path.join(self.tmp, "procmgrd.sock")
                 argv += ["--unix", self.unix_path]
+            # The event seq file: the test's own, not the host's /var/lib/procmgrd.
+            argv += ["--state-directory", os.path.join(self.tmp, "state"),
+                     "--runtime-directory", os.path.join(self.tmp, "run")]
             argv += args
             self.log.seek(0)
             self.log.truncate()

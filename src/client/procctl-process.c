@@ -33,7 +33,15 @@ enum {
         ARG_TASKS_MAX,
         ARG_TIMEOUT_MS,
         ARG_UNIT,
+        ARG_RESTART,
+        ARG_RESTART_SEC,
+        ARG_RESTART_MAX_SEC,
+        ARG_MAX_RESTARTS,
 };
+
+static bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
 
 /* Both name and user are plain strings in LIST and START. */
 static int request_set_string(Context *ctx, const char *key, const char *arg) {
@@ -209,6 +217,20 @@ static int start_parse_option(int c, const char *arg, Context *ctx) {
                 if (safe_atou(arg, &u) < 0 || u == 0)
                         return usage_error("invalid --tasks-max '%s': expected a number", arg);
                 return request_set(ctx, SCHEMA_ARG_TASKS_MAX, json_integer(u), arg);
+        case ARG_RESTART:
+                if (!streq(arg, "no") && !streq(arg, "on-failure") && !streq(arg, "always"))
+                        return usage_error("invalid --restart '%s': expected no, on-failure or always", arg);
+                return request_set_string(ctx, SCHEMA_ARG_RESTART, arg);
+        case ARG_RESTART_SEC:
+        case ARG_RESTART_MAX_SEC:
+        case ARG_MAX_RESTARTS:
+                if (safe_atou(arg, &u) < 0)
+                        return usage_error("invalid %s '%s': expected a number",
+                                           c == ARG_RESTART_SEC ? "--restart-sec" :
+                                           c == ARG_RESTART_MAX_SEC ? "--restart-max-sec" : "--max-restarts", arg);
+                return request_set(ctx, c == ARG_RESTART_SEC ? SCHEMA_ARG_RESTART_SEC :
+                                        c == ARG_RESTART_MAX_SEC ? SCHEMA_ARG_RESTART_MAX_SEC : SCHEMA_ARG_MAX_RESTARTS,
+                                   json_integer(u), arg);
         default:
                 abort(); /* dispatch_verb() hands over only the options below */
         }
@@ -223,6 +245,10 @@ const VerbOptions verb_start_options = {
                 { "memory-max", required_argument, NULL, ARG_MEMORY_MAX },
                 { "cpu-quota", required_argument, NULL, ARG_CPU_QUOTA },
                 { "tasks-max", required_argument, NULL, ARG_TASKS_MAX },
+                { "restart", required_argument, NULL, ARG_RESTART },
+                { "restart-sec", required_argument, NULL, ARG_RESTART_SEC },
+                { "restart-max-sec", required_argument, NULL, ARG_RESTART_MAX_SEC },
+                { "max-restarts", required_argument, NULL, ARG_MAX_RESTARTS },
                 {}
         },
         .parse = start_parse_option,
@@ -414,33 +440,51 @@ static int logs_parse_option(int c, const char *arg, Context *ctx) {
                 return request_set(ctx, SCHEMA_ARG_LINES, json_integer(u), arg);
         case ARG_UNIT:
                 return request_set_string(ctx, SCHEMA_ARG_UNIT, arg);
+        case 'f':
+                return request_set(ctx, SCHEMA_ARG_FOLLOW, json_true(), "--follow");
         default:
                 abort(); /* dispatch_verb() hands over only the options below */
         }
 }
 
 const VerbOptions verb_logs_options = {
-        .shortopts = "n:",
+        .shortopts = "n:f",
         .longopts = (const struct option[]) {
                 { "lines", required_argument, NULL, 'n' },
                 { "unit", required_argument, NULL, ARG_UNIT },
+                { "follow", no_argument, NULL, 'f' },
                 {}
         },
         .parse = logs_parse_option,
 };
 
-int verb_logs(int n_args, _unused_ char **args, Context *ctx) {
+int verb_logs(int n_args, char **args, Context *ctx) {
         json_auto_t *reply = NULL;
         json_t *lines, *l;
         size_t i;
         int r;
 
-        /* The table allows zero or one PID (VERB_PID); which of the two depends on --unit. */
+        /* -f: the live verb (procctl-live.c). */
+        if (json_object_get(ctx->request, SCHEMA_ARG_FOLLOW)) {
+                json_object_del(ctx->request, SCHEMA_ARG_FOLLOW);
+                return verb_logs_follow(n_args, args, ctx);
+        }
+        /* The table allows zero or one PID or NAME; which of them depends on --unit. */
         if (json_object_get(ctx->request, SCHEMA_ARG_UNIT)) {
                 if (n_args > 0)
                         return usage_error("'logs' takes either a PID or --unit, not both");
         } else if (n_args == 0)
                 return usage_error("'logs' needs a PID or --unit UNIT");
+        else {
+                pid_t pid;
+
+                if (parse_pid(args[0], &pid) >= 0)
+                        r = request_set(ctx, SCHEMA_ARG_PID, json_integer(pid), args[0]);
+                else
+                        r = request_set(ctx, SCHEMA_ARG_NAME, json_string(args[0]), args[0]);
+                if (r != 0)
+                        return r;
+        }
 
         r = verb_call(ctx, &reply);
         if (!reply)

@@ -278,7 +278,11 @@ static int parse_global_option(int c, const char *optarg_, char **argv) {
         }
 }
 
-static int context_get_client(Context *ctx, Client **ret) {
+bool procctl_json_output(void) {
+        return arg_json;
+}
+
+int context_get_client(Context *ctx, Client **ret) {
         _cleanup_(client_freep) Client *c = NULL;
         _cleanup_free_ char *unix_path = NULL;
         const char *token_file, *tls_host = NULL;
@@ -649,7 +653,10 @@ static const Verb verbs[] = {
         { "status",     1, 1,         VERB_PID, SCHEMA_CMD_STATUS,   "exactly one PID",      NULL,               verb_status },
         { "info",       0, 0,         0,        SCHEMA_CMD_INFO,     NULL,                   NULL,               verb_info },
         /* Zero or one: verb_logs() knows which, from --unit. */
-        { "logs",       0, 1,         VERB_PID, SCHEMA_CMD_LOGS,     "a PID or --unit UNIT", &verb_logs_options, verb_logs },
+        /* PID or NAME (a name: verb_logs() tells them apart). */
+        { "logs",       0, 1,         0,        SCHEMA_CMD_LOGS,     "a PID or --unit UNIT", &verb_logs_options, verb_logs },
+        { "events",     0, 1,         0,        SCHEMA_CMD_WATCH,    "at most one NAME or PID", &verb_events_options, verb_events },
+        { "top",        0, 0,         0,        SCHEMA_CMD_LIST,     NULL,                   NULL,               verb_top },
         { "describe",   0, 0,         0,        SCHEMA_CMD_DESCRIBE, NULL,                   NULL,               verb_describe },
         { "metrics",    0, 0,         0,        SCHEMA_CMD_METRICS,  NULL,                   &verb_metrics_options, verb_metrics },
         { "help",       0, VERB_ANY,  0,        NULL,                NULL,                   NULL,               verb_help },

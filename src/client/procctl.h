@@ -89,6 +89,13 @@ int verb_stop(int n_args, char **args, Context *ctx);
 int verb_status(int n_args, char **args, Context *ctx);
 int verb_logs(int n_args, char **args, Context *ctx);
 
+/* procctl-live.c: streams (WATCH, LOGS follow) on a connection of their own */
+extern const VerbOptions verb_events_options;
+int verb_events(int n_args, char **args, Context *ctx);
+int verb_logs_follow(int n_args, char **args, Context *ctx);
+int verb_top(int n_args, char **args, Context *ctx);
+/* For the live verbs: the client of the command line, and whether --json was given. */
+int context_get_client(Context *ctx, Client **ret);
 /* procctl-metrics.c */
 extern const VerbOptions verb_metrics_options;
 int verb_metrics(int n_args, char **args, Context *ctx);

@@ -55,6 +55,9 @@ static const AuthRule auth_rules[] = {
         /* Details and logs may carry secrets: own processes only, for unprivileged callers. */
         { "STATUS",   ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_SELF },
         { "LOGS",     ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_SELF },
+        /* Events as STATUS: unprivileged callers see their own processes' only. */
+        { "WATCH",    ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_SELF },
+        { "UNWATCH",  ACCESS_READ,    _AUTH_ACTION_NONE,  _AUTH_ACTION_NONE,         AUTH_OWNER_SELF },
         { "START",    ACCESS_CONTROL, AUTH_ACTION_START,  AUTH_ACTION_START_AS_USER, AUTH_OWNER_ESCALATE },
         /* stop covers the caller's own managed processes; what procmgrd did not start, or
          * another user's, needs stop-any. */

@@ -11,6 +11,8 @@
  * backend is backend-auto.c's.
  */
 
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 
 #include "daemon/backend.h"
 #include "daemon/event-log.h"
+#include "shared/fileio.h"
 #include "shared/list.h"
 #include "shared/log.h"
 #include "shared/pidref.h"
@@ -26,6 +29,8 @@
 #include "daemon/process-events.h"
 #include "daemon/process-stop.h"
 #include "daemon/process-watch.h"
+
+#define SCOPE_SLICE_NAME "procmgr.slice"
 
 typedef struct StopOperation StopOperation;
 struct StopOperation {
@@ -178,6 +183,24 @@ Managed *backend_find(Backend *b, pid_t pid) {
                 return NULL;
         i = managed_index(b, pid, &found);
         return found ? b->managed[i] : NULL;
+}
+
+Managed *backend_find_by_name(Backend *b, const char *name, unsigned *ret_count) {
+        Managed *found = NULL;
+        unsigned n = 0;
+
+        for (size_t i = 0; b && name && i < b->n_managed; i++) {
+                Managed *m = b->managed[i];
+
+                if (m->exited || !m->name || strcmp(m->name, name) != 0)
+                        continue;
+                if (!found)
+                        found = m;
+                n++;
+        }
+        if (ret_count)
+                *ret_count = n;
+        return found;
 }
 
 Managed *backend_find_pinned(Backend *b, pid_t pid, uint64_t start_ticks) {
@@ -337,6 +360,34 @@ fail:
         return r;
 }
 
+/* Did the kernel's OOM killer act in the scope? Its cgroup's memory.events counts it; read
+ * when the main process is gone, before systemd removes the emptied scope (best effort: when
+ * systemd was quicker, the event has no oom flag; see docs/protocol.md). Only a SIGKILL
+ * (or an unknown end) can be the OOM killer's. The direct backend has no cgroup of its
+ * own per process: no OOM information there. */
+static bool managed_oom_killed(const Managed *m, const ExitStatus *st) {
+        char path[PATH_MAX], buf[1024];
+        size_t len;
+        const char *p;
+
+        if (!m->unit || (st->known && st->signal != SIGKILL))
+                return false;
+        /* cgroup v2 (memory.events), else the v1 memory controller (memory.oom_control);
+         * both count "oom_kill N". */
+        if (snprintf(path, sizeof(path), "/sys/fs/cgroup/" SCOPE_SLICE_NAME "/%s/memory.events", m->unit) >=
+            (int) sizeof(path))
+                return false;
+        if (read_virtual_file_at(AT_FDCWD, path, buf, sizeof(buf) - 1, &len) < 0) {
+                (void) snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/" SCOPE_SLICE_NAME "/%s/memory.oom_control",
+                                m->unit);
+                if (read_virtual_file_at(AT_FDCWD, path, buf, sizeof(buf) - 1, &len) < 0)
+                        return false;
+        }
+        buf[len] = '\0';
+        p = strstr(buf, "oom_kill ");
+        return p && (p == buf || p[-1] == '\n') && p[strlen("oom_kill ")] != '0';
+}
+
 void managed_exited(Managed *m, const ExitStatus *st) {
         Manager *mgr = m->backend ? m->backend->manager : NULL;
 
@@ -347,6 +398,7 @@ void managed_exited(Managed *m, const ExitStatus *st) {
                         .type = m->stops ? PROCESS_EVENT_STOPPED : PROCESS_EVENT_EXITED,
                         .managed = m,
                         .exit = st,
+                        .oom = managed_oom_killed(m, st),
                 });
         while (m->stops)
                 stop_operation_finish(m->stops, 0, st);

@@ -41,6 +41,7 @@ typedef struct Managed {
         bool exited;
         ExitStatus exit;
         struct StopOperation *stops;     /* pending STOPs, completed when it is gone */
+        unsigned restarts;              /* by its restart policy, before this process (METRICS, STATUS) */
 } Managed;
 
 typedef void (*BackendStartDone)(int r, const char *error_msg, Managed *m, void *userdata);
@@ -100,6 +101,9 @@ Backend *backend_free(Backend *b);
 const char *backend_name(const Backend *b);
 
 Managed *backend_find(Backend *b, pid_t pid);
+/* The live (not exited) managed process called name; *ret_count (optional) is how many
+ * there are (more than one only for names START derived from argv[0]). */
+Managed *backend_find_by_name(Backend *b, const char *name, unsigned *ret_count);
 /* The record of pid only if it describes the process with this start time (as just read
  * from /proc), not an earlier holder of the pid; a record without a start time (0) is
  * taken as it is. */

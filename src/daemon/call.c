@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/call.h"
+#include "daemon/stream.h"
 #include "protocol/reply.h"
 
 Call *call_new(Manager *m, const Peer *peer, bool authenticated, const CallOwnerOps *ops, void *owner) {
@@ -28,6 +29,7 @@ Call *call_free(Call *call) {
         if (!call)
                 return NULL;
         request_done(&call->request);
+        stream_free(call->stream);
         json_decref(call->reply);
         free(call->reply_line);
         free(call);
@@ -106,4 +108,15 @@ unsigned call_note_auth_failure(Call *call) {
         if (call->owner && call->ops && call->ops->auth_failed)
                 return call->ops->auth_failed(call->owner);
         return 0;
+}
+
+int call_stream_claim(Call *call) {
+        if (!call->owner || !call->ops || !call->ops->stream_claim)
+                return -EOPNOTSUPP;
+        return call->ops->stream_claim(call->owner, true);
+}
+
+void call_stream_release(Call *call) {
+        if (call->owner && call->ops && call->ops->stream_claim)
+                (void) call->ops->stream_claim(call->owner, false);
 }

@@ -25,6 +25,7 @@
 
 typedef struct Manager Manager;
 typedef struct Call Call;
+typedef struct Stream Stream;
 
 typedef struct Peer {
         bool is_unix;
@@ -49,6 +50,9 @@ typedef struct CallOwnerOps {
         void (*no_more_requests)(void *owner);
         /* A wrong token was given; returns the session's count so far. */
         unsigned (*auth_failed)(void *owner);
+        /* Streams (WATCH, LOGS follow): claim the session's one stream slot (0, -EBUSY when
+         * taken, -EOPNOTSUPP when the front end has no streams), or give it back (UNWATCH). */
+        int (*stream_claim)(void *owner, bool claim);
 } CallOwnerOps;
 
 struct Call {
@@ -64,6 +68,8 @@ struct Call {
         char *reply_line;               /* or the reply already serialized, with its '\n' */
         size_t reply_line_len;
         bool close_after;               /* the owner closes once this reply is written */
+        Stream *stream;                 /* starts once this reply is written (owned) */
+        bool ends_stream;               /* the session's stream ends before this reply (UNWATCH) */
         /* Its outcome may change the session (a token check held back by the throttle):
          * the owner starts no later request of the session before this one is done. */
         bool barrier;
@@ -106,3 +112,6 @@ int reply_bad_argument(Call *call, int r, const char *msg);
 void call_set_authenticated(Call *call);
 void call_no_more_requests(Call *call);
 unsigned call_note_auth_failure(Call *call);
+/* The session's stream slot: see CallOwnerOps.stream_claim. */
+int call_stream_claim(Call *call);
+void call_stream_release(Call *call);

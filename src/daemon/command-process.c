@@ -15,6 +15,8 @@
 #include "shared/string-util.h"
 #include "daemon/proc-table.h"
 #include "daemon/process-json.h"
+#include "daemon/restart-policy.h"
+#include "protocol/schema.h"
 #include "shared/user-util.h"
 
 int command_list(Call *call) {
@@ -59,6 +61,41 @@ int command_list(Call *call) {
 
         /* Scanned, sorted and written in slices; the job answers the call. */
         return list_job_add(call->manager->list_job, call, &lp);
+}
+
+int command_resolve_target(Call *call, pid_t pid, const char *name, pid_t *ret_pid) {
+        char shown[72];
+        unsigned n;
+        Managed *mp;
+
+        if (pid > 0 && name) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "give either '%s' or '%s', not both",
+                                 SCHEMA_ARG_PID, SCHEMA_ARG_NAME);
+                return 0;
+        }
+        if (pid > 0) {
+                *ret_pid = pid;
+                return 1;
+        }
+        if (!name) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "missing member '%s' (or '%s')", SCHEMA_ARG_PID,
+                                 SCHEMA_ARG_NAME);
+                return 0;
+        }
+        string_sanitize(name, 64, shown, sizeof(shown));
+        mp = backend_find_by_name(call->manager->backend, name, &n);
+        if (!mp) {
+                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no managed process named '%s'", shown);
+                return 0;
+        }
+        if (n > 1) {
+                /* Only names START derived from argv[0] repeat; explicit ones are unique. */
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "%u managed processes are named '%s': use '%s'",
+                                 n, shown, SCHEMA_ARG_PID);
+                return 0;
+        }
+        *ret_pid = mp->pid;
+        return 1;
 }
 
 /* The process PID, read now. Returns 1 with *ret set; 0 with NoSuchProcess replied when
@@ -118,10 +155,14 @@ int command_status(Call *call) {
         _cleanup_(json_decrefp) json_t *reply = NULL;
         const ProcessInfo *p;
         StatusContext *ctx;
+        RestartPolicyInfo policy;
         Managed *mp;
-        pid_t pid = call->request.params.status.pid;
+        pid_t pid;
         int r;
 
+        r = command_resolve_target(call, call->request.params.status.pid, call->request.params.status.name, &pid);
+        if (r <= 0)
+                return r;
         r = read_process(call, pid, &p);
         if (r <= 0)
                 return r;
@@ -134,11 +175,19 @@ int command_status(Call *call) {
         reply = call_reply_new(call);
         if (!reply || json_object_set_new(reply, "process", process_info_to_json(p, !!mp, mp ? mp->unit : NULL)) < 0)
                 return -ENOMEM;
+        if (mp && !mp->unit && restart_policy_info(m->restarts, mp, &policy) &&
+            (json_object_set_new(reply, "restarts", json_integer(policy.restarts)) < 0 ||
+             json_object_set_new(reply, "restart_policy", json_string(restart_mode_to_string(policy.mode))) < 0))
+                return -ENOMEM;
         if (!mp || !mp->unit) {
                 call_reply(call, TAKE_PTR(reply));
                 return 0;
         }
         if (json_object_set_new(reply, "unit", json_string(mp->unit)) < 0)
+                return -ENOMEM;
+        if (restart_policy_info(m->restarts, mp, &policy) &&
+            (json_object_set_new(reply, "restarts", json_integer(policy.restarts)) < 0 ||
+             json_object_set_new(reply, "restart_policy", json_string(restart_mode_to_string(policy.mode))) < 0))
                 return -ENOMEM;
         ctx = calloc(1, sizeof(StatusContext));
         if (!ctx)
@@ -206,9 +255,27 @@ int command_stop(Call *call) {
         const ProcessInfo *p;
         _cleanup_(stop_context_freep) StopContext *ctx = NULL;
         Managed *mp;
-        pid_t pid = a->pid;
+        pid_t pid;
         int r;
 
+        /* STOP of a process waiting for its restart ends the policy (STOP ends a policy). */
+        if (a->name && a->pid == 0 && !backend_find_by_name(m->backend, a->name, NULL)) {
+                ExitStatus st = {};
+
+                r = restart_policy_cancel_waiting(m->restarts, a->name, &pid, &st);
+                if (r > 0) {
+                        _cleanup_(stop_context_freep) StopContext *c2 = calloc(1, sizeof(StopContext));
+
+                        if (!c2)
+                                return -ENOMEM;
+                        *c2 = (StopContext) { .call = call, .pid = pid, .signal = a->signal };
+                        stop_done(0, &st, TAKE_PTR(c2));
+                        return 0;
+                }
+        }
+        r = command_resolve_target(call, a->pid, a->name, &pid);
+        if (r <= 0)
+                return r;
         if (pid == 1 || pid == getpid()) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "refusing to signal %s",
                                  pid == 1 ? "PID 1" : "procmgrd itself");
@@ -219,6 +286,11 @@ int command_stop(Call *call) {
                 return r;
         /* A zombie has exited already; only its parent's wait() is missing. */
         if (p->state == 'Z' || p->state == 'X') {
+                /* Its restart policy still ends, for the caller who may stop it. */
+                mp = backend_find_pinned(m->backend, pid, p->start_ticks);
+                if (mp && (auth_call_is_privileged(call) ||
+                           (call_peer(call)->is_unix && mp->uid == call_peer(call)->uid)))
+                        restart_policy_forget(m->restarts, mp);
                 call_reply_error(call, ERROR_NO_SUCH_PROCESS, "process %i has already exited", (int) pid);
                 return 0;
         }
@@ -242,6 +314,9 @@ int command_stop(Call *call) {
                 return 0;
         }
 
+        /* STOP ends a restart policy, whichever way the process ends now. */
+        if (mp && mp->start_ticks == p->start_ticks)
+                restart_policy_forget(m->restarts, mp);
         ctx = calloc(1, sizeof(StopContext));
         if (!ctx)
                 return -ENOMEM;

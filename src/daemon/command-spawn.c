@@ -20,6 +20,7 @@
 #include "daemon/manager.h"
 #include "daemon/privileges.h"
 #include "daemon/process-events.h"
+#include "daemon/restart-policy.h"
 #include "shared/split.h"
 #include "shared/string-util.h"
 #include "shared/strv.h"
@@ -34,6 +35,7 @@
 typedef struct StartContext {
         Call *call;
         SpawnRequest req;
+        RestartParameters restart;
 } StartContext;
 
 static StartContext *start_context_free(StartContext *ctx) {
@@ -231,6 +233,10 @@ static void start_done(int r, const char *error_msg, Managed *mp, void *userdata
                                   call_peer(call)->description);
         process_events_emit(call->manager->events,
                             &(ProcessEvent) { .type = PROCESS_EVENT_STARTED, .managed = mp });
+        /* The policy takes over the request, to start it again. */
+        r = restart_policy_add(call->manager->restarts, &ctx->req, &ctx->restart, mp);
+        if (r < 0)
+                log_warning_errno(r, "Cannot keep the restart policy of '%s': %m", mp->name);
         reply = call_reply_new(call);
         if (!reply || json_object_set_new(reply, "pid", json_integer(mp->pid)) < 0 ||
             json_object_set_new(reply, "unit", mp->unit ? json_string(mp->unit) : json_null()) < 0 ||
@@ -310,6 +316,15 @@ int command_start(Call *call) {
                         return 0;
                 }
         }
+        if (a->restart && restart_mode_from_string(a->restart) < 0) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "'restart' must be \"no\", \"on-failure\" or \"always\"");
+                return 0;
+        }
+        if (a->restart && restart_mode_from_string(a->restart) != RESTART_NO && !name) {
+                /* A policy follows its process by name (STOP, STATUS, WATCH across restarts). */
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "a restart policy needs a 'name'");
+                return 0;
+        }
         if (cwd && (cwd[0] != '/' || strlen(cwd) >= PATH_MAX)) {
                 call_reply_error(call, ERROR_INVALID_ARGUMENT, "'cwd' must be an absolute path");
                 return 0;
@@ -360,6 +375,12 @@ int command_start(Call *call) {
         if (!ctx)
                 return -ENOMEM;
         ctx->call = call;
+        ctx->restart = (RestartParameters) {
+                .mode = a->restart ? restart_mode_from_string(a->restart) : RESTART_NO,
+                .restart_sec = (usec_t) a->restart_sec * USEC_PER_SEC,
+                .restart_max_sec = (usec_t) a->restart_max_sec * USEC_PER_SEC,
+                .max_restarts = (unsigned) a->max_restarts,
+        };
         ctx->req = (SpawnRequest) {
                 .argv = TAKE_PTR(argv),
                 .envp = TAKE_PTR(envp),
@@ -417,6 +438,12 @@ int command_start(Call *call) {
         ctx->req.requester = start_requester(peer);
         if (start_check_bounds(call, ctx->req.requester) < 0)
                 return 0;
+        /* A live managed name is unique (derived names may repeat). Checked here, after
+         * polkit, in the same loop iteration as the start registers it. */
+        if (name && (backend_find_by_name(m->backend, name, NULL) || restart_policy_has_name(m->restarts, name))) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "a managed process named '%s' is running", name);
+                return 0;
+        }
         r = backend_start(m->backend, &ctx->req, start_done, ctx);
         if (r < 0) {
                 call_reply_error(call, ERROR_SPAWN_FAILED, "cannot start '%s': %s", ctx->req.name, strerror(-r));

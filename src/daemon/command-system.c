@@ -274,24 +274,41 @@ int command_logs(Call *call) {
         char ident[72];
         int r;
 
-        if (!unit && p->pid == 0) {
-                call_reply_error(call, ERROR_INVALID_ARGUMENT, "LOGS needs '%s' or '%s'", SCHEMA_ARG_PID,
-                                 SCHEMA_ARG_UNIT);
+        pid_t pid = p->pid;
+
+        if (!unit && p->pid == 0 && !p->name) {
+                call_reply_error(call, ERROR_INVALID_ARGUMENT, "LOGS needs '%s', '%s' or '%s'", SCHEMA_ARG_PID,
+                                 SCHEMA_ARG_NAME, SCHEMA_ARG_UNIT);
                 return 0;
         }
+        if (p->name || p->pid > 0) {
+                r = command_resolve_target(call, p->pid, p->name, &pid);
+                if (r <= 0)
+                        return r;
+        }
 
-        if (p->pid > 0) {
-                mp = backend_find(m->backend, p->pid);
+        if (pid > 0) {
+                mp = backend_find(m->backend, pid);
                 if (mp && mp->unit && !unit)
                         unit = mp->unit;
         }
-        if (logs_authorize(call, p->pid, mp, unit, &q.since) < 0)
+        if (logs_authorize(call, pid, mp, unit, &q.since) < 0)
                 return 0;
         if (unit && (strlen(unit) > 200 || strchr(unit, '/') || strchr(unit, '\n'))) {
                 call_reply_error(call, ERROR_INVALID_ARGUMENT, "invalid unit name");
                 return 0;
         }
 
+        if (p->follow) {
+                q.unit = unit;
+                q.pid = pid;
+                /* Fewer lines by default when following, as tail -f. */
+                q.lines = json_object_get(call->request.args, SCHEMA_ARG_LINES) ? (unsigned) p->lines
+                                                                                : SCHEMA_LOGS_FOLLOW_LINES_DEFAULT;
+                if (unit && scope_main_process(unit, mp, ident, sizeof(ident), &q.main_pid))
+                        q.ident = ident;
+                return command_logs_follow(call, &q, unit, pid);
+        }
         if (!m->journal) {
                 r = journal_reader_new(&m->journal);
                 if (r < 0) {
@@ -300,7 +317,7 @@ int command_logs(Call *call) {
                 }
         }
         q.unit = unit;
-        q.pid = p->pid;
+        q.pid = pid;
         q.lines = (unsigned) p->lines;
         if (unit && scope_main_process(unit, mp, ident, sizeof(ident), &q.main_pid))
                 q.ident = ident;

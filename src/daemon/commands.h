@@ -20,3 +20,11 @@ int command_list(Call *call);
 int command_status(Call *call);
 int command_stop(Call *call);
 int command_start(Call *call);
+/* `pid` or `name` (the live managed process of that name) → *ret_pid. 1: found; 0: an
+ * error was replied (neither/both given, no such name, an ambiguous derived name). */
+int command_resolve_target(Call *call, pid_t pid, const char *name, pid_t *ret_pid);
+typedef struct JournalQuery JournalQuery;
+/* LOGS with follow (command-follow.c): the reply, then the stream. */
+int command_logs_follow(Call *call, const JournalQuery *q, const char *unit, pid_t pid);
+int command_watch(Call *call);                  /* command-watch.c */
+int command_unwatch(Call *call);

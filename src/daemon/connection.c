@@ -18,6 +18,7 @@
  */
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "daemon/connection.h"
 #include "daemon/manager.h"
 #include "daemon/tls.h"
+#include "daemon/stream.h"
 #include "protocol/reply.h"
 #include "shared/log.h"
 #include "shared/socket-util.h"
@@ -44,6 +46,13 @@
 #define CONNECTION_SNDBUF_TRUSTED (4 * 1024 * 1024)     /* capped by net.core.wmem_max */
 #define CONNECTION_CALLS_MAX 128U                        /* requests in flight per connection */
 #define CONNECTION_WRITE_MAX (256U * 1024U)              /* bytes sent per wakeup */
+
+/* Streams: lines are pulled from the stream into the output queue only up to this mark, so a
+ * watcher's queue stays small (the producer keeps the backlog, bounded); and a streaming
+ * socket's kernel buffer is capped, so a client that does not read is noticed early and
+ * holds little kernel memory. */
+#define CONNECTION_STREAM_OUT_MARK (64U * 1024U)
+#define CONNECTION_SNDBUF_STREAM (64 * 1024)
 
 /* See on_poller(). */
 #define POLLER_BATCH 64
@@ -63,6 +72,9 @@ static bool connection_has_line(const Connection *c);
 static bool connection_is_trusted(const Connection *c);
 static int on_deferred_progress(sd_event_source *s, void *userdata);
 static int connection_refuse_plaintext(Connection *c, const char *line, size_t len);
+static void connection_stream_pull(Connection *c);
+static int connection_queue(Connection *c, const char *s, size_t len);
+static void on_stream_wakeup(void *host);
 
 /* Continue on a later loop iteration. An untrusted peer's turns come only when nothing
  * else is pending: a crowd of them cannot delay anybody's PING. */
@@ -146,6 +158,14 @@ static int connection_out_reserve(Connection *c, size_t len) {
         return 0;
 }
 
+static void connection_stream_end(Connection *c) {
+        c->stream = stream_free(c->stream);
+        if (c->stream_defer)
+                (void) sd_event_source_set_enabled(c->stream_defer, SD_EVENT_OFF);
+}
+
+static void connection_stream_start(Connection *c, Stream *s);
+
 static void connection_flush_calls(Connection *c) {
         while (c->calls_head && c->calls_head->done) {
                 Call *call = c->calls_head;
@@ -156,6 +176,10 @@ static void connection_flush_calls(Connection *c) {
                 if (!c->calls_head)
                         c->calls_tail = NULL;
                 c->n_calls--;
+
+                /* UNWATCH: the stream's last line comes before its reply. */
+                if (call->ends_stream)
+                        connection_stream_end(c);
 
                 if (call->reply_line) {
                         line = TAKE_PTR(call->reply_line);
@@ -186,6 +210,9 @@ static void connection_flush_calls(Connection *c) {
                 }
                 if (call->close_after)
                         c->closing = true;
+                /* The stream starts after its request's reply. */
+                if (call->stream)
+                        connection_stream_start(c, TAKE_PTR(call->stream));
                 call_free(call);
         }
 }
@@ -227,8 +254,9 @@ static int connection_write(Connection *c) {
         }
         if (c->out_offset == c->out_len) {
                 c->out_offset = c->out_len = 0;
-                /* Give back memory after a large reply (LIST of thousands of processes). */
-                if (c->out_alloc > 256U * 1024U) {
+                /* Give back memory after a large reply (LIST of thousands of processes), and
+                 * a watcher's after each burst: a thousand idle watchers hold no queues. */
+                if (c->out_alloc > (c->stream ? 4096U : 256U * 1024U)) {
                         free(c->out);
                         connection_set_out(c, NULL, 0);
                 }
@@ -331,6 +359,7 @@ static void connection_progress(Connection *c) {
                 }
 
                 connection_flush_calls(c);
+                connection_stream_pull(c);
                 r = connection_write(c);
                 if (r < 0) {
                         log_debug_errno(r, "%s: write failed, closing: %m", c->peer.description);
@@ -341,6 +370,10 @@ static void connection_progress(Connection *c) {
                         connection_close(c);
                         return;
                 }
+                /* The stream had more than the queue took and the socket has taken the
+                 * queue meanwhile: nothing else would ask for the rest. */
+                if (c->stream && c->stream_more && connection_out_pending(c) < CONNECTION_STREAM_OUT_MARK)
+                        on_stream_wakeup(c);
                 if (!connection_may_read(c) || !connection_has_line(c) ||
                     (c->in_len == in_before && c->n_calls == before))
                         break;
@@ -378,11 +411,93 @@ static unsigned on_call_auth_failed(void *owner) {
         return ++c->auth_failures;
 }
 
+/* ---- streams ----------------------------------------------------------------------- */
+
+static int on_call_stream_claim(void *owner, bool claim) {
+        Connection *c = owner;
+
+        if (!claim) {
+                c->stream_claimed = false;
+                return 0;
+        }
+        if (c->stream_claimed)
+                return -EBUSY;
+        c->stream_claimed = true;
+        return 0;
+}
+
+static int stream_sink_queue(void *host, const char *line, size_t len) {
+        return connection_queue(host, line, len);
+}
+
+/* Stream lines into the queue while it is below the stream mark; the stream keeps the
+ * rest. Never frees c. */
+static void connection_stream_pull(Connection *c) {
+        size_t pending;
+        int r;
+
+        StreamSink sink = { .write = stream_sink_queue, .host = c };
+
+        if (!c->stream || c->closing)
+                return;
+        pending = connection_out_pending(c);
+        /* Full: pull again once the socket took some (see connection_progress()). */
+        c->stream_more = pending >= CONNECTION_STREAM_OUT_MARK;
+        if (c->stream_more)
+                return;
+        sink.room = CONNECTION_STREAM_OUT_MARK - pending;
+        r = c->stream->ops->pull(c->stream, &sink);
+        c->stream_more = r == 0 && sink.room == 0;
+        if (r < 0)
+                log_debug_errno(r, "%s: stream failed, ending it: %m", c->peer.description);
+        if (r != 0) {
+                connection_stream_end(c);
+                c->stream_claimed = false;
+        }
+}
+
+static int on_stream_defer(sd_event_source *s, void *userdata) {
+        connection_progress(userdata);
+        return 0;
+}
+
+/* After the stream's producer has news. Pulled on a later iteration, behind the socket
+ * events (lower priority): a burst to many watchers never delays anybody's PING. */
+static void on_stream_wakeup(void *host) {
+        Connection *c = host;
+
+        if (c->stream_defer)
+                (void) sd_event_source_set_enabled(c->stream_defer, SD_EVENT_ONESHOT);
+}
+
+static void connection_stream_start(Connection *c, Stream *s) {
+        if (!c->stream_defer) {
+                if (sd_event_add_defer(c->manager->event, &c->stream_defer, on_stream_defer, c) < 0) {
+                        log_oom();
+                        stream_free(s);
+                        c->stream_claimed = false;
+                        return;
+                }
+                (void) sd_event_source_set_priority(c->stream_defer, SD_EVENT_PRIORITY_NORMAL + 1);
+                (void) sd_event_source_set_description(c->stream_defer, "connection-stream");
+        }
+        stream_free(c->stream);
+        c->stream = s;
+        s->host = c;
+        s->wakeup = on_stream_wakeup;
+        (void) setsockopt_int(c->fd, SOL_SOCKET, SO_SNDBUF, CONNECTION_SNDBUF_STREAM);
+        /* An event line must not wait for the ACK of the previous one (Nagle). */
+        if (!c->peer.is_unix)
+                (void) setsockopt_int(c->fd, IPPROTO_TCP, TCP_NODELAY, 1);
+        (void) sd_event_source_set_enabled(c->stream_defer, SD_EVENT_ONESHOT);
+}
+
 static const CallOwnerOps connection_call_ops = {
         .done = on_call_done,
         .authenticated = on_call_authenticated,
         .no_more_requests = on_call_no_more_requests,
         .auth_failed = on_call_auth_failed,
+        .stream_claim = on_call_stream_claim,
 };
 
 static Call *connection_new_call(Connection *c) {
@@ -764,6 +879,9 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
                         c->last_active = now;
                         break;
                 }
+        /* Nor is a stream the client waits on. */
+        if (c->stream)
+                c->last_active = now;
         if (timeout == 0)
                 return 0;       /* authenticated meanwhile, and trusted peers never time out */
         deadline = c->last_active + timeout;
@@ -920,6 +1038,8 @@ Connection *connection_free(Connection *c) {
         sd_event_source_disable_unref(c->defer);
         tls_session_shutdown(c->tls);
         tls_session_free(c->tls);
+        stream_free(c->stream);
+        sd_event_source_disable_unref(c->stream_defer);
         (void) safe_close(c->fd);
         pidref_done(&c->peer_pidref);
         free(c->in);

@@ -35,6 +35,7 @@ typedef enum ConnectionTls {
         CONNECTION_TLS_ON,
         CONNECTION_TLS_REFUSE,          /* plaintext from a non-loopback peer: AccessDenied, close */
 } ConnectionTls;
+typedef struct Stream Stream;
 
 /* Where a connection hands each request it parsed (the Call owns the Request). The sink
  * must end every call in a reply, now or later. */
@@ -63,6 +64,13 @@ struct Connection {
 
         char *out;
         size_t out_len, out_alloc, out_offset;
+
+        /* The one stream of this session (WATCH, LOGS follow), hosted once its request's
+         * reply is written; claimed from the request on, until UNWATCH or its end. */
+        Stream *stream;
+        bool stream_claimed;
+        bool stream_more;               /* its last pull stopped for room: pull again when there is */
+        sd_event_source *stream_defer;  /* the stream has news: pull on a later iteration */
 
         Call *calls_head, *calls_tail;
         unsigned n_calls;

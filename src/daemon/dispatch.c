@@ -30,6 +30,8 @@ static const Command commands[] = {
         { SCHEMA_CMD_AUTH, command_auth },
         { SCHEMA_CMD_EXIT, command_exit },
         { SCHEMA_CMD_METRICS, command_metrics },
+        { SCHEMA_CMD_WATCH, command_watch },
+        { SCHEMA_CMD_UNWATCH, command_unwatch },
 };
 
 const Command *command_find(const char *name) {

@@ -7,6 +7,7 @@
  * unreadable records count against a bound too.
  */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
@@ -183,4 +184,176 @@ int journal_read(JournalReader *reader, const JournalQuery *q, JournalEntry **re
 fail:
         journal_entries_free(v, n);
         return r;
+}
+
+/* ---- following -------------------------------------------------------------------------- */
+
+struct JournalFollow {
+        sd_journal *journal;
+        sd_event_source *io;
+        JournalFollowWakeup wakeup;
+        void *userdata;
+        bool current_unread;    /* positioned on a record not handed out yet */
+};
+
+JournalFollow *journal_follow_free(JournalFollow *f) {
+        if (!f)
+                return NULL;
+        sd_event_source_disable_unref(f->io);
+        sd_journal_close(f->journal);
+        free(f);
+        return NULL;
+}
+
+static int on_follow_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        JournalFollow *f = userdata;
+
+        /* Applies the inotify events (new records, new or rotated files). */
+        if (sd_journal_process(f->journal) != SD_JOURNAL_NOP)
+                f->wakeup(f->userdata);
+        return 0;
+}
+
+static int follow_cursor(sd_journal *j, char **ret) {
+        return sd_journal_get_cursor(j, ret);
+}
+
+int journal_follow_new(sd_event *e, const JournalQuery *q, const char *after_cursor, JournalFollowWakeup wakeup,
+                       void *userdata, JournalEntry **ret_backlog, size_t *ret_n, char **ret_cursor,
+                       JournalFollow **ret) {
+        JournalFollow *f;
+        JournalEntry *v = NULL;
+        char *cursor = NULL;
+        size_t n = 0;
+        unsigned back = 0;
+        int fd, r;
+
+        f = calloc(1, sizeof(JournalFollow));
+        if (!f)
+                return -ENOMEM;
+        f->wakeup = wakeup;
+        f->userdata = userdata;
+        r = sd_journal_open(&f->journal, SD_JOURNAL_LOCAL_ONLY);
+        if (r < 0)
+                goto fail;
+        fd = sd_journal_get_fd(f->journal);
+        if (fd < 0) {
+                r = fd;
+                goto fail;
+        }
+        r = sd_journal_get_events(f->journal);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_io(e, &f->io, fd, (uint32_t) r, on_follow_io, f);
+        if (r < 0)
+                goto fail;
+        (void) sd_event_source_set_description(f->io, "journal-follow");
+        r = add_matches(f->journal, q);
+        if (r < 0)
+                goto fail;
+
+        if (after_cursor) {
+                r = sd_journal_seek_cursor(f->journal, after_cursor);
+                if (r < 0) {
+                        r = -EINVAL;
+                        goto fail;
+                }
+                r = sd_journal_next(f->journal);
+                if (r < 0)
+                        goto fail;
+                /* On the cursor's record: go on after it. Else (rotated away) we stand on the
+                 * first record after it, which is still to be handed out. */
+                f->current_unread = r > 0 && sd_journal_test_cursor(f->journal, after_cursor) <= 0;
+                cursor = strdup(after_cursor);
+                if (!cursor) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        } else {
+                if (q->lines > 0) {
+                        v = calloc(q->lines, sizeof(JournalEntry));
+                        if (!v) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                }
+                r = sd_journal_seek_tail(f->journal);
+                if (r < 0)
+                        goto fail;
+                /* Back over the backlog (and to the newest record, which we stand on then). */
+                for (unsigned steps = 0; back < MAX(q->lines, 1U) && steps < q->lines + JOURNAL_SKIP_MAX; steps++) {
+                        uint64_t ts;
+
+                        r = sd_journal_previous(f->journal);
+                        if (r < 0)
+                                goto fail;
+                        if (r == 0)
+                                break;
+                        if (q->since > 0 && (sd_journal_get_realtime_usec(f->journal, &ts) < 0 || ts < q->since)) {
+                                /* Too old for this caller: back onto the oldest one it may read
+                                 * (none: stay here, only what follows is delivered). */
+                                if (back > 0 && sd_journal_next(f->journal) < 0)
+                                        goto fail;
+                                break;
+                        }
+                        back++;
+                }
+                if (back > 0 && q->lines > 0) {
+                        /* Now forward again, reading the backlog; we end on the newest. */
+                        for (unsigned i = 0; i < back; i++) {
+                                if (i > 0) {
+                                        r = sd_journal_next(f->journal);
+                                        if (r <= 0)
+                                                break;
+                                }
+                                r = read_entry(f->journal, &v[n]);
+                                if (r == -ENOMEM)
+                                        goto fail;
+                                if (r >= 0)
+                                        n++;
+                        }
+                }
+                if (back > 0) {
+                        r = follow_cursor(f->journal, &cursor);
+                        if (r < 0)
+                                goto fail;
+                }
+        }
+        *ret_backlog = v;
+        *ret_n = n;
+        *ret_cursor = cursor;
+        *ret = f;
+        return 0;
+
+fail:
+        journal_entries_free(v, n);
+        free(cursor);
+        journal_follow_free(f);
+        return r;
+}
+
+int journal_follow_next(JournalFollow *f, JournalEntry *ret, char **ret_cursor) {
+        int r;
+
+        for (unsigned skipped = 0; skipped < JOURNAL_SKIP_MAX; skipped++) {
+                if (f->current_unread)
+                        f->current_unread = false;
+                else {
+                        r = sd_journal_next(f->journal);
+                        if (r <= 0)
+                                return r;
+                }
+                r = read_entry(f->journal, ret);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;       /* unreadable: skipped, but counted */
+                r = follow_cursor(f->journal, ret_cursor);
+                if (r < 0) {
+                        free(ret->message);
+                        return r;
+                }
+                return 1;
+        }
+        return 0;
 }

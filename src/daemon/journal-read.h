@@ -3,7 +3,9 @@
 
 /*
  * Reading the journal for LOGS: the newest records that match a query (by
- * the unit of a started process, or by pid), oldest first, as C structs.
+ * the unit of a started process, or by pid), oldest first, as C structs; and
+ * following it (LOGS follow): a journal of its own per follower, its inotify
+ * fd in the event loop, entries handed out one at a time with their cursors.
  *
  * Must NOT: reply to clients or decide who may read what — LOGS in
  * command-system.c does both, with auth.c's owner rule.
@@ -12,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <systemd/sd-event.h>
 
 typedef struct JournalReader JournalReader;
 
@@ -42,3 +45,18 @@ bool journal_capturing(void);
 /* Runs q; *ret is an array of *ret_n entries, oldest first (free with journal_entries_free()). */
 int journal_read(JournalReader *r, const JournalQuery *q, JournalEntry **ret, size_t *ret_n);
 void journal_entries_free(JournalEntry *e, size_t n);
+
+typedef struct JournalFollow JournalFollow;
+/* journald wrote something (maybe not for us): try journal_follow_next(). */
+typedef void (*JournalFollowWakeup)(void *userdata);
+
+/* A follower of q's records. Without after_cursor, *ret_backlog gets the newest q->lines
+ * records (oldest first, as journal_read()) and reading goes on after them; with it,
+ * the backlog is empty and reading goes on after that cursor (-EINVAL: not a cursor).
+ * *ret_cursor: of the newest backlog record, or after_cursor; NULL when neither. */
+int journal_follow_new(sd_event *e, const JournalQuery *q, const char *after_cursor, JournalFollowWakeup wakeup,
+                       void *userdata, JournalEntry **ret_backlog, size_t *ret_n, char **ret_cursor,
+                       JournalFollow **ret);
+JournalFollow *journal_follow_free(JournalFollow *f);
+/* The next record: 1 with *ret and *ret_cursor (malloc'ed) filled; 0 none yet; < 0 failed. */
+int journal_follow_next(JournalFollow *f, JournalEntry *ret, char **ret_cursor);

@@ -13,6 +13,8 @@
 #include "daemon/auth.h"
 #include "daemon/backend.h"
 #include "daemon/dispatch.h"
+#include "daemon/event-history.h"
+#include "daemon/restart-policy.h"
 #include "daemon/journal-read.h"
 #include "daemon/list-job.h"
 #include "daemon/listener.h"
@@ -36,11 +38,14 @@ void manager_config_done(ManagerConfig *c) {
         }
         free(c->default_user);
         free(c->admin_group);
+        free(c->state_directory);
+        free(c->runtime_directory);
         *c = (ManagerConfig) {};
 }
 
 int manager_new(ManagerConfig *config, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_close_ int state_fd = -EBADF, policy_fd = -EBADF;
         int r;
 
         m = calloc(1, sizeof(Manager));
@@ -67,6 +72,26 @@ int manager_new(ManagerConfig *config, Manager **ret) {
         r = process_events_new(&m->events);
         if (r < 0)
                 return r;
+        /* Opened now, before the privilege drop: the directory may be root's. */
+        if (m->config.state_directory) {
+                r = event_history_open_state(m->config.state_directory, &state_fd);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot open %s/%s, event seq numbers start over after a "
+                                          "restart: %m", m->config.state_directory, EVENT_HISTORY_SEQ_FILE);
+        }
+        r = event_history_new(m->events, TAKE_FD(state_fd), m->config.event_history ?: EVENT_HISTORY_CAPACITY_DEFAULT,
+                              &m->history);
+        if (r < 0)
+                return r;
+        if (m->config.runtime_directory) {
+                r = restart_state_open(m->config.runtime_directory, &policy_fd);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot open %s/%s, restart policies will not survive a restart: %m",
+                                          m->config.runtime_directory, RESTART_STATE_FILE);
+        }
+        r = restart_policies_new(m, TAKE_FD(policy_fd), &m->restarts);
+        if (r < 0)
+                return r;
 
         m->request_sink = dispatch_request;
 
@@ -86,6 +111,8 @@ Manager *manager_free(Manager *m) {
                 listener_free(m->listeners[i]);
         free(m->listeners);
         backend_free(m->backend);
+        restart_policies_free(m->restarts);
+        event_history_free(m->history);
         process_events_free(m->events);
         sd_event_source_disable_unref(m->exit_idle_timer);
         proc_table_free(m->procs);
@@ -281,6 +308,8 @@ int manager_startup(Manager *m) {
         /* The bus serves the systemd backend and polkit; the direct backend needs none. */
         r = m->config.backend != BACKEND_DIRECT ? manager_connect_bus(m) : 0;
         r = backend_new_auto(m, m->config.backend, r, &m->backend);
+        if (r >= 0)
+                (void) restart_policies_load(m->restarts);
         if (r < 0)
                 return r;
 

@@ -33,6 +33,8 @@ typedef struct Call Call;
 typedef struct JournalReader JournalReader;
 typedef struct ProcessEvents ProcessEvents;
 typedef struct TlsContext TlsContext;
+typedef struct EventHistory EventHistory;
+typedef struct RestartPolicies RestartPolicies;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -56,6 +58,9 @@ typedef struct ManagerConfig {
         unsigned max_managed;           /* managed processes, daemon-wide */
         unsigned max_managed_per_user;  /* of them asked for by one requester (not Unix root); 0 = no cap */
         BackendKind backend;
+        char *state_directory;          /* the event seq file; NULL: seq not persisted */
+        size_t event_history;           /* events WATCH keeps for `after` (≥ 1024) */
+        char *runtime_directory;        /* the restart policy file; NULL: policies in memory only */
 } ManagerConfig;
 
 typedef struct Manager {
@@ -80,11 +85,14 @@ typedef struct Manager {
 
         Backend *backend;
         ProcessEvents *events;          /* started/exited/stopped, for whoever subscribes */
+        EventHistory *history;          /* numbered events for WATCH */
+        RestartPolicies *restarts;      /* START's restart policies */
         Auth *auth;
         ProcTable *procs;
         ListJob *list_job;              /* LIST, scanned and written in slices */
         SysInfo *sysinfo;
         JournalReader *journal;         /* opened by the first LOGS, kept for the next ones */
+        unsigned n_follows;             /* LOGS follow streams (each has a journal of its own) */
         rlim_t nofile_soft_original;    /* RLIMIT_NOFILE soft limit we were started with */
 } Manager;
 

@@ -85,6 +85,8 @@ const char *process_event_type_to_string(ProcessEventType t) {
                 [PROCESS_EVENT_STARTED] = "started",
                 [PROCESS_EVENT_EXITED] = "exited",
                 [PROCESS_EVENT_STOPPED] = "stopped",
+                [PROCESS_EVENT_RESTARTED] = "restarted",
+                [PROCESS_EVENT_FAILED] = "failed",
         };
 
         return t >= 0 && t < _PROCESS_EVENT_TYPE_MAX ? table[t] : NULL;

@@ -3,7 +3,8 @@
 
 /*
  * The one place where the life of a managed process is announced: started
- * (exec confirmed), exited (it ended by itself), stopped (a STOP ended it).
+ * (exec confirmed), exited (it ended by itself), stopped (a STOP ended it),
+ * restarted (its restart policy started it again), failed (the policy gave up).
  * Front ends and features subscribe (the WATCH stream, D-Bus signals, restart
  * policies) instead of each hooking into the backends.
  *
@@ -23,13 +24,17 @@ typedef enum ProcessEventType {
         PROCESS_EVENT_STARTED,          /* exec confirmed; the process is in its scope */
         PROCESS_EVENT_EXITED,           /* it ended by itself */
         PROCESS_EVENT_STOPPED,          /* it ended while a STOP of it was pending */
+        PROCESS_EVENT_RESTARTED,        /* a restart policy started it again (managed: the new one) */
+        PROCESS_EVENT_FAILED,           /* its restart policy gave up after the last exit */
         _PROCESS_EVENT_TYPE_MAX,
 } ProcessEventType;
 
 typedef struct ProcessEvent {
         ProcessEventType type;
         const Managed *managed;         /* borrowed, valid during delivery only */
-        const ExitStatus *exit;         /* EXITED, STOPPED: how it ended (exit->known may be false) */
+        const ExitStatus *exit;         /* EXITED, STOPPED, FAILED: how it ended (exit->known may be false) */
+        bool oom;                       /* EXITED, STOPPED: the kernel's OOM killer ended it (scopes only) */
+        unsigned restarts;              /* RESTARTED, FAILED: restarts of its policy so far */
 } ProcessEvent;
 
 typedef void (*ProcessEventHandler)(const ProcessEvent *ev, void *userdata);

@@ -33,6 +33,8 @@ static char *arg_token_file = NULL;
 static const char *arg_tls_cert = NULL;        /* argv outlives run() */
 static const char *arg_tls_key = NULL;
 static const char *arg_tls_client_ca = NULL;
+static bool arg_state_directory_set = false;
+static bool arg_runtime_directory_set = false;
 static PrivilegesConfig arg_privileges = {
         .enabled = true,
         .user = PRIVILEGES_DEFAULT_USER,
@@ -92,6 +94,12 @@ static void help(void) {
                "                            The same for TCP peers that have not authenticated\n"
                "                            (default: 15, 0 = as --idle-timeout)\n"
                "     --exit-idle SEC        Exit after SEC without connections (default: never)\n"
+               "     --state-directory DIR  Keep the event seq file here (default: $STATE_DIRECTORY,\n"
+               "                            else /var/lib/procmgrd; \"\" = not persisted)\n"
+               "     --event-history N      Events WATCH keeps for resuming (default: 4096, min 1024)\n"
+               "     --runtime-directory DIR\n"
+               "                            Keep restart policies here (default: $RUNTIME_DIRECTORY,\n"
+               "                            else /run/procmgrd; \"\" = in memory only)\n"
                "     --log-level LEVEL      debug, info, notice, warning, err\n"
                "     --foreground           Stay in the foreground (the default; accepted for scripts)\n",
                program_invocation_short_name);
@@ -132,6 +140,9 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_TLS_KEY,
                 ARG_TLS_CLIENT_CA,
                 ARG_TLS_HANDSHAKE_TIMEOUT,
+                ARG_STATE_DIRECTORY,
+                ARG_EVENT_HISTORY,
+                ARG_RUNTIME_DIRECTORY,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -160,6 +171,9 @@ static int parse_argv(int argc, char *argv[]) {
                 { "tls-key", required_argument, NULL, ARG_TLS_KEY },
                 { "tls-client-ca", required_argument, NULL, ARG_TLS_CLIENT_CA },
                 { "tls-handshake-timeout", required_argument, NULL, ARG_TLS_HANDSHAKE_TIMEOUT },
+                { "state-directory", required_argument, NULL, ARG_STATE_DIRECTORY },
+                { "event-history", required_argument, NULL, ARG_EVENT_HISTORY },
+                { "runtime-directory", required_argument, NULL, ARG_RUNTIME_DIRECTORY },
                 {}
         };
         uint64_t size;
@@ -308,6 +322,33 @@ static int parse_argv(int argc, char *argv[]) {
                                                        "Invalid --tls-handshake-timeout '%s': expected seconds > 0.",
                                                        optarg);
                         break;
+                case ARG_STATE_DIRECTORY:
+                        if (optarg[0] && optarg[0] != '/')
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "--state-directory needs an absolute path.");
+                        free(arg_config.state_directory);
+                        arg_config.state_directory = strdup(optarg);
+                        if (!arg_config.state_directory)
+                                return log_oom();
+                        arg_state_directory_set = true;
+                        break;
+                case ARG_RUNTIME_DIRECTORY:
+                        if (optarg[0] && optarg[0] != '/')
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "--runtime-directory needs an absolute path.");
+                        free(arg_config.runtime_directory);
+                        arg_config.runtime_directory = strdup(optarg);
+                        if (!arg_config.runtime_directory)
+                                return log_oom();
+                        arg_runtime_directory_set = true;
+                        break;
+                case ARG_EVENT_HISTORY:
+                        r = safe_atou(optarg, &u);
+                        if (r < 0 || u < 1024 || u > 1024 * 1024)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "Invalid --event-history '%s' (1024…1048576).", optarg);
+                        arg_config.event_history = u;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -326,6 +367,25 @@ static int parse_argv(int argc, char *argv[]) {
                 if (!arg_config.default_user)
                         return log_oom();
         }
+        if (!arg_state_directory_set) {
+                /* StateDirectory= of the unit; a list takes its first entry. */
+                const char *e = getenv("STATE_DIRECTORY");
+
+                arg_config.state_directory = e && e[0] == '/' ? strndup(e, strcspn(e, ":"))
+                                                              : strdup("/var/lib/procmgrd");
+                if (!arg_config.state_directory)
+                        return log_oom();
+        } else if (arg_config.state_directory && !arg_config.state_directory[0])
+                arg_config.state_directory = mfree(arg_config.state_directory);
+        if (!arg_runtime_directory_set) {
+                const char *e = getenv("RUNTIME_DIRECTORY");
+
+                arg_config.runtime_directory = e && e[0] == '/' ? strndup(e, strcspn(e, ":"))
+                                                                : strdup("/run/procmgrd");
+                if (!arg_config.runtime_directory)
+                        return log_oom();
+        } else if (arg_config.runtime_directory && !arg_config.runtime_directory[0])
+                arg_config.runtime_directory = mfree(arg_config.runtime_directory);
         return 1;
 }
 

@@ -8,7 +8,7 @@
  * here touches sockets or logs above debug: it is the fuzz target.
  */
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #define PROTOCOL_INTERFACE "org.procmgr.Manager1"
 /* Where procmgrd.socket listens, and where procctl looks first (PROTOCOL.md "Transport"). */
 #define PROTOCOL_DEFAULT_PORT 5050

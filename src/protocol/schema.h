@@ -29,6 +29,8 @@
 #define SCHEMA_CMD_AUTH "AUTH"
 #define SCHEMA_CMD_EXIT "EXIT"
 #define SCHEMA_CMD_METRICS "METRICS"
+#define SCHEMA_CMD_WATCH "WATCH"
+#define SCHEMA_CMD_UNWATCH "UNWATCH"
 
 /* Members every request may carry, whatever the command. */
 #define SCHEMA_MEMBER_CMD "cmd"
@@ -36,6 +38,13 @@
 #define SCHEMA_MEMBER_TOKEN "token"
 
 /* Argument names. */
+#define SCHEMA_ARG_AFTER "after"
+#define SCHEMA_ARG_RESTART "restart"
+#define SCHEMA_ARG_RESTART_SEC "restart_sec"
+#define SCHEMA_ARG_RESTART_MAX_SEC "restart_max_sec"
+#define SCHEMA_ARG_MAX_RESTARTS "max_restarts"
+#define SCHEMA_ARG_AFTER_CURSOR "after_cursor"
+#define SCHEMA_ARG_FOLLOW "follow"
 #define SCHEMA_ARG_ARGV "argv"
 #define SCHEMA_ARG_COMMAND "command"
 #define SCHEMA_ARG_CPU_QUOTA "cpu_quota"
@@ -61,6 +70,7 @@
 #define SCHEMA_STOP_TIMEOUT_MS_DEFAULT 5000
 #define SCHEMA_LOGS_LINES_MAX 10000
 #define SCHEMA_LOGS_LINES_DEFAULT 50
+#define SCHEMA_LOGS_FOLLOW_LINES_DEFAULT 10
 #define SCHEMA_START_CPU_QUOTA_MAX 100000
 
 typedef enum SchemaType {
@@ -122,23 +132,39 @@ typedef struct StartParameters {
         int64_t memory_max;     /* -1: none */
         int64_t cpu_quota;      /* 0: none */
         int64_t tasks_max;      /* -1: none */
+        const char *restart;    /* "no", "on-failure", "always"; NULL: no */
+        int64_t restart_sec;
+        int64_t restart_max_sec;
+        int64_t max_restarts;
 } StartParameters;
 
 typedef struct StopParameters {
-        pid_t pid;
+        pid_t pid;              /* 0: by name */
+        const char *name;
         int signal;
         int64_t timeout_ms;
 } StopParameters;
 
 typedef struct StatusParameters {
-        pid_t pid;
+        pid_t pid;              /* 0: by name */
+        const char *name;
 } StatusParameters;
 
 typedef struct LogsParameters {
         pid_t pid;              /* 0: none */
+        const char *name;
         const char *unit;
         int64_t lines;
+        bool follow;
+        const char *after_cursor;
 } LogsParameters;
+
+typedef struct WatchParameters {
+        int64_t after;          /* -1: none */
+        pid_t pid;              /* 0: any */
+        const char *name;
+        const char *unit;
+} WatchParameters;
 
 typedef struct AuthParameters {
         const char *token;
@@ -151,6 +177,7 @@ typedef union CommandParameters {
         StatusParameters status;
         LogsParameters logs;
         AuthParameters auth;
+        WatchParameters watch;
 } CommandParameters;
 
 typedef struct CommandSchema {

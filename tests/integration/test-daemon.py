@@ -79,11 +79,14 @@ try:
     # --- DESCRIBE ------------------------------------------------------------------------
     r = c.call(cmd="DESCRIBE")
     names = sorted(x["name"] for x in r.get("commands", []))
-    t.eq(names, sorted(["PING", "LIST", "START", "STOP", "STATUS", "INFO", "LOGS", "DESCRIBE", "AUTH", "EXIT", "METRICS"]),
+    t.eq(names, sorted(["PING", "LIST", "START", "STOP", "STATUS", "INFO", "LOGS", "DESCRIBE", "AUTH", "EXIT",
+                        "WATCH", "UNWATCH", "METRICS"]),
          "DESCRIBE lists every command")
-    t.ok(r.get("interface") == "org.procmgr.Manager1" and r.get("version") == 1, "DESCRIBE interface and version", r)
+    t.ok(r.get("interface") == "org.procmgr.Manager1" and r.get("version") == 2, "DESCRIBE interface and version", r)
     stop = [x for x in r.get("commands", []) if x["name"] == "STOP"]
-    t.ok(stop and {"name": "pid", "type": "int", "required": True} in stop[0]["args"], "DESCRIBE STOP has pid arg", stop)
+    # v2: pid or name (PROTOCOL.md "Names"), so neither is required by itself.
+    t.ok(stop and {"name": "pid", "type": "int", "required": False} in stop[0]["args"]
+         and {"name": "name", "type": "string", "required": False} in stop[0]["args"], "DESCRIBE STOP has pid and name args", stop)
 
     # --- INFO ------------------------------------------------------------------------------
     r = c.call(cmd="INFO")
@@ -658,6 +661,7 @@ try:
     # Values of the right type that also pass each handler's own checks.
     sample = {"string": "x", "int": 1, "bool": True, "array": ["x"], "object": {}, "any": "TERM"}
     special = {("START", "argv"): [missing_bin], ("START", "cwd"): "/", ("START", "user"): "root",
+               ("START", "restart"): "no",
                ("LIST", "sort"): "pid", ("LIST", "user"): "root",
                ("STOP", "pid"): nowhere, ("STATUS", "pid"): nowhere,
                ("LOGS", "pid"): nowhere, ("LOGS", "unit"): "procmgr-describe-check.scope"}
@@ -669,6 +673,8 @@ try:
         req.update(base.get(cmd, {}))
         if cmd == "START" and "command" in members:
             del req["argv"]
+        if cmd in ("STOP", "STATUS", "LOGS") and members.get("name") is not None:
+            del req["pid"]                      # pid or name
         for k, v in members.items():
             if v is None:
                 req.pop(k, None)
@@ -704,8 +710,13 @@ try:
             without = served(name, arg, None)
             if a["required"] and (err(without) != E + "InvalidArgument" or arg not in without.get("msg", "")):
                 problems.append(f"required {arg} not missed: {without}")
-            with_unknown = c.call(request(name, **{arg: None, "no_such_member_xyz": [1]})) \
-                if name not in ("AUTH", "EXIT") else without
+            if name == "WATCH":                 # its stream would stay on c: a connection of its own
+                cc = d.tcp()
+                with_unknown = cc.call(request(name, **{arg: None, "no_such_member_xyz": [1]}))
+                cc.close()
+            else:
+                with_unknown = c.call(request(name, **{arg: None, "no_such_member_xyz": [1]})) \
+                    if name not in ("AUTH", "EXIT") else without
             if err(with_unknown) != err(without):
                 problems.append(f"an unknown member changed the reply: {with_unknown} vs {without}")
             t.ok(not problems, f"DESCRIBE {name} {arg} ({typ}{', %d..%d' % (a['min'], a['max']) if 'min' in a else ''}) "

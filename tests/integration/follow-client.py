@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The client half of test-follow.sh, run inside the sandbox against the real
+procmgrd and journald: LOGS follow (backlog, cursor, live lines within 250 ms of
+journald's timestamp, end after the process is gone, after_cursor resume without
+gap or duplicate, UNWATCH) and WATCH's oom flag for a scope the OOM killer ended.
+Prints "PASS desc" / "FAIL desc: diag" lines for the shell to count."""
+
+import json
+import os
+import socket
+import sys
+import time
+
+SOCK = sys.argv[1]
+SCALE = float(os.environ.get("PROCMGRD_TIMEOUT_SCALE", "1") or 1)
+
+
+class C:
+    def __init__(self):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(20 * SCALE)
+        self.s.connect(SOCK)
+        self.buf = b""
+
+    def line(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise EOFError("closed")
+            self.buf += d
+        ln, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(ln)
+
+    def call(self, **req):
+        self.s.sendall((json.dumps(req) + "\n").encode())
+        return self.line()
+
+
+def check(cond, desc, diag=None):
+    print(("PASS " if cond else "FAIL ") + desc + ("" if cond else f": {diag}"), flush=True)
+
+
+ctl = C()
+# A process that writes a line, waits for us, then writes more and exits.
+fifo = "/tmp/follow-fifo"
+try:
+    os.unlink(fifo)
+except FileNotFoundError:
+    pass
+os.mkfifo(fifo, 0o666)
+r = ctl.call(cmd="START", name="follower", argv=["sh", "-c", f"echo early-1; echo early-2; read x < {fifo}; "
+                                                 "echo live-1; echo live-2; read x < " + fifo + "; echo last-line"])
+check(r.get("ok"), "START the writer", r)
+pid = r.get("pid")
+
+# Wait until the early lines are in the journal (plain LOGS), bounded.
+deadline = time.monotonic() + 10 * SCALE
+while time.monotonic() < deadline:
+    r = ctl.call(cmd="LOGS", name="follower")
+    if [x["message"] for x in r.get("lines", [])][-2:] == ["early-1", "early-2"]:
+        break
+    time.sleep(0.05)
+
+f = C()
+r = f.call(cmd="LOGS", name="follower", follow=True, id=1)
+msgs = [x["message"] for x in r.get("lines", [])]
+check(r.get("ok") and "early-1" in msgs and "early-2" in msgs and isinstance(r.get("cursor"), str),
+      "LOGS follow: the backlog and a cursor", r)
+cursor_after_early = r.get("cursor")
+check(len(r.get("lines", [])) <= 10, "follow's backlog is 10 lines by default", len(r.get("lines", [])))
+
+with open(fifo, "w") as w:
+    w.write("go\n")
+got, lat = [], []
+for _ in range(50):
+    e = f.line()
+    if e.get("event") == "log":
+        got.append(e)
+        lat.append(time.time() * 1e6 - e["ts"])
+    if [x["message"] for x in got if x["message"].startswith("live")] == ["live-1", "live-2"]:
+        break
+check([x["message"] for x in got] == ["live-1", "live-2"], "new lines arrive as log events, in order",
+      [x.get("message") for x in got])
+check(all("ok" not in x and x.get("pid") == pid and isinstance(x.get("cursor"), str) and isinstance(x.get("priority"), int)
+          for x in got), "log events: pid, cursor, priority, no 'ok'", got)
+# journald itself tells readers of new records through inotify, and coalesces those
+# notifications for up to 250 ms (journalctl -f waits as long; bench/run compares the two):
+# 250 ms of ours on top of that.
+check(lat and max(lat) <= 500000 * SCALE, "each within 250 ms of journald's notification (500 ms of its timestamp)", lat)
+
+# A second follower resumes after the early lines: no gap, no duplicate.
+g = C()
+r = g.call(cmd="LOGS", name="follower", follow=True, after_cursor=cursor_after_early)
+check(r.get("ok") and r.get("lines") == [], "after_cursor: no backlog in the reply", r)
+res = []
+for _ in range(50):
+    e = g.line()
+    if e.get("event") == "log" and not e["message"].startswith("procmgr"):
+        res.append(e["message"])
+    if res[-1:] == ["live-2"]:
+        break
+check(res == ["live-1", "live-2"], "after_cursor: every line after the cursor, once", res)
+r = g.call(cmd="UNWATCH", id="u")
+while r.get("id") != "u":
+    r = g.line()
+check(r.get("ok") is True, "UNWATCH ends a follow")
+r = g.call(cmd="PING", id="p")
+check(r.get("id") == "p", "nothing of the follow after UNWATCH's reply", r)
+
+with open(fifo, "w") as w:
+    w.write("go\n")
+rest = []
+for _ in range(100):
+    e = f.line()
+    rest.append(e)
+    if e.get("event") == "end":
+        break
+msgs = [e.get("message") for e in rest if e.get("event") == "log"]
+check(rest and rest[-1].get("event") == "end" and "last-line" in msgs,
+      "the last line, then 'end' once the process is gone", rest)
+r = f.call(cmd="PING", id="after-end")
+check(r.get("id") == "after-end", "the connection stays after 'end'", r)
+r = f.call(cmd="LOGS", name="follower", follow=True)
+check(r.get("error") == "org.procmgr.Error.NoSuchProcess", "follow by the name of a gone process: NoSuchProcess", r)
+r = f.call(cmd="LOGS", pid=1, follow=True, after_cursor="not a cursor")
+check(r.get("error") == "org.procmgr.Error.InvalidArgument", "a bad after_cursor is InvalidArgument", r)
+
+# OOM: a scope with a small memory_max that allocates without bound.
+w = C()
+w.call(cmd="WATCH", name="hog")
+r = ctl.call(cmd="START", name="hog", memory_max=32 * 1024 * 1024,
+             argv=["python3", "-c", "a = []\nwhile True: a.append(bytearray(1 << 20))"])
+check(r.get("ok"), "START a memory hog with memory_max 32M", r)
+ev = None
+for _ in range(10):
+    e = w.line()
+    if e.get("event") in ("exited", "stopped"):
+        ev = e
+        break
+check(ev and ev.get("exit") == {"signal": "KILL"}, "the OOM killer's SIGKILL is the exit", ev)
+# Read from the scope's cgroup when the process is gone: on cgroup v1 systemd may remove the
+# cgroup first (a race, docs/protocol.md), so this one is a TODO there.
+v1 = not os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+if ev and ev.get("oom") is True:
+    check(True, "exited with oom:true after the OOM kill")
+elif v1:
+    print("TODO exited with oom:true after the OOM kill (cgroup v1: the scope was removed first)", flush=True)
+else:
+    check(False, "exited with oom:true after the OOM kill", ev)
+os.unlink(fifo)

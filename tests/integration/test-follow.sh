@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# LOGS follow and WATCH's oom flag against a real systemd, journald and kernel: boots
+# tests/sandbox.sh with the project's units (as test-scope.sh does) and runs
+# follow-client.py inside it. TAP output; "1..0 # SKIP <reason>" when no sandbox can
+# run here.
+
+set -u -o pipefail
+
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
+export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
+N=follow-$$
+SOCK=/run/procmgrd/procmgrd.sock
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/test-follow.XXXXXX") || exit 1
+chmod 755 "$work"
+cleanup() {
+        [ -d "$SDNS_BASE/$N" ] && "$SANDBOX" stop "$N" >/dev/null 2>&1
+        rm -rf -- "$work"
+}
+trap cleanup EXIT
+
+for f in "$PROCMGRD" "$PROCCTL"; do
+        [ -x "$f" ] || skip_all "$f not built"
+done
+
+units=$work/units
+daemon_args=
+if "$PROCMGRD" --help 2>/dev/null | grep -q -- --no-drop-privileges; then
+        daemon_args=--no-drop-privileges
+fi
+sandbox_units "$units" "$SOCK" follow-test-token $daemon_args || bail "cannot write the test units"
+
+SDNS_NET=1 SDNS_UNITS=$units SDNS_ENABLE=procmgrd.socket "$SANDBOX" start "$N" 2>"$work/start.err"
+sandbox_started $? "$work/start.err" "start sandbox $N"
+ok "start sandbox $N"
+
+"$SANDBOX" exec "$N" env PROCMGRD_TIMEOUT_SCALE="$SCALE" python3 "$top_srcdir/tests/integration/follow-client.py" \
+        "$SOCK" >"$work/client.out" 2>&1
+rc=$?
+while IFS= read -r line; do
+        case $line in
+        "PASS "*) ok "${line#PASS }" ;;
+        "FAIL "*) not_ok "${line#FAIL }" ;;
+        "TODO "*) tests=$((tests + 1)); echo "not ok $tests - ${line#TODO } # TODO" ;;
+        *) diag "$line" ;;
+        esac
+done <"$work/client.out"
+is "the client ran to its end" "$rc" 0
+
+# ---- procctl logs -f under tmux: live lines, Ctrl-C ends it with exit 0 ------------------
+if ! command -v tmux >/dev/null; then
+        not_ok "procctl logs -f under tmux (tmux is not installed)"
+        done_testing
+        exit
+fi
+in_sb() {
+        "$SANDBOX" exec "$N" "$@"
+}
+fifo=/tmp/tmux-follow-fifo
+in_sb sh -c "rm -f $fifo; mkfifo -m 666 $fifo"
+reply=$(in_sb "$PROCCTL" -U "$SOCK" --json start --name tailme -- sh -c "echo before-follow; read x < $fifo; echo while-following; read x < $fifo")
+is "start a process for logs -f" "$(json 'j["name"]' <<<"$reply")" tailme
+pane_has() {
+        in_sb tmux -L pmtest capture-pane -p -t pm | grep -q -- "$1"
+}
+in_sb tmux -L pmtest new-session -d -s pm -x 200 -y 50 \
+        "$PROCCTL -U $SOCK logs -f tailme; echo PROCCTL-EXIT=\$?; sleep 30"
+check "logs -f shows the backlog" retry pane_has before-follow
+in_sb sh -c "echo go > $fifo"
+check "logs -f shows a new line as it is written" retry pane_has while-following
+in_sb tmux -L pmtest send-keys -t pm C-c
+check "Ctrl-C ends logs -f with exit status 0" retry pane_has PROCCTL-EXIT=0
+in_sb tmux -L pmtest kill-server 2>/dev/null
+in_sb sh -c "echo go > $fifo; rm -f $fifo" &
+wait
+done_testing
