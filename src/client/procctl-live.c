@@ -21,19 +21,26 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "client/client.h"
 #include "client/procctl.h"
+#include "client/transport.h"
 #include "protocol/schema.h"
 #include "shared/parse-util.h"
 #include "shared/socket-util.h"
 
 static volatile sig_atomic_t live_interrupted = 0;
 
+/* How long one read waits before looking at live_interrupted again. */
+#define LIVE_SLICE_USEC (200 * USEC_PER_MSEC)
+
 static void on_interrupt(int sig) {
         live_interrupted = 1;
 }
 
-/* Returns 1 with a line, 0 at EOF, < 0 on error (-EINTR: interrupted). */
-static int read_line(int fd, char **buf, size_t *len, size_t *alloc, char **ret) {
+/* Returns 1 with a line, 0 at EOF, < 0 on error (-EINTR: interrupted). Reads through the
+ * client's carrier (Unix, TCP, TLS, ssh) in short slices, so that Ctrl-C is seen promptly
+ * whatever the carrier does with EINTR. */
+static int read_line(Transport *t, char **buf, size_t *len, size_t *alloc, char **ret) {
         for (;;) {
                 char *nl = *len > 0 ? memchr(*buf, '\n', *len) : NULL;
                 ssize_t k;
@@ -61,14 +68,11 @@ static int read_line(int fd, char **buf, size_t *len, size_t *alloc, char **ret)
                 }
                 if (live_interrupted)
                         return -EINTR;
-                k = recv(fd, *buf + *len, *alloc - *len, 0);
-                if (k < 0) {
-                        if (errno != EINTR)
-                                return -errno;
-                        if (live_interrupted)
-                                return -EINTR;
-                        continue;
-                }
+                k = transport_read(t, *buf + *len, *alloc - *len, now(CLOCK_MONOTONIC) + LIVE_SLICE_USEC);
+                if (k == -ETIMEDOUT || k == -EINTR)
+                        continue;       /* live_interrupted is looked at above */
+                if (k < 0)
+                        return (int) k;
                 if (k == 0)
                         return 0;
                 *len += (size_t) k;
@@ -82,10 +86,10 @@ typedef int (*LiveLine)(json_t *o, bool is_reply, void *userdata);
 static int live_run(Context *ctx, LiveLine cb, void *userdata) {
         json_auto_t *request = TAKE_PTR(ctx->request);
         _cleanup_free_ char *out = NULL, *buf = NULL;
-        _cleanup_close_ int fd = -EBADF;
         struct sigaction sa = { .sa_handler = on_interrupt };
         size_t len = 0, alloc = 0;
         bool first = true;
+        usec_t deadline;
         Client *c;
         int r;
 
@@ -97,13 +101,18 @@ static int live_run(Context *ctx, LiveLine cb, void *userdata) {
         out = json_dumps(request, JSON_COMPACT);
         if (!out)
                 return oom();
-        fd = socket_connect(&c->address);
-        if (fd < 0) {
-                error_message("cannot connect to %s: %s (is procmgrd running?)", c->address_str, strerror(-fd));
+        deadline = c->timeout > 0 ? now(CLOCK_MONOTONIC) + c->timeout : 0;
+        r = transport_open(c->transport, deadline);
+        if (r < 0) {
+                error_message("cannot connect to %s: %s (is procmgrd running?)", c->address_str,
+                              client_error_detail(c) ?: strerror(-r));
                 return EXIT_USAGE;
         }
-        if (send(fd, out, strlen(out), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
-                error_message("cannot send to %s: %m", c->address_str);
+        r = transport_write(c->transport, out, strlen(out), deadline);
+        if (r >= 0)
+                r = transport_write(c->transport, "\n", 1, deadline);
+        if (r < 0) {
+                error_message("cannot send to %s: %s", c->address_str, strerror(-r));
                 return EXIT_USAGE;
         }
         /* No SA_RESTART: a blocked recv() returns on Ctrl-C. */
@@ -115,7 +124,7 @@ static int live_run(Context *ctx, LiveLine cb, void *userdata) {
                 _cleanup_free_ char *line = NULL;
                 json_auto_t *o = NULL;
 
-                r = read_line(fd, &buf, &len, &alloc, &line);
+                r = read_line(c->transport, &buf, &len, &alloc, &line);
                 if (r == -EINTR)
                         return 0;       /* Ctrl-C: the user ends it, cleanly */
                 if (r < 0) {

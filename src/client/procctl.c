@@ -392,10 +392,6 @@ int context_get_client(Context *ctx, Client **ret) {
 /* Returns 0 with the reply for ok:true (having printed it with --json, and then with no
  * reply to render), EXIT_REPLY_ERROR for an error reply, EXIT_USAGE when no reply could be
  * had; both with the reason printed. */
-bool procctl_json_output(void) {
-        return arg_json;
-}
-
 int verb_call(Context *ctx, json_t **ret_reply) {
         json_auto_t *request = TAKE_PTR(ctx->request);
         _cleanup_free_ char *line = NULL;

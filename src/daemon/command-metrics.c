@@ -56,8 +56,7 @@ int command_metrics(Call *call) {
                         .name = mp->name,
                         .unit = mp->unit ?: "",
                         .user = proc_table_user_name(m->procs, mp->uid) ?: "",
-                        /* Restart policies do not exist yet: nothing was ever restarted. */
-                        .restarts = 0,
+                        .restarts = mp->restarts,
                         .figures = PROCESS_FIGURES_UNKNOWN,
                 };
                 if (mp->exited)
