@@ -4,7 +4,7 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
-      libsystemd-dev libjansson-dev libcap-dev libcmocka-dev
+      libsystemd-dev libjansson-dev libcap-dev libseccomp-dev libcmocka-dev
       python3 util-linux procps systemd dbus polkitd jq"
 missing=""
 for p in $pkgs; do

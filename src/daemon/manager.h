@@ -31,6 +31,7 @@ typedef struct ListJob ListJob;
 typedef struct Auth Auth;
 typedef struct Call Call;
 typedef struct JournalReader JournalReader;
+typedef struct SpawnClient SpawnClient;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -79,6 +80,7 @@ typedef struct Manager {
         SysInfo *sysinfo;
         JournalReader *journal;         /* opened by the first LOGS, kept for the next ones */
         rlim_t nofile_soft_original;    /* RLIMIT_NOFILE soft limit we were started with */
+        SpawnClient *spawn;             /* the privileged helper (procmgr-spawn); set before startup */
 } Manager;
 
 int manager_new(ManagerConfig *config, Manager **ret);    /* takes over config's strings */

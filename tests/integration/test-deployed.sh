@@ -59,8 +59,16 @@ is "the first connection activates procmgrd" "$(json 'j["msg"]' <<<"$reply")" po
 MAIN=$(in_sb systemctl show -P MainPID procmgrd.service)
 is "procmgrd runs as user procmgr" "$(in_sb awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$MAIN/status")" \
         "$PM_UID $PM_UID $PM_UID"
+is "... holding no capability (the network front, issue 16)" \
+        "$(in_sb awk '/^Cap(Prm|Eff|Bnd):/ { print $2 }' "/proc/$MAIN/status" | xargs)" \
+        "0000000000000000 0000000000000000 0000000000000000"
+is "... with no_new_privs and a seccomp filter" \
+        "$(in_sb awk '/^(NoNewPrivs|Seccomp):/ { print $2 }' "/proc/$MAIN/status" | xargs)" "1 2"
+HELPER=$(in_sb cat "/proc/$MAIN/task/$MAIN/children" | awk '{ print $1 }')
+is "its spawn helper runs as user procmgr" "$(in_sb awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$HELPER/status")" \
+        "$PM_UID $PM_UID $PM_UID"
 is "... holding CAP_KILL only in its effective set" \
-        "$(in_sb awk '/^CapEff:/ { print $2 }' "/proc/$MAIN/status")" 0000000000000020
+        "$(in_sb awk '/^CapEff:/ { print $2 }' "/proc/$HELPER/status")" 0000000000000020
 is "INFO: backend systemd (the bus, as procmgr)" "$(pc info | json 'j["backend"]')" systemd
 
 # START: StartTransientUnit as procmgr is allowed by 50-procmgr.rules only.

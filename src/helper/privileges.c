@@ -18,7 +18,7 @@
 
 #include "shared/log.h"
 #include "shared/macro.h"
-#include "daemon/privileges.h"
+#include "helper/privileges.h"
 
 /* cap_free() takes any object libcap allocated (cap_t, text from cap_to_text()). */
 static inline void cap_freep(void *p) {
@@ -337,9 +337,15 @@ int privileges_drop(const PrivilegesConfig *c) {
                 free(pw);
         }
 
-        r = keep_table_check_available();
-        if (r < 0)
-                return r;
+        if (c->keep_none)
+                /* The front: nothing is kept, so nothing can be missing either. */
+                for (size_t i = 0; i < ELEMENTSOF(keep_table); i++)
+                        keep_missing[i] = true;
+        else {
+                r = keep_table_check_available();
+                if (r < 0)
+                        return r;
+        }
         keep = keep_set_new();
         if (!keep)
                 return log_oom();
@@ -372,6 +378,11 @@ int privileges_drop(const PrivilegesConfig *c) {
                 return log_error_errno(errno, "Cannot make procmgrd non-dumpable: %m");
 
         keep_text = cap_to_text(keep, NULL);
+        if (c->keep_none) {
+                log_info("Dropped all privileges: the network front runs as uid %u gid %u with no capability.",
+                         (unsigned) uid, (unsigned) gid);
+                return 0;
+        }
         log_info("Dropped privileges: running as uid %u gid %u, capabilities '%s', bounding set the same.",
                  (unsigned) uid, (unsigned) gid, strna(keep_text));
         return 0;
