@@ -385,6 +385,17 @@ static int run(int argc, char *argv[]) {
         pid_t helper = 0;
         int r;
 
+        /* Under systemd the unit names the helper's socket (procmgrd.service). */
+        if (!arg_spawn_socket && getenv("PROCMGR_SPAWN_SOCKET")) {
+                const char *e = getenv("PROCMGR_SPAWN_SOCKET");
+
+                if (e[0] != '/')
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "$PROCMGR_SPAWN_SOCKET must be absolute.");
+                arg_spawn_socket = strdup(e);
+                if (!arg_spawn_socket)
+                        return log_oom();
+        }
+
         /* First of all, with nothing opened yet that it could inherit: the privileged half
          * (procmgr-spawn), unless systemd runs it for us. It drops to the keep-set itself. */
         can_switch = arg_spawn_socket ? true : privileges_can_change_identity();
@@ -431,7 +442,8 @@ static int run(int argc, char *argv[]) {
         r = privileges_drop(&front);
         if (r < 0)
                 return r;       /* logged; never run with privileges we could not drop */
-        if (arg_privileges.enabled) {
+        /* Under systemd (a spawn socket) the unit's sandbox is stricter than ours. */
+        if (arg_privileges.enabled && !arg_spawn_socket) {
                 r = sandbox_apply();
                 if (r < 0)
                         return r;

@@ -64,7 +64,13 @@ is "... holding no capability (the network front, issue 16)" \
         "0000000000000000 0000000000000000 0000000000000000"
 is "... with no_new_privs and a seccomp filter" \
         "$(in_sb awk '/^(NoNewPrivs|Seccomp):/ { print $2 }' "/proc/$MAIN/status" | xargs)" "1 2"
-HELPER=$(in_sb cat "/proc/$MAIN/task/$MAIN/children" | awk '{ print $1 }')
+# The privileged half: procmgr-spawn@.service, started through procmgr-spawn.socket by
+# procmgrd's connection.
+HUNIT=$(in_sb systemctl list-units --plain --no-legend 'procmgr-spawn@*.service' | awk '{ print $1; exit }')
+check "procmgrd's connection started a procmgr-spawn@.service instance ($HUNIT)" [ -n "$HUNIT" ]
+HELPER=$(in_sb systemctl show -P MainPID "$HUNIT")
+is "only user procmgr may connect to procmgr-spawn.socket" \
+        "$(in_sb stat -c '%U %a' /run/procmgr-spawn/spawn.sock)" "procmgr 600"
 is "its spawn helper runs as user procmgr" "$(in_sb awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$HELPER/status")" \
         "$PM_UID $PM_UID $PM_UID"
 is "... holding CAP_KILL only in its effective set" \
