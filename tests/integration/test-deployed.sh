@@ -89,6 +89,18 @@ is "STATUS reads the scope's state over the bus" "$(json 'j["unit_state"]' <<<"$
 check "LOGS reads the process's output (procmgr is in systemd-journal)" \
         retry eval 'pc logs "$pid" | json "[l[\"message\"] for l in j[\"lines\"]]" | grep -q deployed-hello'
 
+# 50-procmgr.rules grants user procmgr procmgr's scopes only (issue 16): another unit, or
+# a verb STOP does not use, is refused (SIGCONT to running units: harmless either way).
+as_procmgr_systemctl() {
+        in_sb setpriv --reuid="$PM_UID" --regid="$(in_sb id -g procmgr)" --init-groups \
+                systemctl --no-ask-password "$@" >"$work/sc.out" 2>&1
+}
+check "user procmgr may not kill units that are not procmgr's scopes" \
+        eval '! as_procmgr_systemctl kill --signal=SIGCONT polkit.service && grep -Eqi "access denied|authentication required" "$work/sc.out"'
+check "... nor restart procmgr's scope (a verb STOP does not use)" \
+        eval '! as_procmgr_systemctl restart "$unit"'
+check "... but may signal it (KillUnit, as STOP does)" as_procmgr_systemctl kill --signal=SIGCONT "$unit"
+
 # polkit decides for local non-root users: nobody is asked to authenticate, which with no
 # agent is a refusal; as a member of procmgr-admin, the rule allows it.
 reply=$(as_nobody start -- sleep 300)
