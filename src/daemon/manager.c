@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
-#include "daemon/spawn-client.h"
 #include "daemon/auth.h"
 #include "daemon/backend.h"
 #include "daemon/dispatch.h"
@@ -23,6 +22,7 @@
 #include "daemon/proc-table.h"
 #include "shared/socket-util.h"
 #include "daemon/sysinfo.h"
+#include "daemon/spawn-client.h"
 #include "protocol/protocol.h"
 
 #define LISTEN_BACKLOG 512

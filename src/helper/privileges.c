@@ -319,10 +319,12 @@ int privileges_drop(const PrivilegesConfig *c) {
                 if (c->user_explicit)
                         return log_error_errno(r, "Cannot find user '%s'.", c->user);
                 log_warning("User '%s' does not exist (install procmgr.conf into sysusers.d and run systemd-sysusers): "
-                            "staying uid 0, but dropping to the capability keep-set.", c->user);
+                            "staying uid 0, but dropping to %s.", c->user,
+                            c->keep_none ? "no capability at all" : "the capability keep-set");
         } else if (pw->uid == 0) {
                 free(pw);
-                log_warning("User '%s' is uid 0: staying uid 0, dropping to the capability keep-set.", c->user);
+                log_warning("User '%s' is uid 0: staying uid 0, dropping to %s.", c->user,
+                            c->keep_none ? "no capability at all" : "the capability keep-set");
         } else {
                 uid = pw->uid;
                 gid = pw->gid;

@@ -99,6 +99,9 @@ DAEMON_ATTEMPTS=6
 gone() {
         ! kill -0 "$1" 2>/dev/null
 }
+gone_or_zombie() {
+        gone "$1" || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]
+}
 # stop_daemon PID: SIGTERM, bounded wait, then SIGKILL.
 stop_daemon() {
         kill -TERM "$1" 2>/dev/null || return 0
@@ -275,8 +278,9 @@ helper_kill_checks() {
         check "helper killed: what was started before is still known" grep -q '"ok": *true' "$T/out"
         "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --timeout-ms 2000 "$BEFORE" >"$T/out" 2>&1 </dev/null
         rc=$?
-        check "helper killed: what was started before can still be stopped" eval '[ $rc -eq 0 ] && gone "$BEFORE"'
-        [ -n "$CPID" ] && "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --signal KILL "$CPID" >/dev/null 2>&1 </dev/null
+        # Gone once its new parent (the helper's listener, a subreaper) has reaped it.
+        check "helper killed: what was started before can still be stopped" eval '[ $rc -eq 0 ] && retry gone_or_zombie "$BEFORE"'
+        LAST=$CPID      # still running when the helper goes away for good
         # Listener and worker gone: nothing can bring privilege back to the front.
         kill -KILL "$HELPER" "$(worker_of "$MAIN")" 2>/dev/null
         retry eval '! kill -0 "$HELPER" 2>/dev/null || grep -q Z "/proc/$HELPER/stat"'
@@ -286,6 +290,10 @@ helper_kill_checks() {
         grep -q SpawnFailed "$T/out" || diag <"$T/out"
         "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json list >"$T/out" 2>&1 </dev/null
         check "helper gone: LIST still works" grep -q '"ok": *true' "$T/out"
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 30 --json stop "$LAST" >"$T/out" 2>&1 </dev/null
+        check "helper gone: STOP fails with a message naming the helper" grep -q "spawn helper" "$T/out"
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json status "$LAST" >"$T/out" 2>&1 </dev/null
+        check "helper gone: nothing started is lost (STATUS of a running process)" grep -q '"ok": *true' "$T/out"
 }
 if [ -n "$WORKER" ]; then helper_kill_checks; else not_run "no helper worker found" helper_kill_checks; fi
 stop_daemon "$MAIN"
