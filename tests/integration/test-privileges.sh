@@ -280,6 +280,7 @@ helper_kill_checks() {
         rc=$?
         # Gone once its new parent (the helper's listener, a subreaper) has reaped it.
         check "helper killed: what was started before can still be stopped" eval '[ $rc -eq 0 ] && retry gone_or_zombie "$BEFORE"'
+        [ $rc -eq 0 ] || diag <"$T/out"
         LAST=$CPID      # still running when the helper goes away for good
         # Listener and worker gone: nothing can bring privilege back to the front.
         kill -KILL "$HELPER" "$(worker_of "$MAIN")" 2>/dev/null
