@@ -3,8 +3,9 @@
 #
 # The layering of src/ (docs/ARCHITECTURE.md), checked on every `make check`:
 #  1. includes: src/shared/ includes only shared/ (and never jansson, sd-event, sd-bus);
-#     src/protocol/ only shared/ and protocol/; src/daemon/ never client/; src/client/
-#     never daemon/; every project include names its layer ("shared/log.h"; config.h is
+#     src/protocol/ only shared/ and protocol/; src/helper/ (procmgr-spawn, the
+#     privileged half) only shared/ and helper/, and never jansson, sd-event or sd-bus;
+#     src/daemon/ never client/; src/client/ never daemon/ or helper/; every project include names its layer ("shared/log.h"; config.h is
 #     the build's); <jansson.h> in src/daemon/ only in the files of JANSSON_ALLOWED;
 #  2. links: the objects of src/libprocmgrd-core.a, as a graph of undefined → defined
 #     symbols (nm), have no cycle but those of ALLOWED_CYCLES; and no archive uses a
@@ -40,7 +41,8 @@ allowed_layers() {
         case $1 in
                 shared) echo shared ;;
                 protocol) echo shared protocol ;;
-                daemon) echo shared protocol daemon ;;
+                helper) echo shared helper ;;
+                daemon) echo shared protocol helper daemon ;;
                 client) echo shared protocol client ;;
         esac
 }
@@ -61,7 +63,7 @@ include_violations() {
                 rel=${f#"$src"/}
                 layer=${rel%%/*}
                 if [ "$layer" = "$rel" ] || [ -z "$(allowed_layers "$layer")" ]; then
-                        echo "$rel: not in a layer (src/{shared,protocol,daemon,client}/)"
+                        echo "$rel: not in a layer (src/{shared,protocol,helper,daemon,client}/)"
                         continue
                 fi
                 while IFS=: read -r line inc; do
@@ -79,13 +81,14 @@ include_violations() {
                                         ;;
                                 '<jansson.h>')
                                         case $layer in
-                                                shared) echo "$rel:$line: shared/ must not include <jansson.h>" ;;
+                                                shared | helper) echo "$rel:$line: $layer/ must not include <jansson.h>" ;;
                                                 daemon) jansson_allowed "$rel" ||
                                                         echo "$rel:$line: <jansson.h> outside the command/protocol edge (JANSSON_ALLOWED)" ;;
                                         esac
                                         ;;
                                 '<systemd/sd-event.h>' | '<systemd/sd-bus.h>')
-                                        [ "$layer" != shared ] || echo "$rel:$line: shared/ must not include $inc"
+                                        [ "$layer" != shared ] && [ "$layer" != helper ] ||
+                                                echo "$rel:$line: $layer/ must not include $inc"
                                         ;;
                         esac
                 done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]' "$f")
@@ -213,8 +216,9 @@ else
         done
         [ -z "$sccs" ] || sed 's/^/cycle today: /' <<<"$sccs" | diag
 
-        layers=("$build/src/libprocmgr-shared.a" "$build/src/libprocmgr-protocol.a" "$core" "$build/src/libprocctl-core.a")
-        for ((i = 0; i < 2; i++)); do
+        layers=("$build/src/libprocmgr-shared.a" "$build/src/libprocmgr-protocol.a" "$build/src/libprocmgr-helper.a"
+                "$core" "$build/src/libprocctl-core.a")
+        for ((i = 0; i < 3; i++)); do
                 v=$(archive_violations "${layers[i]}" "${layers[@]:i+1}")
                 if [ -z "$v" ]; then
                         ok "${layers[i]##*/} uses no symbol of the archives above it"
@@ -229,10 +233,11 @@ fi
 
 F=$(mktemp -d "${TMPDIR:-/tmp}/check-layering.XXXXXX") || exit 1
 trap 'rm -rf "$F"' EXIT
-mkdir -p "$F/src/shared" "$F/src/protocol" "$F/src/daemon" "$F/src/client"
+mkdir -p "$F/src/shared" "$F/src/protocol" "$F/src/helper" "$F/src/daemon" "$F/src/client"
 printf '#include "config.h"\n#include <errno.h>\n#include "shared/macro.h"\n' >"$F/src/shared/a.c"
 printf '#include "shared/macro.h"\n#include "protocol/p.h"\n#include <jansson.h>\n' >"$F/src/protocol/p.c"
-printf '#include "protocol/p.h"\n#include "daemon/d.h"\n#include <jansson.h>\n' >"$F/src/daemon/dispatch.c"
+printf '#include "shared/macro.h"\n#include "helper/h.h"\n#include <sys/capability.h>\n' >"$F/src/helper/h.c"
+printf '#include "protocol/p.h"\n#include "helper/h.h"\n#include "daemon/d.h"\n#include <jansson.h>\n' >"$F/src/daemon/dispatch.c"
 printf '#include "protocol/p.h"\n#include "client/c.h"  /* a comment */\n#include <jansson.h>\n' >"$F/src/client/c.c"
 is "self-test: a clean fake tree passes" "$(include_violations "$F/src")" ""
 
@@ -247,6 +252,11 @@ bad_include shared/a.c '#include "protocol/p.h"' shared/a.c
 bad_include shared/a.c '#include <jansson.h>' shared/a.c
 bad_include shared/a.c '#include <systemd/sd-event.h>' shared/a.c
 bad_include protocol/p.c '# include "daemon/d.h"' protocol/p.c
+bad_include helper/h.c '#include "daemon/d.h"' helper/h.c
+bad_include helper/h.c '#include "protocol/p.h"' helper/h.c
+bad_include helper/h.c '#include <jansson.h>' helper/h.c
+bad_include helper/h.c '#include <systemd/sd-bus.h>' helper/h.c
+bad_include client/c.c '#include "helper/h.h"' client/c.c
 bad_include daemon/dispatch.c '#include "client/c.h"' daemon/dispatch.c
 bad_include client/c.c '#include "daemon/d.h"' client/c.c
 bad_include client/c.c '#include "c.h"' client/c.c
@@ -255,7 +265,7 @@ touch "$F/src/daemon/proc-table.c"
 bad_include daemon/proc-table.c '#include <jansson.h>' daemon/proc-table.c
 touch "$F/src/stray.c"
 is "self-test: a source outside the layers fails" "$(include_violations "$F/src")" \
-        "stray.c: not in a layer (src/{shared,protocol,daemon,client}/)"
+        "stray.c: not in a layer (src/{shared,protocol,helper,daemon,client}/)"
 
 # A fake `nm -A` of an archive: a → b → c → a is a cycle, d → a is not part of it.
 fake_nm() {

@@ -190,6 +190,22 @@ sandbox_units() {
                 "$PROCMGRD" "$*" >"$units/procmgrd.service.d/test.conf"
         [ -z "$token" ] || printf 'SetCredential=token:%s\n' "$token" >>"$units/procmgrd.service.d/test.conf"
         printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr.slice.d/test.conf"
+        # The privileged half (procmgr-spawn.socket, procmgr-spawn@.service), from the build.
+        mkdir -p "$units/procmgr-spawn@.service.d" "$units/procmgr-spawn.socket.d" || return
+        cp "$top_srcdir/systemd/procmgr-spawn.socket" "$units/" || return
+        sed -e 's|@pkglibexecdir[@]|/usr/libexec/procmgr|g' "$top_srcdir/systemd/procmgr-spawn@.service.in" \
+                >"$units/procmgr-spawn@.service" || return
+        printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nExecStart=\nExecStart=%s\n' \
+                "$top_builddir/src/procmgr-spawn" >"$units/procmgr-spawn@.service.d/test.conf"
+        printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr-spawn.socket.d/test.conf"
+        # --no-drop-privileges: the daemon as root with every capability, as it asks for
+        # (the unit makes it the unprivileged user procmgr otherwise, who may not exist).
+        case " $* " in
+        *" --no-drop-privileges "*)
+                printf 'User=root\nGroup=root\nCapabilityBoundingSet=~\n' >>"$units/procmgrd.service.d/test.conf"
+                printf '\n[Socket]\nSocketUser=root\nSocketGroup=root\n' >>"$units/procmgr-spawn.socket.d/test.conf"
+                ;;
+        esac
 }
 
 # retry COMMAND...: run COMMAND every 10 ms until it succeeds, for at most 10 s (times

@@ -4,7 +4,7 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
-      libsystemd-dev libjansson-dev libcap-dev libcmocka-dev libssl-dev
+      libsystemd-dev libjansson-dev libcap-dev libseccomp-dev libcmocka-dev libssl-dev
       openssl python3 util-linux procps iproute2 systemd dbus polkitd jq
       openssh-server openssh-client prometheus bash-completion"
 missing=""

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The direct backend: plain fork/exec, used when no service manager is
- * reachable (or forced with --backend=direct). Children are reaped through
- * sd-event child sources, so there are never zombies of ours; their state
- * lives only in this daemon, which INFO makes visible as backend "direct".
+ * reachable (or forced with --backend=direct). Children are procmgr-spawn's,
+ * which reaps them and reports their exits; their state lives only in this
+ * daemon, which INFO makes visible as backend "direct".
  */
 
 #include <signal.h>
@@ -18,7 +18,9 @@
 
 typedef struct StartOperation {
         Backend *backend;
-        Managed *managed;
+        pid_t pid;              /* the record is looked up again: its exit may come first */
+        uint64_t start_ticks;
+        char *name;
         int error_fd;
         sd_event_source *io;
         BackendStartDone done;
@@ -30,26 +32,35 @@ static StartOperation *start_operation_free(StartOperation *op) {
                 return NULL;
         sd_event_source_disable_unref(op->io);
         (void) safe_close(op->error_fd);
+        free(op->name);
         free(op);
         return NULL;
 }
 
 static int on_exec_result(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         StartOperation *op = userdata;
-        const char *step = "exec";
-        char msg[256];
+        SpawnFailure f = {};
+        char msg[320];
         int r;
 
-        r = spawn_read_result(op->error_fd, &step);
+        r = spawn_read_result(op->error_fd, &f);
         if (r == -EAGAIN)
                 return 0;
         if (r == 0) {
-                op->done(0, NULL, op->managed, op->userdata);
+                Managed *m = backend_find_pinned(op->backend, op->pid, op->start_ticks), tmp;
+
+                if (!m) {
+                        /* It ran and is already gone (its exit report came first). */
+                        tmp = (Managed) { .backend = op->backend, .pid = op->pid, .start_ticks = op->start_ticks,
+                                          .name = op->name ?: (char *) "", .exited = true, .ref = PIDREF_NULL };
+                        m = &tmp;
+                }
+                op->done(0, NULL, m, op->userdata);
         } else {
                 int e = r < 0 ? -r : r;
-                (void) snprintf(msg, sizeof(msg), "%s: %s", step, strerror(e));
+                spawn_failure_format(&f, e, msg, sizeof(msg));
                 op->done(-e, msg, NULL, op->userdata);
-                /* The child exits 127 by itself; its child source reaps it and drops the record. */
+                /* The child exits 127 by itself; the helper reaps it, its report drops the record. */
         }
         start_operation_free(op);
         return 0;
@@ -71,7 +82,8 @@ static int direct_start(Backend *b, SpawnRequest *req, BackendStartDone done, vo
                 done(0, NULL, m, userdata);    /* it runs; we just can't confirm exec */
                 return 0;
         }
-        *op = (StartOperation) { .backend = b, .managed = m, .error_fd = child.error_fd,
+        *op = (StartOperation) { .backend = b, .pid = m->pid, .start_ticks = m->start_ticks,
+                                 .name = strdup(m->name), .error_fd = child.error_fd,
                                  .done = done, .userdata = userdata };
         r = sd_event_add_io(b->manager->event, &op->io, op->error_fd, EPOLLIN, on_exec_result, op);
         if (r < 0) {

@@ -36,6 +36,7 @@
 #include "daemon/manager.h"
 #include "daemon/proc-table.h"
 #include "daemon/process-watch.h"
+#include "daemon/spawn-client.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
 #define SD_PATH "/org/freedesktop/systemd1"
@@ -264,7 +265,7 @@ static void on_watch_gone(ProcessWatch *pw, void *userdata) {
         Managed *m = backend_find(b, w->pid.pid);
         ExitStatus st = {};
 
-        if (m && m->start_ticks == w->pid.start_ticks && !m->child_source) {
+        if (m && m->start_ticks == w->pid.start_ticks && !m->helper_child) {
                 event_log_process_exited(m->pid, m->name, m->unit, &st);
                 managed_exited(m, &st);
                 backend_remove_managed(b, m);
@@ -447,17 +448,17 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         ScopeStart *op = userdata;
         BackendStartDone done = op->done;
         void *ud = op->userdata;
-        const char *step = "exec";
-        char msg[256];
+        SpawnFailure f = {};
+        char msg[320];
         Managed *m, tmp;
         int r;
 
-        r = spawn_read_result(op->error_fd, &step);
+        r = spawn_read_result(op->error_fd, &f);
         if (r == -EAGAIN)
                 return 0;
         if (r != 0) {
                 int e = r < 0 ? -r : r;
-                (void) snprintf(msg, sizeof(msg), "%s: %s", step, strerror(e));
+                spawn_failure_format(&f, e, msg, sizeof(msg));
                 /* The child exits 127 by itself; its child source reaps it. */
                 scope_start_free(op);
                 done(-e, msg, NULL, ud);
@@ -808,8 +809,9 @@ static int on_kill_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
                         log_warning("KillUnit of %s failed: %s", op->unit, e->message ?: e->name);
                 else
                         op->unit_gone = true;
-                if (pidref_is_set(&op->main))
-                        (void) pidref_kill_and_sigcont(&op->main, op->killed ? SIGKILL : op->sig);
+                if (pidref_is_set(&op->main) && op->sd)
+                        (void) spawn_client_signal(op->sd->backend->manager->spawn, &op->main,
+                                                   op->killed ? SIGKILL : op->sig, false);
                 if (op->main_gone && op->unit_gone)
                         scope_stop_maybe_finish(op);
                 return 0;

@@ -27,7 +27,7 @@
 #include "shared/pidref.h"
 #include "daemon/manager.h"
 #include "daemon/process-events.h"
-#include "daemon/process-stop.h"
+#include "daemon/spawn-client.h"
 #include "daemon/process-watch.h"
 
 #define SCOPE_SLICE_NAME "procmgr.slice"
@@ -46,6 +46,9 @@ struct StopOperation {
         void *userdata;
 };
 
+static void on_helper_exit(pid_t pid, uint64_t start_ticks, int code, int sig, void *userdata);
+static void on_helper_lost(void *userdata);
+
 int backend_new(Manager *m, const BackendVTable *vt, Backend **ret) {
         Backend *b = calloc(1, sizeof(Backend));
         int r;
@@ -54,9 +57,11 @@ int backend_new(Manager *m, const BackendVTable *vt, Backend **ret) {
                 return -ENOMEM;
         b->vtable = vt;
         b->manager = m;
+        spawn_client_set_callbacks(m->spawn, on_helper_exit, on_helper_lost, b);
         if (vt->init) {
                 r = vt->init(b);
                 if (r < 0) {
+                        spawn_client_set_callbacks(m->spawn, NULL, NULL, NULL);
                         free(b);
                         return r;
                 }
@@ -73,59 +78,78 @@ bool backend_applies_limits(const Backend *b) {
         return b && (b->vtable->flags & BACKEND_APPLIES_LIMITS);
 }
 
-static void exit_status_from_siginfo(const siginfo_t *si, ExitStatus *st) {
-        *st = (ExitStatus) { .known = true };
-        if (si->si_code == CLD_EXITED)
-                st->code = si->si_status;
-        else
-                st->signal = si->si_status;
-}
+/* The helper reaped one of its children. */
+static void on_helper_exit(pid_t pid, uint64_t start_ticks, int code, int sig, void *userdata) {
+        Backend *b = userdata;
+        Managed *m = backend_find_pinned(b, pid, start_ticks);
+        ExitStatus st = { .known = true, .code = sig == 0 ? code : 0, .signal = sig };
 
-static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        Managed *m = userdata;
-        Backend *b = m->backend;
-        ExitStatus st;
-
-        exit_status_from_siginfo(si, &st);
+        if (!m || !m->helper_child)
+                return;
         event_log_process_exited(m->pid, m->name, m->unit, &st);
-        m->child_source = sd_event_source_disable_unref(m->child_source);
         managed_exited(m, &st);
         backend_remove_managed(b, m);
-        return 0;
 }
 
-/* Used by both backends: fork, register the managed record and its child source. */
+static void on_lost_child_gone(ProcessWatch *w, void *userdata) {
+        Managed *m = userdata;
+        Backend *b = m->backend;
+        ExitStatus st = {};     /* the helper that could have told the status is gone */
+
+        event_log_process_exited(m->pid, m->name, m->unit, &st);
+        managed_exited(m, &st);
+        backend_remove_managed(b, m);
+}
+
+/* The helper is gone, and with it the exit reports of its children: watch their pidfds
+ * (or /proc) instead. Nothing started is lost; only the exit status becomes unknown. */
+static void on_helper_lost(void *userdata) {
+        Backend *b = userdata;
+
+        for (size_t i = b->n_managed; i > 0; i--) {
+                Managed *m = b->managed[i - 1];
+                int r = 0;
+
+                if (!m->helper_child)
+                        continue;
+                m->helper_child = false;
+                if (!pidref_is_set(&m->ref))
+                        r = pidref_set_pid_and_start(&m->ref, m->pid, m->start_ticks);
+                if (r >= 0)
+                        r = process_watch_new(b->manager->event, &m->ref, on_lost_child_gone, m, &m->lost_watch);
+                if (r < 0)
+                        on_lost_child_gone(NULL, m);    /* gone already (or cannot watch: say so) */
+        }
+}
+
+/* Used by both backends: fork through the helper, register the managed record. */
 int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, SpawnedChild *child, bool hold,
                             Managed **ret) {
         Manager *mgr = b->manager;
-        uint64_t ticks = 0;
-        Managed *m;
+        Managed *m = NULL;
         int r;
 
-        r = spawn_fork(req, hold, req->name, child);
+        r = spawn_client_spawn(mgr->spawn, req, hold, req->name, child);
         if (r < 0)
                 return r;
-        (void) pid_get_start_ticks(child->pid, &ticks, NULL);
 
-        r = backend_add_managed(b, child->pid, ticks, req->name, unit, req->uid, &m);
+        r = backend_add_managed(b, child->pid, child->start_ticks, req->name, unit, req->uid, &m);
         if (r >= 0)
                 m->requester = req->requester;
-        if (r >= 0)
-                r = sd_event_add_child(mgr->event, &m->child_source, child->pid, WEXITED, on_child_exit, m);
-        /* After the exec result (an EOF on the error pipe, ready no later than the exit): a
-         * quick process is then reported started before it is reported gone. */
-        if (r >= 0)
-                r = sd_event_source_set_priority(m->child_source, SD_EVENT_PRIORITY_NORMAL + 1);
         if (r < 0) {
-                /* Can't watch it: don't leave an unmanaged orphan behind. */
-                (void) kill(child->pid, SIGKILL);
-                (void) waitpid(child->pid, NULL, 0);
-                if (m)
-                        backend_remove_managed(b, m);
+                /* Can't record it: don't leave an unmanaged process behind. A held child gives
+                 * up when its hold pipe closes; the other one is killed through the helper. */
+                if (child->hold_fd < 0)
+                        (void) spawn_client_signal(mgr->spawn, &(PidRef) { .pid = child->pid, .fd = child->pidfd,
+                                                                           .start_ticks = child->start_ticks },
+                                                   SIGKILL, false);
+                child->pidfd = safe_close(child->pidfd);
                 child->hold_fd = safe_close(child->hold_fd);
                 child->error_fd = safe_close(child->error_fd);
                 return r;
         }
+        m->helper_child = true;
+        m->ref = (PidRef) { .pid = child->pid, .fd = TAKE_FD(child->pidfd), .start_ticks = child->start_ticks };
         *ret = m;
         return 0;
 }
@@ -138,7 +162,8 @@ static Managed *managed_free(Managed *m) {
         /* Pending stops lose their target object but still finish through their pidfd. */
         LIST_FOREACH(stops, op, m->stops)
                 op->managed = NULL;
-        sd_event_source_disable_unref(m->child_source);
+        process_watch_free(m->lost_watch);
+        pidref_done(&m->ref);
         free(m->name);
         free(m->unit);
         free(m);
@@ -148,6 +173,7 @@ static Managed *managed_free(Managed *m) {
 Backend *backend_free(Backend *b) {
         if (!b)
                 return NULL;
+        spawn_client_set_callbacks(b->manager->spawn, NULL, NULL, NULL);
         if (b->vtable->done)
                 b->vtable->done(b);
         for (size_t i = 0; i < b->n_managed; i++)
@@ -228,6 +254,7 @@ int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char 
                 return -ENOMEM;
         *m = (Managed) {
                 .backend = b, .pid = pid, .start_ticks = start_ticks, .uid = uid, .requester = REQUESTER_UNKNOWN,
+                .ref = PIDREF_NULL,
                 .name = strdup(name ?: ""), .unit = unit ? strdup(unit) : NULL,
         };
         if (!m->name || (unit && !m->unit))
@@ -293,9 +320,10 @@ static void on_stop_gone(ProcessWatch *w, void *userdata) {
         StopOperation *op = userdata;
         ExitStatus st = {};
 
-        /* Our own children are reaped by their child source, which completes the stop with
-         * the exit status; for anything else, gone is gone. */
-        if (op->managed && op->managed->child_source && !op->managed->exited)
+        /* The helper's children are reaped by it, and its report completes the stop with the
+         * exit status (or, should the helper die, the pidfd fallback); for anything else,
+         * gone is gone. */
+        if (op->managed && (op->managed->helper_child || op->managed->lost_watch) && !op->managed->exited)
                 return;
         if (op->managed && op->managed->exited)
                 st = op->managed->exit;
@@ -309,7 +337,7 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         if (!op->killed) {
                 op->killed = true;
                 log_info("Process %i did not exit in time, sending SIGKILL.", (int) op->pid.pid);
-                r = process_stop_kill(&op->pid, op->group);
+                r = spawn_client_signal(op->manager->spawn, &op->pid, SIGKILL, op->group);
                 if (r < 0 && r != -ESRCH)
                         log_warning_errno(r, "Failed to SIGKILL process %i: %m", (int) op->pid.pid);
                 /* SIGKILL cannot be ignored, but a process in D state may take a while; give it
@@ -332,10 +360,15 @@ int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t 
         bool group = m && !m->unit;
         int r;
 
-        /* Pinned, checked and signalled by the privileged half; here only the waiting. */
-        r = process_stop_signal(&(StopRequest) { .pid = pid, .start_ticks = start_ticks, .signal = sig,
-                                                 .group = group }, &ref);
+        /* Pinned here (a pidfd needs no privilege), checked again and signalled by the
+         * privileged helper; here only the waiting. */
+        r = pidref_set_pid_and_start(&ref, pid, start_ticks);
         if (r < 0)
+                return r;
+        r = spawn_client_signal(mgr->spawn, &ref, sig, group);
+        /* The SIGCONT with which a scope's STOP merely watches its main process is best
+         * effort: KillUnit does the signalling, with or without the helper. */
+        if (r < 0 && !(r == -ENOTCONN && sig == SIGCONT))
                 return r;
 
         op = calloc(1, sizeof(StopOperation));

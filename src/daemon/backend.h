@@ -17,8 +17,9 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "helper/spawn.h"
 #include "shared/macro.h"
-#include "daemon/spawn.h"
+#include "shared/pidref.h"
 
 typedef struct Manager Manager;
 typedef struct Backend Backend;
@@ -37,7 +38,9 @@ typedef struct Managed {
         char *unit;             /* scope name; NULL for the direct backend */
         uid_t uid;
         int64_t requester;      /* who asked for it (SpawnRequest's); REQUESTER_UNKNOWN when found again */
-        sd_event_source *child_source;  /* while it is our child */
+        bool helper_child;      /* procmgr-spawn's child: its exit comes as the helper's report */
+        PidRef ref;             /* pinned (the helper's pidfd), for the fallback below */
+        struct ProcessWatch *lost_watch;        /* the helper is gone: watching the pidfd instead */
         bool exited;
         ExitStatus exit;
         struct StopOperation *stops;     /* pending STOPs, completed when it is gone */
@@ -121,9 +124,10 @@ int backend_status(Backend *b, Managed *m, BackendStatusDone done, void *userdat
  * (the Managed child source fills it); -ESRCH when it was already gone or recycled. */
 int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t timeout, Managed *m,
                  BackendStopDone done, void *userdata);
-/* Fork req (held on a pipe when hold), register it as managed with a child source that
- * reaps it. Used by both backends. */
+/* Fork req through procmgr-spawn (held on a pipe when hold), register it as managed; the
+ * helper reaps it and reports its exit (managed_exited()). Used by both backends. */
 int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, SpawnedChild *child, bool hold,
                             Managed **ret);
-/* A Managed child exited: record the status and complete pending stops. */
+/* A Managed child exited: record the status and complete pending stops. The single place
+ * exits are recorded. */
 void managed_exited(Managed *m, const ExitStatus *st);

@@ -17,6 +17,7 @@
 #include "daemon/process-json.h"
 #include "daemon/restart-policy.h"
 #include "protocol/schema.h"
+#include "daemon/spawn-client.h"
 #include "shared/user-util.h"
 
 int command_list(Call *call) {
@@ -336,6 +337,11 @@ int command_stop(Call *call) {
                                  stop_done, ctx);
         if (r == -ESRCH || r == -ENOENT) {
                 call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) pid);
+                return 0;
+        }
+        if (r < 0 && spawn_client_error_message(r)) {
+                call_reply_error(call, ERROR_INTERNAL, "cannot stop process %i: %s", (int) pid,
+                                 spawn_client_error_message(r));
                 return 0;
         }
         if (r < 0) {

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * START: validate every member, resolve the executable and the user in the
- * daemon (never in the child), authorize, then hand a SpawnRequest to the
- * backend. The command line is never given to a shell.
+ * START: validate every member, resolve the user in the daemon (never in the
+ * child), authorize, then hand a SpawnRequest to the backend. The executable
+ * is looked up only after authorization, by the child as the user it runs as
+ * (helper/spawn.c): an unauthorized caller learns nothing about which paths
+ * exist. The command line is never given to a shell.
  */
 
 #include <ctype.h>
 #include <grp.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/auth.h"
@@ -18,9 +19,9 @@
 #include "daemon/event-log.h"
 #include "shared/log.h"
 #include "daemon/manager.h"
-#include "daemon/privileges.h"
 #include "daemon/process-events.h"
 #include "daemon/restart-policy.h"
+#include "daemon/spawn-client.h"
 #include "shared/split.h"
 #include "shared/string-util.h"
 #include "shared/strv.h"
@@ -68,40 +69,6 @@ static void derived_name_sanitize(char *s) {
                 if (!name_char_ok(*p))
                         *p = '_';
         s[MIN(strlen(s), (size_t) START_NAME_MAX)] = '\0';
-}
-
-/* Search PATH of the child's environment for a bare command name. */
-static int resolve_executable(const char *name, char **envp, char **ret) {
-        const char *path = DEFAULT_PATH;
-        char buf[PATH_MAX];
-
-        if (strchr(name, '/')) {
-                if (access(name, F_OK) < 0)
-                        return -errno;
-                *ret = strdup(name);
-                return *ret ? 0 : -ENOMEM;
-        }
-        for (char **e = envp; e && *e; e++)
-                if (strncmp(*e, "PATH=", 5) == 0)
-                        path = *e + 5;
-        for (const char *p = path; *p;) {
-                size_t n = strcspn(p, ":");
-                struct stat st;
-
-                if (n > 0 && n + 1 + strlen(name) < sizeof(buf)) {
-                        memcpy(buf, p, n);
-                        buf[n] = '/';
-                        strcpy(buf + n + 1, name);
-                        if (stat(buf, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
-                                *ret = strdup(buf);
-                                return *ret ? 0 : -ENOMEM;
-                        }
-                }
-                p += n;
-                if (*p == ':')
-                        p++;
-        }
-        return -ENOENT;
 }
 
 static int build_env(const UserRecord *u, json_t *env, char ***ret, char *msg, size_t msg_size) {
@@ -347,10 +314,10 @@ int command_start(Call *call) {
                 return r;
         as_other_user = auth_start_is_other_user(call, !!user, &u);
 
-        /* After the privilege drop the daemon is not uid 0 but keeps CAP_SETUID/CAP_SETGID
-         * (permitted only; the child raises them): that, not the euid, says whether a
-         * child can switch user. */
-        can_switch = privileges_can_change_identity();
+        /* The privileged helper, not this unprivileged front, switches identity: whether it
+         * can (it holds CAP_SETUID/CAP_SETGID), not our euid, says if a child may run as
+         * another user. */
+        can_switch = spawn_client_can_change_identity(m->spawn);
         if (!can_switch && u.uid != geteuid()) {
                 call_reply_error(call, ERROR_ACCESS_DENIED,
                                  "procmgrd holds no CAP_SETUID/CAP_SETGID and cannot start processes as '%s'",
@@ -406,15 +373,6 @@ int command_start(Call *call) {
         if (!name)
                 derived_name_sanitize(ctx->req.name);
 
-        r = resolve_executable(ctx->req.argv[0], ctx->req.envp, &ctx->req.path);
-        if (r < 0) {
-                char shown[72];
-                string_sanitize(ctx->req.argv[0], 64, shown, sizeof(shown));
-                call_reply_error(call, ERROR_SPAWN_FAILED, "cannot execute '%s': %s", shown,
-                                 r == -ENOENT ? "command not found" : strerror(-r));
-                return 0;
-        }
-
         /* Everything is checked: now who may. When polkit has to be asked, we are run again
          * with its answer (and check everything again). */
         r = auth_verify_async(call, auth_rule_action(call, !as_other_user));
@@ -446,7 +404,10 @@ int command_start(Call *call) {
         }
         r = backend_start(m->backend, &ctx->req, start_done, ctx);
         if (r < 0) {
-                call_reply_error(call, ERROR_SPAWN_FAILED, "cannot start '%s': %s", ctx->req.name, strerror(-r));
+                const char *why = spawn_client_error_message(r) ?: strerror(-r);
+
+                event_log_start_failed(ctx->req.name, ctx->req.description, peer->description, why);
+                call_reply_error(call, ERROR_SPAWN_FAILED, "cannot start '%s': %s", ctx->req.name, why);
                 return 0;
         }
         TAKE_PTR(ctx);  /* start_done() frees it */

@@ -26,6 +26,7 @@
 #include "daemon/process-events.h"
 #include "shared/socket-util.h"
 #include "daemon/sysinfo.h"
+#include "daemon/spawn-client.h"
 #include "protocol/protocol.h"
 
 #define LISTEN_BACKLOG 512
@@ -114,6 +115,7 @@ Manager *manager_free(Manager *m) {
         restart_policies_free(m->restarts);
         event_history_free(m->history);
         process_events_free(m->events);
+        spawn_client_free(m->spawn);
         sd_event_source_disable_unref(m->exit_idle_timer);
         proc_table_free(m->procs);
         sysinfo_free(m->sysinfo);
@@ -304,6 +306,12 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "Failed to watch SIGINT: %m");
         (void) sd_event_set_watchdog(m->event, true);
         manager_raise_nofile(m);
+
+        /* The privileged helper forks and signals for us; before the backend, which takes
+         * its exit reports. */
+        r = spawn_client_attach(m->spawn, m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the spawn helper connection: %m");
 
         /* The bus serves the systemd backend and polkit; the direct backend needs none. */
         r = m->config.backend != BACKEND_DIRECT ? manager_connect_bus(m) : 0;

@@ -35,6 +35,7 @@ typedef struct ProcessEvents ProcessEvents;
 typedef struct TlsContext TlsContext;
 typedef struct EventHistory EventHistory;
 typedef struct RestartPolicies RestartPolicies;
+typedef struct SpawnClient SpawnClient;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -94,6 +95,7 @@ typedef struct Manager {
         JournalReader *journal;         /* opened by the first LOGS, kept for the next ones */
         unsigned n_follows;             /* LOGS follow streams (each has a journal of its own) */
         rlim_t nofile_soft_original;    /* RLIMIT_NOFILE soft limit we were started with */
+        SpawnClient *spawn;             /* the privileged helper (procmgr-spawn); set before startup */
 } Manager;
 
 int manager_new(ManagerConfig *config, Manager **ret);    /* takes over config's strings */

@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,8 +18,11 @@
 #include "shared/parse-util.h"
 #include "shared/socket-util.h"
 #include "protocol/protocol.h"
-#include "daemon/privileges.h"
 #include "daemon/tls.h"
+#include "daemon/sandbox.h"
+#include "daemon/spawn-client.h"
+#include "helper/privileges.h"
+#include "helper/spawn-helper.h"
 #include "shared/strv.h"
 
 #define EXIT_USAGE 2            /* a bad command line, as procctl says it */
@@ -35,6 +39,10 @@ static const char *arg_tls_key = NULL;
 static const char *arg_tls_client_ca = NULL;
 static bool arg_state_directory_set = false;
 static bool arg_runtime_directory_set = false;
+static char *arg_spawn_socket = NULL;
+#if ENABLE_TEST_HOOKS
+static pid_t arg_test_hook_refusals = 0;
+#endif
 static PrivilegesConfig arg_privileges = {
         .enabled = true,
         .user = PRIVILEGES_DEFAULT_USER,
@@ -77,6 +85,8 @@ static void help(void) {
                "     --user NAME            Started as root, switch to NAME (default: procmgr)\n"
                "     --no-drop-privileges   Keep root and every capability (development only)\n"
                "     --backend MODE         auto, systemd or direct (default: auto)\n"
+               "     --spawn-socket PATH    Ask procmgr-spawn on PATH (procmgr-spawn.socket) to start\n"
+               "                            and signal processes, instead of forking it\n"
                "     --max-line BYTES       Maximum request line (default: 64K)\n"
                "     --max-connections N    Connection limit, for TCP and again for the Unix socket\n"
                "                            (default: 1024)\n"
@@ -143,6 +153,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_STATE_DIRECTORY,
                 ARG_EVENT_HISTORY,
                 ARG_RUNTIME_DIRECTORY,
+                ARG_SPAWN_SOCKET,
+                ARG_TEST_HOOK_REFUSALS,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -174,6 +186,10 @@ static int parse_argv(int argc, char *argv[]) {
                 { "state-directory", required_argument, NULL, ARG_STATE_DIRECTORY },
                 { "event-history", required_argument, NULL, ARG_EVENT_HISTORY },
                 { "runtime-directory", required_argument, NULL, ARG_RUNTIME_DIRECTORY },
+                { "spawn-socket", required_argument, NULL, ARG_SPAWN_SOCKET },
+#if ENABLE_TEST_HOOKS
+                { "test-hook-refusals", required_argument, NULL, ARG_TEST_HOOK_REFUSALS },
+#endif
                 {}
         };
         uint64_t size;
@@ -349,6 +365,21 @@ static int parse_argv(int argc, char *argv[]) {
                                                        "Invalid --event-history '%s' (1024…1048576).", optarg);
                         arg_config.event_history = u;
                         break;
+                case ARG_SPAWN_SOCKET:
+                        if (optarg[0] != '/')
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--spawn-socket needs an absolute path.");
+                        free(arg_spawn_socket);
+                        arg_spawn_socket = strdup(optarg);
+                        if (!arg_spawn_socket)
+                                return log_oom();
+                        break;
+#if ENABLE_TEST_HOOKS
+                case ARG_TEST_HOOK_REFUSALS:
+                        if (safe_atou(optarg, &u) < 0 || u == 0)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--test-hook-refusals needs a pid.");
+                        arg_test_hook_refusals = (pid_t) u;
+                        break;
+#endif
                 case '?':
                         return -EINVAL;
                 default:
@@ -508,10 +539,53 @@ static int load_tls(TlsContext **ret) {
         return 0;
 }
 
+#if ENABLE_TEST_HOOKS
+/* Test builds only (configure --enable-test-hooks): after the sandbox, try what the front
+ * must never be able to do, and log what the kernel said (test-privileges.sh reads it). */
+static void test_hook_refusals(pid_t other) {
+        int fd;
+
+        if (other <= 0)
+                return;
+        log_notice("test hook: setuid(0): %s", setuid(0) < 0 ? strerror(errno) : "succeeded");
+        log_notice("test hook: kill(%i, 0): %s", (int) other,
+                   kill(other, 0) < 0 ? strerror(errno) : "succeeded");
+        fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+        log_notice("test hook: socket(AF_PACKET): %s", fd < 0 ? strerror(errno) : "succeeded");
+        if (fd >= 0)
+                (void) close(fd);
+}
+#endif
+
 static int run(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_(tls_context_freep) TlsContext *tls = NULL;
+        _cleanup_close_ int control_fd = -EBADF;
+        PrivilegesConfig front = arg_privileges;
+        bool can_switch;
+        pid_t helper = 0;
         int r;
+
+        /* Under systemd the unit names the helper's socket (procmgrd.service). */
+        if (!arg_spawn_socket && getenv("PROCMGR_SPAWN_SOCKET")) {
+                const char *e = getenv("PROCMGR_SPAWN_SOCKET");
+
+                if (e[0] != '/')
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "$PROCMGR_SPAWN_SOCKET must be absolute.");
+                arg_spawn_socket = strdup(e);
+                if (!arg_spawn_socket)
+                        return log_oom();
+        }
+
+        /* First of all, with nothing opened yet that it could inherit: the privileged half
+         * (procmgr-spawn), unless systemd runs it for us. It drops to the keep-set itself. */
+        can_switch = arg_spawn_socket ? true : privileges_can_change_identity();
+        if (!arg_spawn_socket) {
+                r = spawn_helper_fork(&arg_privileges, &control_fd, &helper);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot start the spawn helper: %m");
+                log_info("Spawn helper (procmgr-spawn) forked as pid %i.", (int) helper);
+        }
 
         /* Big buffers (a LIST reply of thousands of processes, the table behind it) come from
          * mmap and go straight back when freed. glibc would otherwise raise the threshold
@@ -546,10 +620,27 @@ static int run(int argc, char *argv[]) {
         }
 
         /* Sockets, token and TLS key are ours: drop privileges before anything connects to the bus
-         * (manager_startup), so systemd and polkitd see the service user, not root. */
-        r = privileges_drop(&arg_privileges);
+         * (manager_startup), so systemd and polkitd see the service user, not root. The
+         * front keeps nothing at all: forking, switching users and signalling other users'
+         * processes are the helper's. */
+        front.keep_none = true;
+        r = privileges_drop(&front);
         if (r < 0)
                 return r;       /* logged; never run with privileges we could not drop */
+        /* Under systemd (a spawn socket) the unit's sandbox is stricter than ours. */
+        if (arg_privileges.enabled && !arg_spawn_socket) {
+                r = sandbox_apply();
+                if (r < 0)
+                        return r;
+        }
+#if ENABLE_TEST_HOOKS
+        test_hook_refusals(arg_test_hook_refusals);
+#endif
+
+        r = spawn_client_new(control_fd, arg_spawn_socket, can_switch, &m->spawn);
+        if (r < 0)
+                return log_oom();
+        (void) TAKE_FD(control_fd);
 
         r = manager_startup(m);
         if (r < 0)
@@ -572,6 +663,7 @@ int main(int argc, char *argv[]) {
         strv_free(arg_listen);
         strv_free(arg_unix);
         free(arg_token_file);
+        free(arg_spawn_socket);
         manager_config_done(&arg_config);
         return r;
 }

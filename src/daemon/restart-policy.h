@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "daemon/backend.h"
-#include "daemon/spawn.h"
+#include "helper/spawn.h"
 #include "shared/time-util.h"
 
 typedef struct Manager Manager;

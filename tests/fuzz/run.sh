@@ -19,7 +19,7 @@ bindir=${FUZZ_BINDIR:-$here}
 corpus=${FUZZ_CORPUS:-$here/corpus}
 dict=${FUZZ_DICT:-$here/protocol.dict}
 jobs=${FUZZ_JOBS:-1}
-targets="protocol split proc-parse tls-detect http"
+targets="protocol split proc-parse tls-detect http spawn-wire"
 
 case $seconds in
 ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;

@@ -69,8 +69,22 @@ is "the first connection activates procmgrd" "$(json 'j["msg"]' <<<"$reply")" po
 MAIN=$(in_sb systemctl show -P MainPID procmgrd.service)
 is "procmgrd runs as user procmgr" "$(in_sb awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$MAIN/status")" \
         "$PM_UID $PM_UID $PM_UID"
+is "... holding no capability (the network front, issue 16)" \
+        "$(in_sb awk '/^Cap(Prm|Eff|Bnd):/ { print $2 }' "/proc/$MAIN/status" | xargs)" \
+        "0000000000000000 0000000000000000 0000000000000000"
+is "... with no_new_privs and a seccomp filter" \
+        "$(in_sb awk '/^(NoNewPrivs|Seccomp):/ { print $2 }' "/proc/$MAIN/status" | xargs)" "1 2"
+# The privileged half: procmgr-spawn@.service, started through procmgr-spawn.socket by
+# procmgrd's connection.
+HUNIT=$(in_sb systemctl list-units --plain --no-legend 'procmgr-spawn@*.service' | awk '{ print $1; exit }')
+check "procmgrd's connection started a procmgr-spawn@.service instance ($HUNIT)" [ -n "$HUNIT" ]
+HELPER=$(in_sb systemctl show -P MainPID "$HUNIT")
+is "only user procmgr may connect to procmgr-spawn.socket" \
+        "$(in_sb stat -c '%U %a' /run/procmgr-spawn/spawn.sock)" "procmgr 600"
+is "its spawn helper runs as user procmgr" "$(in_sb awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$HELPER/status")" \
+        "$PM_UID $PM_UID $PM_UID"
 is "... holding CAP_KILL only in its effective set" \
-        "$(in_sb awk '/^CapEff:/ { print $2 }' "/proc/$MAIN/status")" 0000000000000020
+        "$(in_sb awk '/^CapEff:/ { print $2 }' "/proc/$HELPER/status")" 0000000000000020
 is "INFO: backend systemd (the bus, as procmgr)" "$(pc info | json 'j["backend"]')" systemd
 
 # START: StartTransientUnit as procmgr is allowed by 50-procmgr.rules only.
@@ -84,6 +98,18 @@ reply=$(pc status "$pid")
 is "STATUS reads the scope's state over the bus" "$(json 'j["unit_state"]' <<<"$reply")" active/running
 check "LOGS reads the process's output (procmgr is in systemd-journal)" \
         retry eval 'pc logs "$pid" | json "[l[\"message\"] for l in j[\"lines\"]]" | grep -q deployed-hello'
+
+# 50-procmgr.rules grants user procmgr procmgr's scopes only (issue 16): another unit, or
+# a verb STOP does not use, is refused (SIGCONT to running units: harmless either way).
+as_procmgr_systemctl() {
+        in_sb setpriv --reuid="$PM_UID" --regid="$(in_sb id -g procmgr)" --init-groups \
+                systemctl --no-ask-password "$@" >"$work/sc.out" 2>&1
+}
+check "user procmgr may not kill units that are not procmgr's scopes" \
+        eval '! as_procmgr_systemctl kill --signal=SIGCONT polkit.service && grep -Eqi "access denied|authentication required" "$work/sc.out"'
+check "... nor restart procmgr's scope (a verb STOP does not use)" \
+        eval '! as_procmgr_systemctl restart "$unit"'
+check "... but may signal it (KillUnit, as STOP does)" as_procmgr_systemctl kill --signal=SIGCONT "$unit"
 
 # polkit decides for local non-root users: nobody is asked to authenticate, which with no
 # agent is a refusal; as a member of procmgr-admin, the rule allows it.

@@ -1,15 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The privilege drop of the real procmgrd (src/daemon/privileges.c) and what started
-# processes inherit, read from /proc/<pid>/status:
-#  - started as root, the daemon becomes user 'procmgr' with exactly the keep-set
-#    (CapPrm = CapBnd = CAP_KILL|CAP_SETGID|CAP_SETUID, CapEff = CAP_KILL, CapInh =
-#    CapAmb = 0) and the supplementary groups of procmgrd.sysusers;
+# The privilege drop of the real procmgrd (src/helper/privileges.c), its privilege
+# separation (issue 16) and what started processes inherit, read from /proc/<pid>/status:
+#  - started as root, procmgrd forks its spawn helper (procmgr-spawn) and both become user
+#    'procmgr' with the supplementary groups of procmgrd.sysusers; the helper keeps exactly
+#    the keep-set (CapPrm = CapBnd = CAP_KILL|CAP_SETGID|CAP_SETUID, CapEff = CAP_KILL,
+#    CapInh = CapAmb = 0), the network front nothing (every set 0, NoNewPrivs 1, Seccomp 2),
+#    and the kernel refuses it setuid(0), kill() of another user's process and
+#    socket(AF_PACKET) (a hook of --enable-test-hooks builds);
+#  - the helper killed: the front says so, START works again with a new one, and what was
+#    started before stays listed and stoppable; helper and listener both gone: START fails
+#    with a clear SpawnFailed, LIST still works;
 #  - a process started as nobody holds no capability at all, has only fds 0-2, the
 #    minimal environment, its own session; NoNewPrivs stays 0 and Seccomp is the
-#    daemon's (HOUSE-STYLE section 6, option 1: nothing added for children);
-#  - a process started as root gets exactly the daemon's bounding set;
+#    helper's, not the front's (HOUSE-STYLE section 6, option 1: nothing added for children);
+#  - a process started as root gets exactly the helper's bounding set;
 #  - CAP_KILL works (STOP of another user's process), --user, a uid-0 service user,
 #    --no-drop-privileges, and a daemon that is not root.
 #
@@ -93,6 +99,9 @@ DAEMON_ATTEMPTS=6
 gone() {
         ! kill -0 "$1" 2>/dev/null
 }
+gone_or_zombie() {
+        gone "$1" || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]
+}
 # stop_daemon PID: SIGTERM, bounded wait, then SIGKILL.
 stop_daemon() {
         kill -TERM "$1" 2>/dev/null || return 0
@@ -115,13 +124,43 @@ start_child() {
 # ---------------------------------------------------------------------------
 # 1. The default: root → procmgr with the keep-set
 
-if ! start_daemon main --no-auth --default-user nobody; then
+# helper_of PID: the spawn helper procmgrd PID forked (its only child; the processes it
+# starts are the helper's children, not the front's).
+helper_of() {
+        local c
+        c=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
+        c=${c%% *}
+        [ -n "$c" ] && echo "$c"
+}
+# worker_of PID: the helper worker serving the front (the listener's child that is not a
+# started process: the first one).
+worker_of() {
+        local l
+        l=$(helper_of "$1") || return 1
+        helper_of "$l"
+}
+
+# A process of another user the front must not be able to signal (the test hook).
+setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 </dev/null >/dev/null 2>&1 &
+HOOK_TARGET=$!
+STARTED_PIDS+=("$HOOK_TARGET")
+retry grep -qx sleep "/proc/$HOOK_TARGET/comm"
+HOOKS=()
+# Test builds (configure --enable-test-hooks, as tools/build.sh and .ci/run configure) know it.
+if "$PROCMGRD" --test-hook-refusals 1 --version >/dev/null 2>&1; then
+        HOOKS=(--test-hook-refusals "$HOOK_TARGET")
+fi
+
+if ! start_daemon main --no-auth --default-user nobody "${HOOKS[@]}"; then
         echo "Bail out! procmgrd did not start as root"
         exit 1
 fi
 MAIN=$DPID
 MAIN_PORT=$PORT
 MAIN_SOCK=$SOCK
+retry helper_of "$MAIN"
+HELPER=$(helper_of "$MAIN")
+check "procmgrd forked its spawn helper" [ -n "$HELPER" ]
 
 is "daemon: Uid is procmgr's (real, effective, saved, fs)" "$(status_line "$MAIN" Uid)" \
         "$PM_UID $PM_UID $PM_UID $PM_UID"
@@ -130,12 +169,35 @@ is "daemon: supplementary groups are procmgr's own" \
         "$(status_line "$MAIN" Groups | tr ' ' '\n' | sort -n | xargs)" \
         "$(id -G procmgr | tr ' ' '\n' | sort -n | xargs)"
 is "daemon: CapInh empty" "$(status_line "$MAIN" CapInh)" "$ZERO"
-is "daemon: CapPrm = CAP_KILL CAP_SETGID CAP_SETUID" "$(status_line "$MAIN" CapPrm)" "$KEEP"
-is "daemon: CapEff = CAP_KILL only (SETUID/SETGID are raised in the child)" \
-        "$(status_line "$MAIN" CapEff)" "$KEEP_EFF"
-is "daemon: CapBnd = the keep-set" "$(status_line "$MAIN" CapBnd)" "$KEEP"
-is "daemon: CapAmb empty" "$(status_line "$MAIN" CapAmb)" "$ZERO"
-check "daemon logs the drop" grep -q "Dropped privileges: running as uid $PM_UID" "$T/main.log"
+is "spawn helper: Uid is procmgr's" "$(status_line "$HELPER" Uid)" "$PM_UID $PM_UID $PM_UID $PM_UID"
+is "spawn helper: CapInh empty" "$(status_line "$HELPER" CapInh)" "$ZERO"
+is "spawn helper: CapPrm = CAP_KILL CAP_SETGID CAP_SETUID" "$(status_line "$HELPER" CapPrm)" "$KEEP"
+is "spawn helper: CapEff = CAP_KILL only (SETUID/SETGID are raised in the child)" \
+        "$(status_line "$HELPER" CapEff)" "$KEEP_EFF"
+is "spawn helper: CapBnd = the keep-set" "$(status_line "$HELPER" CapBnd)" "$KEEP"
+is "spawn helper: CapAmb empty" "$(status_line "$HELPER" CapAmb)" "$ZERO"
+check "spawn helper: not dumpable (its own uid, the front's, cannot read its environment)" \
+        eval '! setpriv --reuid="$PM_UID" --regid="$PM_GID" --clear-groups cat "/proc/$HELPER/environ" >/dev/null 2>&1'
+check "spawn helper logs the drop" grep -q "Dropped privileges: running as uid $PM_UID" "$T/main.log"
+# The front: it parses the network, so it holds nothing (issue 16).
+for f in CapPrm CapEff CapBnd CapAmb; do
+        is "front: $f is zero" "$(status_line "$MAIN" $f)" "$ZERO"
+done
+is "front: NoNewPrivs 1" "$(status_line "$MAIN" NoNewPrivs)" 1
+is "front: Seccomp 2 (a filter)" "$(status_line "$MAIN" Seccomp)" 2
+check "front logs its drop" grep -q "Dropped all privileges: the network front runs as uid $PM_UID" "$T/main.log"
+hook_checks() {
+        check "front: setuid(0) refused by the kernel" grep -q "test hook: setuid(0): Operation not permitted" "$T/main.log"
+        check "front: kill() of another user's process refused by the kernel" \
+                grep -q "test hook: kill($HOOK_TARGET, 0): Operation not permitted" "$T/main.log"
+        check "front: socket(AF_PACKET) refused by the kernel" \
+                grep -Eq "test hook: socket\(AF_PACKET\): (Address family not supported|Operation not permitted)" "$T/main.log"
+}
+if [ ${#HOOKS[@]} -gt 0 ]; then
+        hook_checks
+else
+        echo "ok - front refusals # SKIP procmgrd built without --enable-test-hooks"
+fi
 
 # A child as nobody, over TCP (--default-user nobody).
 start_child -H "127.0.0.1:$MAIN_PORT" start -- sleep 300
@@ -148,10 +210,11 @@ nobody_child_checks() {
         for f in CapInh CapPrm CapEff CapAmb; do
                 is "nobody child: $f is zero" "$(status_line "$NB" $f)" "$ZERO"
         done
-        is "nobody child: CapBnd is the daemon's (inherited, documented)" "$(status_line "$NB" CapBnd)" "$KEEP"
+        is "nobody child: CapBnd is the helper's (inherited, documented)" "$(status_line "$NB" CapBnd)" "$KEEP"
         is "nobody child: NoNewPrivs 0 (not set: setuid programs keep working)" "$(status_line "$NB" NoNewPrivs)" 0
-        is "nobody child: Seccomp as the daemon's (no filter added)" "$(status_line "$NB" Seccomp)" \
-                "$(status_line "$MAIN" Seccomp)"
+        is "nobody child: Seccomp as the helper's (no filter added, none of the front's)" \
+                "$(status_line "$NB" Seccomp)" "$(status_line "$HELPER" Seccomp)"
+        is "nobody child: no seccomp filter at all" "$(status_line "$NB" Seccomp)" 0
         # ld.so holds libraries open as fd 3+ for a moment after exec; an inherited fd stays.
         retry eval '[ "$(ls "/proc/$NB/fd" 2>/dev/null | sort -n | xargs)" = "0 1 2" ]'
         is "nobody child: only fds 0, 1, 2" "$(ls "/proc/$NB/fd" | sort -n | xargs)" "0 1 2"
@@ -172,8 +235,8 @@ RC=$CPID
 check "START over the Unix socket as root succeeds" [ -n "$RC" ]
 root_child_checks() {
         is "root child: Uid 0" "$(status_line "$RC" Uid)" "0 0 0 0"
-        is "root child: CapEff = the daemon's bounding set" "$(status_line "$RC" CapEff)" \
-                "$(status_line "$MAIN" CapBnd)"
+        is "root child: CapEff = the helper's bounding set" "$(status_line "$RC" CapEff)" \
+                "$(status_line "$HELPER" CapBnd)"
         is "root child: CapPrm = the daemon's bounding set" "$(status_line "$RC" CapPrm)" "$KEEP"
         is "root child: CapInh and CapAmb empty" \
                 "$(status_line "$RC" CapInh) $(status_line "$RC" CapAmb)" "$ZERO $ZERO"
@@ -198,6 +261,42 @@ check "STOP of another user's process works after the drop (CAP_KILL)" [ $rc -eq
 for p in $NB $RC; do
         "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --signal KILL "$p" >/dev/null 2>&1 </dev/null
 done
+
+# The helper killed mid-run (issue 16): the front logs it, the next START is served by a
+# new worker, a process started before stays listed and stoppable.
+start_child -U "$MAIN_SOCK" start -- sleep 300
+BEFORE=$CPID
+WORKER=$(worker_of "$MAIN")
+check "a worker of the helper serves the front" [ -n "$WORKER" ] && [ -n "$BEFORE" ]
+helper_kill_checks() {
+        kill -KILL "$WORKER"
+        retry grep -q "Lost the connection to the spawn helper" "$T/main.log"
+        check "helper killed: the front logs it" grep -q "Lost the connection to the spawn helper" "$T/main.log"
+        start_child -U "$MAIN_SOCK" start -- sleep 300
+        check "helper killed: the next START works (a new worker)" [ -n "$CPID" ]
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json status "$BEFORE" >"$T/out" 2>&1 </dev/null
+        check "helper killed: what was started before is still known" grep -q '"ok": *true' "$T/out"
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --timeout-ms 2000 "$BEFORE" >"$T/out" 2>&1 </dev/null
+        rc=$?
+        # Gone once its new parent (the helper's listener, a subreaper) has reaped it.
+        check "helper killed: what was started before can still be stopped" eval '[ $rc -eq 0 ] && retry gone_or_zombie "$BEFORE"'
+        [ $rc -eq 0 ] || diag <"$T/out"
+        LAST=$CPID      # still running when the helper goes away for good
+        # Listener and worker gone: nothing can bring privilege back to the front.
+        kill -KILL "$HELPER" "$(worker_of "$MAIN")" 2>/dev/null
+        retry eval '! kill -0 "$HELPER" 2>/dev/null || grep -q Z "/proc/$HELPER/stat"'
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 30 --json start -- sleep 300 >"$T/out" 2>&1 </dev/null
+        check "helper gone: START fails with SpawnFailed naming the helper" \
+                eval 'grep -q SpawnFailed "$T/out" && grep -q "spawn helper" "$T/out"'
+        grep -q SpawnFailed "$T/out" || diag <"$T/out"
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json list >"$T/out" 2>&1 </dev/null
+        check "helper gone: LIST still works" grep -q '"ok": *true' "$T/out"
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 30 --json stop "$LAST" >"$T/out" 2>&1 </dev/null
+        check "helper gone: STOP fails with a message naming the helper" grep -q "spawn helper" "$T/out"
+        "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json status "$LAST" >"$T/out" 2>&1 </dev/null
+        check "helper gone: nothing started is lost (STATUS of a running process)" grep -q '"ok": *true' "$T/out"
+}
+if [ -n "$WORKER" ]; then helper_kill_checks; else not_run "no helper worker found" helper_kill_checks; fi
 stop_daemon "$MAIN"
 
 # ---------------------------------------------------------------------------
@@ -215,10 +314,16 @@ check "--user with an unknown user: exits with failure" [ $rc -ne 0 ] && grep -q
 # A service user of uid 0 (the same path as a missing default 'procmgr'): stays uid 0,
 # still drops to the keep-set.
 rootuser_checks() {
+        local h
+        retry helper_of "$DPID"
+        h=$(helper_of "$DPID")
         is "--user root: stays uid 0" "$(status_line "$DPID" Uid)" "0 0 0 0"
-        is "--user root: capabilities still the keep-set" \
-                "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
+        is "--user root: helper capabilities still the keep-set" \
+                "$(status_line "$h" CapPrm)/$(status_line "$h" CapEff)/$(status_line "$h" CapBnd)" \
                 "$KEEP/$KEEP_EFF/$KEEP"
+        is "--user root: the front, uid 0, still holds no capability" \
+                "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
+                "$ZERO/$ZERO/$ZERO"
         check "--user root: says so in the log" grep -q "staying uid 0" "$T/rootuser.log"
 }
 if start_daemon rootuser --user root; then
@@ -249,8 +354,11 @@ if command -v capsh >/dev/null; then
         DAEMON_WRAPPER=()
 fi
 nokill_checks() {
-        is "started without CAP_KILL: CapPrm/CapEff/CapBnd without it" \
-                "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
+        local h
+        retry helper_of "$DPID"
+        h=$(helper_of "$DPID")
+        is "started without CAP_KILL: helper CapPrm/CapEff/CapBnd without it" \
+                "$(status_line "$h" CapPrm)/$(status_line "$h" CapEff)/$(status_line "$h" CapBnd)" \
                 "$(hex_and 00000000000000c0 "$MY_BND")/$ZERO/$(hex_and 00000000000000c0 "$MY_BND")"
         check "started without CAP_KILL: warns" grep -q "Started without cap_kill" "$T/nokill.log"
 }

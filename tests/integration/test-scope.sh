@@ -168,6 +168,13 @@ logs_have_word() {
 check "LOGS pid returns the output of 'echo $word'" retry logs_have_word
 check "journalctl -u $echo_unit shows it" \
         retry eval '[ "$(in_sb journalctl -q --no-pager -o cat -u "$echo_unit")" = "$word" ]'
+# The stream is connected after the identity switch (issue 15 item 5): journald records
+# the user the process runs as, not procmgrd's.
+nword=nobody-$$
+reply=$(pc start --user nobody -- sh -c "echo $nword")
+n_pid=$(json 'j["pid"]' <<<"$reply")
+check "the output of a process started as nobody carries _UID=65534" \
+        retry eval '[ "$(in_sb journalctl -q --no-pager -o cat _UID=65534 "_PID=$n_pid")" = "$nword" ]'
 reply=$(in_sb "$PROCCTL" -U "$SOCK" --json logs --unit "$echo_unit" --lines 2)
 diag "$reply"
 is "LOGS unit --lines 2: the newest two, oldest first (the last is the 'exited' record)" \

@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The shipped systemd units and polkit files:
-#  - `systemd-analyze verify` on procmgrd.service (generated in the build tree,
-#    ExecStart pointed at the built binary so verify can check it), procmgrd.socket
-#    and procmgr.slice;
-#  - CapabilityBoundingSet= of the service equals the keep-set table of
-#    src/daemon/privileges.c (so the unit and the code cannot drift apart);
-#  - none of the directives HOUSE-STYLE §5.13 rules out for a process manager, and
-#    none that managed processes would inherit against section 6, option 1;
-#  - `systemd-analyze security --offline=yes` runs; its exposure score is printed
-#    as a diagnostic line (the unit has no User=: the daemon drops to 'procmgr'
-#    itself, which the offline analysis cannot see);
+#  - `systemd-analyze verify` on procmgrd.service and procmgr-spawn@.service (generated
+#    in the build tree, ExecStart pointed at the built binaries so verify can check
+#    them), procmgrd.socket, procmgr-spawn.socket and procmgr.slice;
+#  - CapabilityBoundingSet= of procmgr-spawn@.service (the privileged half) equals the
+#    keep-set table of src/helper/privileges.c (so the unit and the code cannot drift
+#    apart), and procmgrd.service (the network front) has none at all (issue 16);
+#  - none of the directives HOUSE-STYLE §5.13 rules out for a process manager, and in
+#    procmgr-spawn@.service none that managed processes would inherit against section
+#    6, option 1;
+#  - `systemd-analyze security --offline=yes` of procmgrd.service is at most 2.0
+#    (issue 16); the helper's score is printed as a diagnostic line;
 #  - the polkit policy is well-formed XML with every action owned by unix-user:procmgr.
 # TAP output; skipped ("1..0 # SKIP", exit 0) when systemd-analyze is missing.
 
@@ -26,35 +27,54 @@ SERVICE=$top_builddir/systemd/procmgrd.service
 T=$(mktemp -d "${TMPDIR:-/tmp}/test-units.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 
-cp "$SERVICE" "$top_srcdir/systemd/procmgrd.socket" "$top_srcdir/systemd/procmgr.slice" "$T/"
+cp "$SERVICE" "$top_builddir/systemd/procmgr-spawn@.service" "$top_srcdir/systemd/procmgrd.socket" \
+        "$top_srcdir/systemd/procmgr-spawn.socket" "$top_srcdir/systemd/procmgr.slice" "$T/"
 check "generated service has ExecStart=<sbindir>/procmgrd" grep -Eq '^ExecStart=/.*/procmgrd$' "$T/procmgrd.service"
-check "no unexpanded @…@ left in the service" eval '! grep -q "@[a-z]*@" "$T/procmgrd.service"'
+check "generated helper service has ExecStart=<pkglibexecdir>/procmgr-spawn" \
+        grep -Eq '^ExecStart=/.*/procmgr/procmgr-spawn$' "$T/procmgr-spawn@.service"
+check "no unexpanded @…@ left in the services" eval '! grep -q "@[a-z]*@" "$T/procmgrd.service" "$T/procmgr-spawn@.service"'
 sed -i "s|^ExecStart=.*|ExecStart=$PROCMGRD|" "$T/procmgrd.service"
+sed -i "s|^ExecStart=.*|ExecStart=$top_builddir/src/procmgr-spawn|" "$T/procmgr-spawn@.service"
+# A unit template is verified through an instance.
+cp "$T/procmgr-spawn@.service" "$T/procmgr-spawn@0.service"
 
-if (cd "$T" && systemd-analyze verify --man=no ./procmgrd.service ./procmgrd.socket ./procmgr.slice) \
-        >"$T/verify.out" 2>&1; then
-        ok "systemd-analyze verify accepts procmgrd.service, procmgrd.socket, procmgr.slice"
+if (cd "$T" && systemd-analyze verify --man=no ./procmgrd.service ./procmgrd.socket ./procmgr.slice \
+        ./procmgr-spawn.socket ./procmgr-spawn@0.service) >"$T/verify.out" 2>&1; then
+        ok "systemd-analyze verify accepts procmgrd.service, procmgr-spawn@.service, their sockets, procmgr.slice"
 else
-        not_ok "systemd-analyze verify accepts procmgrd.service, procmgrd.socket, procmgr.slice"
+        not_ok "systemd-analyze verify accepts procmgrd.service, procmgr-spawn@.service, their sockets, procmgr.slice"
         diag <"$T/verify.out"
 fi
 check "systemd-analyze verify prints no warnings" eval '! grep -v "^$" "$T/verify.out" | grep -q .'
 
-# The unit's bounding set = the caps of keep_table[] in src/daemon/privileges.c.
-unit_caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$T/procmgrd.service" | tr ' ' '\n' | sort | xargs)
-code_caps=$(sed -n '/keep_table\[\] = {/,/^};/p' "$top_srcdir/src/daemon/privileges.c" |
+# The helper's bounding set = the caps of keep_table[] in src/helper/privileges.c.
+unit_caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$T/procmgr-spawn@.service" | tr ' ' '\n' | sort | xargs)
+code_caps=$(sed -n '/keep_table\[\] = {/,/^};/p' "$top_srcdir/src/helper/privileges.c" |
         grep -o '{ CAP_[A-Z_]*' | sed 's/{ //' | sort -u | xargs)
 if [ -n "$unit_caps" ] && [ "$unit_caps" = "$code_caps" ]; then
-        ok "CapabilityBoundingSet= equals the keep-set of src/daemon/privileges.c ($unit_caps)"
+        ok "procmgr-spawn@.service: CapabilityBoundingSet= equals the keep-set of src/helper/privileges.c ($unit_caps)"
 else
-        not_ok "CapabilityBoundingSet= equals the keep-set of src/daemon/privileges.c"
+        not_ok "procmgr-spawn@.service: CapabilityBoundingSet= equals the keep-set of src/helper/privileges.c"
         printf 'unit: %s\ncode: %s\n' "$unit_caps" "$code_caps" | diag
 fi
 
-# Section 5.13: never for procmgrd, and (option 1) nothing managed processes would
-# inherit beyond the low-impact set.
+is "procmgrd.service: the network front has an empty bounding set" \
+        "$(grep -E '^CapabilityBoundingSet=' "$T/procmgrd.service")" "CapabilityBoundingSet="
+check "procmgrd.service: runs as user procmgr with no_new_privs" \
+        eval 'grep -qx User=procmgr "$T/procmgrd.service" && grep -qx NoNewPrivileges=yes "$T/procmgrd.service"'
+# Section 5.13: never for procmgrd (LIST/INFO/STOP/polkit need /proc as it is).
+bad=$(grep -E '^(ProtectProc=invisible|ProcSubset=pid|PrivateUsers=yes|DynamicUser=yes|PrivateNetwork=)' \
+        "$T/procmgrd.service" "$T/procmgr-spawn@.service")
+if [ -z "$bad" ]; then
+        ok "neither service hides /proc or the network from procmgrd"
+else
+        not_ok "neither service hides /proc or the network from procmgrd"
+        echo "$bad" | diag
+fi
+# Option 1: nothing managed processes would inherit (from the helper) beyond the
+# low-impact set.
 bad=$(grep -E '^(ProtectProc=invisible|ProcSubset=pid|PrivateUsers=yes|DynamicUser=yes|User=|SystemCallFilter=~@privileged|NoNewPrivileges=yes|ProtectSystem=|ProtectHome=|PrivateTmp=|PrivateDevices=|PrivateNetwork=|RestrictAddressFamilies=|RestrictNamespaces=|MemoryDenyWriteExecute=)' \
-        "$T/procmgrd.service")
+        "$T/procmgr-spawn@.service")
 if [ -z "$bad" ]; then
         ok "no directive that breaks LIST/STOP/the drop or burdens managed processes"
 else
@@ -64,11 +84,15 @@ fi
 
 if (cd "$T" && systemd-analyze security --offline=yes --no-pager ./procmgrd.service) >"$T/security.out" 2>&1; then
         score=$(sed -n 's/.*Overall exposure level for procmgrd.service: \([0-9.]*\).*/\1/p' "$T/security.out")
-        check "systemd-analyze security --offline=yes reports an exposure score" [ -n "$score" ]
-        echo "exposure level (offline): ${score:-?}" | diag
+        check "systemd-analyze security --offline=yes rates procmgrd.service at most 2.0 (got ${score:-?})" \
+                eval '[ -n "$score" ] && awk -v s="$score" "BEGIN { exit !(s <= 2.0) }"'
+        echo "procmgrd.service exposure level (offline): ${score:-?}" | diag
 else
         not_ok "systemd-analyze security --offline=yes runs"
         tail -n 20 "$T/security.out" | diag
+fi
+if (cd "$T" && systemd-analyze security --offline=yes --no-pager ./procmgr-spawn@0.service) >"$T/security2.out" 2>&1; then
+        sed -n 's/.*Overall exposure level for \(.*\)/procmgr-spawn@.service (offline): \1/p' "$T/security2.out" | diag
 fi
 
 # polkit policy: well-formed, five actions, each owned by unix-user:procmgr.

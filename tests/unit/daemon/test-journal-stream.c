@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/journal-stream.h"
+#include "helper/journal-stream.h"
 
 static void test_identifier_control_characters(void **state) {
         static const char *const bad[] = {

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/process-stop.h"
+#include "helper/process-stop.h"
 
 static pid_t fork_sleeper(void) {
         pid_t pid = fork();

@@ -15,13 +15,13 @@
 
 #include <cmocka.h>
 
-#include "daemon/spawn.h"
+#include "helper/spawn.h"
 
 /* sh -c 'exit 7', as the current user, no journal. */
 static SpawnedChild fork_held(void) {
         char *argv[] = { (char *) "sh", (char *) "-c", (char *) "exit 7", NULL };
         char *envp[] = { (char *) "PATH=/usr/bin:/bin", NULL };
-        SpawnRequest req = { .argv = argv, .path = (char *) "/bin/sh", .envp = envp, .cwd = (char *) "/" };
+        SpawnRequest req = { .argv = argv, .envp = envp, .cwd = (char *) "/" };
         SpawnedChild child;
 
         assert_int_equal(spawn_fork(&req, true, NULL, &child), 0);
@@ -46,11 +46,11 @@ static int wait_exit(pid_t pid) {
 
 static void test_release(void **state) {
         SpawnedChild c = fork_held();
-        const char *step = NULL;
+        SpawnFailure f = {};
 
         assert_int_equal(spawn_release(c.hold_fd), 0);
         assert_int_equal(wait_exit(c.pid), 7);
-        assert_int_equal(spawn_read_result(c.error_fd, &step), 0);     /* exec'd */
+        assert_int_equal(spawn_read_result(c.error_fd, &f), 0);        /* exec'd */
         close(c.error_fd);
 }
 
@@ -58,12 +58,12 @@ static void test_release(void **state) {
  * on outside the scope it was meant to be moved into. */
 static void test_eof_aborts(void **state) {
         SpawnedChild c = fork_held();
-        const char *step = NULL;
+        SpawnFailure f = {};
 
         close(c.hold_fd);
         assert_int_equal(wait_exit(c.pid), 126);
-        assert_int_equal(spawn_read_result(c.error_fd, &step), ECANCELED);
-        assert_string_equal(step, "hold");
+        assert_int_equal(spawn_read_result(c.error_fd, &f), ECANCELED);
+        assert_string_equal(f.step, "hold");
         close(c.error_fd);
 }
 

@@ -13,6 +13,9 @@
  * started as root gets exactly that set (CAP_KILL CAP_SETGID CAP_SETUID), not
  * root's full one — HOUSE-STYLE §6, option 1; documented in procmgrd(8).
  *
+ * Since the privilege separation this drop is made twice: by procmgr-spawn
+ * (the keep-set above) and by the network front (keep_none: every set empty).
+ *
  * Nothing here knows about JSON, sockets or the bus. Library-style: logs only
  * in privileges_drop(), which is called once from run().
  */
@@ -26,6 +29,7 @@ typedef struct PrivilegesConfig {
         bool enabled;           /* false with --no-drop-privileges */
         const char *user;       /* service user to switch to when started as root */
         bool user_explicit;     /* given on the command line: a missing user is an error */
+        bool keep_none;         /* the network front: no capability at all, bounding set empty */
 } PrivilegesConfig;
 
 /* Call once, after sockets and the token are acquired and before the bus is

@@ -18,7 +18,7 @@
 
 #include "shared/log.h"
 #include "shared/macro.h"
-#include "daemon/privileges.h"
+#include "helper/privileges.h"
 
 /* cap_free() takes any object libcap allocated (cap_t, text from cap_to_text()). */
 static inline void cap_freep(void *p) {
@@ -319,10 +319,12 @@ int privileges_drop(const PrivilegesConfig *c) {
                 if (c->user_explicit)
                         return log_error_errno(r, "Cannot find user '%s'.", c->user);
                 log_warning("User '%s' does not exist (install procmgr.conf into sysusers.d and run systemd-sysusers): "
-                            "staying uid 0, but dropping to the capability keep-set.", c->user);
+                            "staying uid 0, but dropping to %s.", c->user,
+                            c->keep_none ? "no capability at all" : "the capability keep-set");
         } else if (pw->uid == 0) {
                 free(pw);
-                log_warning("User '%s' is uid 0: staying uid 0, dropping to the capability keep-set.", c->user);
+                log_warning("User '%s' is uid 0: staying uid 0, dropping to %s.", c->user,
+                            c->keep_none ? "no capability at all" : "the capability keep-set");
         } else {
                 uid = pw->uid;
                 gid = pw->gid;
@@ -337,9 +339,15 @@ int privileges_drop(const PrivilegesConfig *c) {
                 free(pw);
         }
 
-        r = keep_table_check_available();
-        if (r < 0)
-                return r;
+        if (c->keep_none)
+                /* The front: nothing is kept, so nothing can be missing either. */
+                for (size_t i = 0; i < ELEMENTSOF(keep_table); i++)
+                        keep_missing[i] = true;
+        else {
+                r = keep_table_check_available();
+                if (r < 0)
+                        return r;
+        }
         keep = keep_set_new();
         if (!keep)
                 return log_oom();
@@ -372,6 +380,11 @@ int privileges_drop(const PrivilegesConfig *c) {
                 return log_error_errno(errno, "Cannot make procmgrd non-dumpable: %m");
 
         keep_text = cap_to_text(keep, NULL);
+        if (c->keep_none) {
+                log_info("Dropped all privileges: the network front runs as uid %u gid %u with no capability.",
+                         (unsigned) uid, (unsigned) gid);
+                return 0;
+        }
         log_info("Dropped privileges: running as uid %u gid %u, capabilities '%s', bounding set the same.",
                  (unsigned) uid, (unsigned) gid, strna(keep_text));
         return 0;

@@ -4,10 +4,10 @@
 /*
  * The privileged half of STOP: pin a process by (pid, start time) and signal
  * it, and the SIGKILL of the TERM → KILL escalation. A request struct in, a
- * pinned PidRef or a negative errno out: the narrow interface a separate
- * privileged helper will serve later (review 5.1a). Includes only shared/: no
+ * pinned PidRef or a negative errno out; procmgr-spawn serves it to the front
+ * (SIGNAL of spawn-wire.h) after its own checks. Includes only shared/: no
  * event loop (the timer and the exit watch that drive the escalation live in
- * backend.c), no JSON, no D-Bus. Never logs above debug.
+ * the front's backend.c), no JSON, no D-Bus. Never logs above debug.
  */
 
 #include <stdbool.h>
@@ -30,6 +30,10 @@ typedef struct StopRequest {
  * cannot name a recycled group. On success *ret holds the pinned process, for the exit
  * watch and the escalation. */
 int process_stop_signal(const StopRequest *req, PidRef *ret);
+
+/* Signal an already pinned process: req->signal (+ SIGCONT, as above), with group the
+ * process group it leads first. -ESRCH once it is gone. */
+int process_stop_signal_pinned(const PidRef *p, int sig, bool group);
 
 /* The escalation: SIGKILL to the pinned process, and with group to the process group it
  * leads (children that ignore SIGTERM die with it). -ESRCH once the process is gone. */

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "daemon/journal-stream.h"
+#include "helper/journal-stream.h"
 #include "shared/macro.h"
 
 #define JOURNAL_STDOUT_PATH "/run/systemd/journal/stdout"

@@ -5,7 +5,7 @@
 #include <signal.h>
 
 #include "shared/macro.h"
-#include "daemon/process-stop.h"
+#include "helper/process-stop.h"
 
 int process_stop_signal(const StopRequest *req, PidRef *ret) {
         _cleanup_(pidref_done) PidRef p = PIDREF_NULL;
@@ -18,19 +18,25 @@ int process_stop_signal(const StopRequest *req, PidRef *ret) {
         r = pidref_set_pid_and_start(&p, req->pid, req->start_ticks);
         if (r < 0)
                 return r;
-        /* The group first, while its leader is pinned and alive. A pid that does not lead a
-         * group gets ESRCH: a live process's pid is no other group's id. */
-        if (req->group && p.pid > 1 && pidref_is_alive(&p) > 0) {
-                (void) kill(-p.pid, req->signal);
-                if (req->signal != SIGKILL && req->signal != SIGCONT)
-                        (void) kill(-p.pid, SIGCONT);
-        }
-        r = pidref_kill_and_sigcont(&p, req->signal);
+        r = process_stop_signal_pinned(&p, req->signal, req->group);
         if (r < 0)
                 return r;
         *ret = p;
         p = PIDREF_NULL;
         return 0;
+}
+
+int process_stop_signal_pinned(const PidRef *p, int sig, bool group) {
+        if (!pidref_is_set(p))
+                return -EINVAL;
+        /* The group first, while its leader is pinned and alive. A pid that does not lead a
+         * group gets ESRCH: a live process's pid is no other group's id. */
+        if (group && p->pid > 1 && pidref_is_alive(p) > 0) {
+                (void) kill(-p->pid, sig);
+                if (sig != SIGKILL && sig != SIGCONT)
+                        (void) kill(-p->pid, SIGCONT);
+        }
+        return pidref_kill_and_sigcont(p, sig);
 }
 
 int process_stop_kill(const PidRef *pid, bool group) {

@@ -2,13 +2,16 @@
 #pragma once
 
 /*
- * The child side of START, shared by both backends. Everything that
- * allocates or asks NSS (argv, envp, user lookup, PATH search) is prepared in
- * the parent; after fork the child only: resets signals, setsid, optional
- * hold-pipe wait (so the parent can move it into a scope first), stdio (the
- * journal or /dev/null), closes every other descriptor, switches identity,
- * clears capabilities, and execs. Failures before exec are sent back over a
- * CLOEXEC pipe, so START can answer SpawnFailed with the real reason.
+ * The child side of START, run by the privileged helper (procmgr-spawn).
+ * Everything that allocates or asks NSS (argv, envp, user lookup) is prepared
+ * in the parent; after fork the child only: resets signals, setsid, optional
+ * hold-pipe wait (so the front can move it into a scope first), switches
+ * identity and clears capabilities, connects stdout/stderr to the journal as
+ * the user it now is (so journald records its _UID), closes every other
+ * descriptor, enters its directory, searches PATH as that user and execs.
+ * Failures before exec are sent back over a CLOEXEC pipe with the step and its
+ * subject ("chdir /x"), so START can answer SpawnFailed with the real reason.
+ * Includes only shared/ and helper/: no event loop, no JSON, no D-Bus.
  */
 
 #include <stdbool.h>
@@ -22,8 +25,7 @@
 #define REQUESTER_TCP INT64_C(-2)       /* TCP token holders: one principal, the token */
 
 typedef struct SpawnRequest {
-        char **argv;            /* argv[0] as given */
-        char *path;             /* resolved executable */
+        char **argv;            /* argv[0] as given: a name is searched in PATH by the child */
         char **envp;            /* complete environment of the child */
         char *cwd;              /* working directory */
         bool cwd_explicit;      /* asked for: failing to enter it fails the start */
@@ -47,6 +49,8 @@ void spawn_request_done(SpawnRequest *req);
 
 typedef struct SpawnedChild {
         pid_t pid;
+        uint64_t start_ticks;   /* 0: unknown (filled by the helper's reply) */
+        int pidfd;              /* -EBADF: none (filled by the helper's reply) */
         int hold_fd;            /* write end, see spawn_release(); -EBADF if not held */
         int error_fd;           /* read end; EOF = exec'd, 4 bytes = errno of the failure */
 } SpawnedChild;
@@ -60,6 +64,16 @@ int spawn_fork(const SpawnRequest *req, bool hold, const char *journal_identifie
  * sees as EOF: it gives up). */
 int spawn_release(int hold_fd);
 
+/* What failed in the child before exec: the step ("chdir", "execve", "lookup" for the PATH
+ * search, "hold", "setresuid", …) and its subject (the directory, the command), if any. */
+typedef struct SpawnFailure {
+        char step[16];
+        char subject[256];      /* as the child saw it: sanitize before showing it */
+} SpawnFailure;
+
 /* Read the result of the error pipe (non-blocking; -EAGAIN if nothing yet): 0 = exec
- * succeeded, > 0 = the child's errno, with the step that failed in *ret_step. */
-int spawn_read_result(int error_fd, const char **ret_step);
+ * succeeded, > 0 = the child's errno, with what failed in *ret (may be NULL). */
+int spawn_read_result(int error_fd, SpawnFailure *ret);
+
+/* "chdir /x: No such file or directory", "cannot execute 'foo': command not found". */
+void spawn_failure_format(const SpawnFailure *f, int error, char *buf, size_t size);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The front's side of procmgr-spawn (helper/spawn-helper.h): one connection,
+ * obtained from the forked helper's control socket (--listen deployments) or
+ * by connecting to procmgr-spawn.socket (--spawn-socket, under systemd).
+ * SPAWN and SIGNAL are short synchronous round trips (the helper answers right
+ * after its fork or kill; the daemon forked in its loop before the split
+ * too), bounded by a timeout; EXIT reports arrive on the event loop, and
+ * those read during a round trip are handed on from a deferred event. A lost
+ * connection is logged, reported to the owner (the backend falls back to the
+ * pidfds of its processes) and made again at the next request.
+ * Must not decide anything: authorization happened before, checks are the helper's.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "helper/spawn.h"
+#include "shared/macro.h"
+#include "shared/pidref.h"
+
+typedef struct SpawnClient SpawnClient;
+
+typedef void (*SpawnClientExitFn)(pid_t pid, uint64_t start_ticks, int code, int signal, void *userdata);
+typedef void (*SpawnClientLostFn)(void *userdata);
+
+/* control_fd (taken over) or socket_path: where connections come from. */
+int spawn_client_new(int control_fd, const char *socket_path, bool can_change_identity, SpawnClient **ret);
+SpawnClient *spawn_client_free(SpawnClient *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SpawnClient *, spawn_client_free);
+
+/* Connects now (so that a helper that is not there is logged at start-up) and watches
+ * for EXIT reports on e. */
+int spawn_client_attach(SpawnClient *c, sd_event *e);
+void spawn_client_set_callbacks(SpawnClient *c, SpawnClientExitFn on_exit, SpawnClientLostFn on_lost,
+                                void *userdata);
+
+/* Whether the helper may switch users (it holds CAP_SETUID/CAP_SETGID). */
+bool spawn_client_can_change_identity(const SpawnClient *c);
+bool spawn_client_connected(const SpawnClient *c);
+
+/* Fork req in the helper (held when hold); *ret gets pid, start time and the pidfd, hold
+ * and error descriptors. -ENOTCONN when there is no helper to ask. */
+int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const char *journal_identifier,
+                       SpawnedChild *ret);
+/* sig (+ SIGCONT unless KILL/CONT) to the pinned p, with group its process group too. */
+int spawn_client_signal(SpawnClient *c, const PidRef *p, int sig, bool group);
+
+/* A human description of a spawn client error, for replies ("the privileged spawn helper
+ * is not available"), or NULL for an ordinary errno. */
+const char *spawn_client_error_message(int r);
