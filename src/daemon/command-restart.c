@@ -126,10 +126,10 @@ static json_t *policy_to_json(const RestartPolicy *p) {
                         json_decref(groups);
                         return NULL;
                 }
-        return json_pack("{s:s, s:o, s:o, s:s?, s:s, s:b, s:s?, s:I, s:I, s:o, s:b, s:I, s:I, s:I, s:s?, s:I,"
+        return json_pack("{s:s, s:o, s:o, s:s, s:b, s:s?, s:I, s:I, s:o, s:b, s:I, s:I, s:I, s:s?, s:I,"
                          " s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
                          "name", p->req.name, "argv", strv_to_json(p->req.argv), "envp", strv_to_json(p->req.envp),
-                         "path", p->req.path, "cwd", p->req.cwd, "cwd_explicit", p->req.cwd_explicit,
+                         "cwd", p->req.cwd, "cwd_explicit", p->req.cwd_explicit,
                          "user", p->req.user, "uid", (json_int_t) p->req.uid, "gid", (json_int_t) p->req.gid,
                          "groups", groups, "change_identity", p->req.change_identity,
                          "memory_max", (json_int_t) p->req.memory_max, "cpu_quota", (json_int_t) p->req.cpu_quota,
@@ -485,7 +485,7 @@ static void on_orphan_gone(ProcessWatch *w, void *userdata) {
 }
 
 static int policy_from_json(RestartPolicies *ps, json_t *o) {
-        const char *name, *path = NULL, *cwd, *user = NULL, *description = NULL, *mode;
+        const char *name, *cwd, *user = NULL, *description = NULL, *mode;
         json_t *argv, *envp, *groups;
         json_int_t uid, gid, memory_max, cpu_quota, tasks_max, nofile, sec, max_sec, max_restarts, restarts, pid,
                 ticks;
@@ -494,9 +494,9 @@ static int policy_from_json(RestartPolicies *ps, json_t *o) {
         Managed *m;
         int r;
 
-        if (json_unpack(o, "{s:s, s:o, s:o, s?s, s:s, s:b, s?s, s:I, s:I, s:o, s:b, s:I, s:I, s:I, s?s, s:I,"
+        if (json_unpack(o, "{s:s, s:o, s:o, s:s, s:b, s?s, s:I, s:I, s:o, s:b, s:I, s:I, s:I, s?s, s:I,"
                            " s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
-                        "name", &name, "argv", &argv, "envp", &envp, "path", &path, "cwd", &cwd,
+                        "name", &name, "argv", &argv, "envp", &envp, "cwd", &cwd,
                         "cwd_explicit", &cwd_explicit, "user", &user, "uid", &uid, "gid", &gid, "groups", &groups,
                         "change_identity", &change_identity, "memory_max", &memory_max, "cpu_quota", &cpu_quota,
                         "tasks_max", &tasks_max, "description", &description, "nofile_soft", &nofile,
@@ -510,12 +510,14 @@ static int policy_from_json(RestartPolicies *ps, json_t *o) {
         if (r < 0)
                 return r;
         p->req = (SpawnRequest) {
-                .argv = json_to_strv(argv), .envp = json_to_strv(envp), .path = path ? strdup(path) : NULL,
+                .argv = json_to_strv(argv), .envp = json_to_strv(envp),
                 .cwd = strdup(cwd), .cwd_explicit = cwd_explicit, .name = strdup(name),
                 .user = user ? strdup(user) : NULL, .uid = (uid_t) uid, .gid = (gid_t) gid,
                 .change_identity = change_identity, .memory_max = (uint64_t) memory_max,
                 .cpu_quota = (uint64_t) cpu_quota, .tasks_max = (uint64_t) tasks_max,
                 .description = description ? strdup(description) : NULL, .nofile_soft = (rlim_t) nofile,
+                /* Who asked is not kept across a restart of the daemon, as for a recovered scope. */
+                .requester = REQUESTER_UNKNOWN,
         };
         p->req.groups = calloc(MAX(json_array_size(groups), (size_t) 1), sizeof(gid_t));
         for (size_t i = 0; p->req.groups && i < json_array_size(groups); i++)
