@@ -5,8 +5,8 @@
  * One request in flight, independent of the front end that received it: the
  * parsed Request, a snapshot of who asked (Peer), and the slot its reply goes
  * into. Handlers, auth, the LIST job and LOGS see only this; they never see a
- * connection. The front end that created the Call (today the connection; later
- * a D-Bus front end) installs CallOwnerOps: it is told when the reply is ready
+ * connection. The front end that created the Call (the connection, or the D-Bus
+ * adapter bus-call.c) installs CallOwnerOps: it is told when the reply is ready
  * and when the call changes the session (authenticated, no more requests, a
  * wrong token), and decides itself what that means for its transport.
  *
@@ -37,6 +37,10 @@ typedef struct Peer {
          * IPv4 address mapped into IPv6, or an IPv6 address's /64 (one host's usual share). */
         uint8_t source[16];
         char description[80];           /* "127.0.0.1:41234" or "uid=1000 pid=77" */
+        /* A D-Bus caller (is_unix, uid/pid from the bus): its unique name, the polkit subject
+         * (system-bus-name); "" for socket peers. */
+        char bus_sender[256];
+        bool bus_interactive;           /* its message allows interactive authorization */
 } Peer;
 
 /* What the front end that owns a call is told. Every member may be NULL. */

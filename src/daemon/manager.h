@@ -32,6 +32,7 @@ typedef struct Auth Auth;
 typedef struct Call Call;
 typedef struct JournalReader JournalReader;
 typedef struct ProcessEvents ProcessEvents;
+typedef struct BusApi BusApi;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -57,6 +58,7 @@ typedef struct ManagerConfig {
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;                    /* system bus; NULL when unreachable */
+        BusApi *bus_api;                /* org.procmgr1 on it (bus-manager.h); NULL without a bus */
         ManagerConfig config;
 
         Listener **listeners;
