@@ -5,7 +5,8 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libsystemd-dev libjansson-dev libcap-dev libcmocka-dev
-      python3 util-linux procps systemd dbus polkitd jq"
+      python3 util-linux procps systemd dbus polkitd jq
+      libglib2.0-bin"
 missing=""
 for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
