@@ -17,12 +17,14 @@
 #include "daemon/bus-call.h"
 #include "daemon/dispatch.h"
 #include "daemon/manager.h"
+#include "daemon/proc-table.h"
 #include "protocol/reply.h"
 #include "protocol/schema.h"
 #include "shared/log.h"
 #include "shared/parse-util.h"
 #include "shared/pidref.h"
 #include "shared/user-util.h"
+#include "shared/utf8.h"
 
 struct BusCall {
         BusCalls *set;
@@ -30,6 +32,7 @@ struct BusCall {
         sd_bus_message *message;
         BusMethod method;
         Call *call;
+        sd_bus_message *reply;          /* ListProcesses: written entry by entry by the LIST job */
 };
 
 /* The JSON command of each method. */
@@ -60,6 +63,7 @@ static BusCall *bus_call_free(BusCall *bc) {
         if (bc->set)
                 bc->set->n_calls--;
         sd_bus_message_unref(bc->message);
+        sd_bus_message_unref(bc->reply);
         free(bc);
         return NULL;
 }
@@ -426,58 +430,6 @@ static uint64_t json_u64_value(json_t *o, const char *key) {
         return 0;
 }
 
-/* A user name → uid, for ListProcesses' entries; the table shows names (or a decimal uid
- * when there is none). A few names cover a whole process table: keep the last ones. */
-typedef struct UidCache {
-        struct { char name[64]; uid_t uid; } e[16];
-        unsigned n, next;
-} UidCache;
-
-static uid_t uid_cache_get(UidCache *c, const char *name) {
-        _cleanup_(user_record_done) UserRecord u = {};
-        unsigned i;
-        uid_t uid = (uid_t) -1;
-
-        for (i = 0; i < c->n; i++)
-                if (strcmp(c->e[i].name, name) == 0)
-                        return c->e[i].uid;
-        if (user_record_lookup(name, true, &u) >= 0)
-                uid = u.uid;
-        if (strlen(name) < sizeof(c->e[0].name)) {
-                i = c->next++ % ELEMENTSOF(c->e);
-                strcpy(c->e[i].name, name);
-                c->e[i].uid = uid;
-                c->n = MIN(c->n + 1, (unsigned) ELEMENTSOF(c->e));
-        }
-        return uid;
-}
-
-static int reply_list(sd_bus_message *reply, json_t *j) {
-        json_t *procs = json_object_get(j, "processes"), *p;
-        UidCache cache = {};
-        size_t i;
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "(uuussstdtus)");
-        if (r < 0)
-                return r;
-        json_array_foreach(procs, i, p) {
-                const char *state = json_str(p, "state"), *user = json_str(p, "user");
-                double start = json_number_value(json_object_get(p, "start_time"));
-
-                r = sd_bus_message_append(reply, "(uuussstdtus)",
-                                          (uint32_t) json_u64_value(p, "pid"), (uint32_t) json_u64_value(p, "ppid"),
-                                          (uint32_t) uid_cache_get(&cache, user), user, json_str(p, "name"), state,
-                                          start > 0 ? (uint64_t) llround(start * USEC_PER_SEC) : UINT64_C(0),
-                                          json_number_value(json_object_get(p, "cpu_percent")),
-                                          json_u64_value(p, "rss"), (uint32_t) json_u64_value(p, "threads"),
-                                          json_str(p, "unit"));
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
 static int reply_logs(sd_bus_message *reply, json_t *j) {
         json_t *lines = json_object_get(j, "lines"), *l;
         size_t i;
@@ -522,7 +474,7 @@ static int build_reply(BusCall *bc, json_t *j, const char *raw, size_t raw_len, 
         case BUS_METHOD_PING:
                 return sd_bus_message_append(reply, "s", json_str(j, "version"));
         case BUS_METHOD_LIST_PROCESSES:
-                return reply_list(reply, j);
+                return -EINVAL;         /* written by list_writer_*() */
         case BUS_METHOD_START:
                 pid = (pid_t) json_u64_value(j, "pid");
                 r = sd_bus_message_append(reply, "us", (uint32_t) pid, json_str(j, "unit"));
@@ -603,7 +555,10 @@ static void on_call_done(Call *call, void *owner) {
         BusCall *bc = owner;
         int r;
 
-        r = bus_call_send_reply(bc, call);
+        if (call->reply_written && bc->reply)
+                r = sd_bus_send(NULL, bc->reply, NULL);
+        else
+                r = bus_call_send_reply(bc, call);
         if (r < 0)
                 log_debug_errno(r, "%s: cannot send the reply: %m", call_peer(call)->description);
         bc->call = NULL;
@@ -611,8 +566,58 @@ static void on_call_done(Call *call, void *owner) {
         call_free(call);
 }
 
+/* ListProcesses' reply, written by the LIST job from its sorted entries (the JSON text
+ * of a large LIST would cost more to read back than to write). */
+static int list_writer_begin(Call *call, size_t n_shown, size_t n_match) {
+        BusCall *bc = call->owner;
+        int r;
+
+        if (!bc)
+                return -ECANCELED;
+        bc->reply = sd_bus_message_unref(bc->reply);
+        r = sd_bus_message_new_method_return(bc->message, &bc->reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_open_container(bc->reply, 'a', "(uuussstdtus)");
+}
+
+static int list_writer_process(Call *call, const ProcessInfo *p, bool managed, const char *unit) {
+        BusCall *bc = call->owner;
+        char state[2] = { p->state, '\0' };
+        char name[UTF8_SANITIZED_MAX(sizeof(p->name))], user[UTF8_SANITIZED_MAX(64)];
+
+        if (!bc || !bc->reply)
+                return -ECANCELED;
+        /* comm (and a user name) may hold any byte: D-Bus strings must be UTF-8, as JSON's. */
+        (void) utf8_sanitize(p->name, strnlen(p->name, sizeof(p->name)), '?', name, sizeof(name));
+        (void) utf8_sanitize(p->user, strnlen(p->user, 64), '?', user, sizeof(user));
+        return sd_bus_message_append(bc->reply, "(uuussstdtus)", (uint32_t) p->pid, (uint32_t) p->ppid,
+                                     (uint32_t) p->uid, user, name, state, p->start_time * USEC_PER_SEC,
+                                     p->cpu_percent, p->rss, (uint32_t) p->threads, unit ?: "");
+}
+
+static int list_writer_end(Call *call) {
+        BusCall *bc = call->owner;
+
+        if (!bc || !bc->reply)
+                return -ECANCELED;
+        return sd_bus_message_close_container(bc->reply);
+}
+
+static const CallProcessWriter bus_list_writer = {
+        .begin = list_writer_begin,
+        .process = list_writer_process,
+        .end = list_writer_end,
+};
+
 static const CallOwnerOps bus_call_ops = {
         .done = on_call_done,
+};
+
+/* Only ListProcesses takes LIST's entries as structs. */
+static const CallOwnerOps bus_list_ops = {
+        .done = on_call_done,
+        .process_writer = &bus_list_writer,
 };
 
 int bus_call_method(BusCalls *c, sd_bus_message *message, BusMethod method, pid_t target, sd_bus_error *error) {
@@ -639,7 +644,8 @@ int bus_call_method(BusCalls *c, sd_bus_message *message, BusMethod method, pid_
         bc = calloc(1, sizeof(BusCall));
         if (!bc)
                 return -ENOMEM;
-        call = call_new(c->manager, &peer, false, &bus_call_ops, bc);
+        call = call_new(c->manager, &peer, false,
+                        method == BUS_METHOD_LIST_PROCESSES ? &bus_list_ops : &bus_call_ops, bc);
         if (!call) {
                 free(bc);
                 return -ENOMEM;

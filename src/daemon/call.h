@@ -25,6 +25,7 @@
 
 typedef struct Manager Manager;
 typedef struct Call Call;
+typedef struct ProcessInfo ProcessInfo;
 
 typedef struct Peer {
         bool is_unix;
@@ -43,6 +44,16 @@ typedef struct Peer {
         bool bus_interactive;           /* its message allows interactive authorization */
 } Peer;
 
+/* A front end whose wire is not JSON (D-Bus) may take LIST's entries as structs: the LIST
+ * job filters, sorts, limits and slices as for every call, and hands each entry here
+ * instead of writing JSON text, then completes the call with call_reply_written(). Each
+ * returns < 0 to fail the call. */
+typedef struct CallProcessWriter {
+        int (*begin)(Call *call, size_t n_shown, size_t n_match);
+        int (*process)(Call *call, const ProcessInfo *p, bool managed, const char *unit);
+        int (*end)(Call *call);
+} CallProcessWriter;
+
 /* What the front end that owns a call is told. Every member may be NULL. */
 typedef struct CallOwnerOps {
         /* The reply slot is filled: write it when its turn comes, then call_free(). */
@@ -53,6 +64,8 @@ typedef struct CallOwnerOps {
         void (*no_more_requests)(void *owner);
         /* A wrong token was given; returns the session's count so far. */
         unsigned (*auth_failed)(void *owner);
+        /* LIST's entries as structs (see CallProcessWriter); NULL: JSON text. */
+        const CallProcessWriter *process_writer;
 } CallOwnerOps;
 
 struct Call {
@@ -67,6 +80,7 @@ struct Call {
         json_t *reply;
         char *reply_line;               /* or the reply already serialized, with its '\n' */
         size_t reply_line_len;
+        bool reply_written;             /* the reply went to ops->process_writer, not into the slot */
         bool close_after;               /* the owner closes once this reply is written */
         /* Its outcome may change the session (a token check held back by the throttle):
          * the owner starts no later request of the session before this one is done. */
@@ -99,6 +113,8 @@ void call_reply(Call *call, json_t *reply);
 /* The same with a reply line serialized by the handler (malloc'ed, ending in '\n', taken
  * over); NULL means out of memory and becomes an Internal error reply. */
 void call_reply_raw(Call *call, char *line, size_t len);
+/* The reply was handed to the owner's process writer, piece by piece. */
+void call_reply_written(Call *call);
 void call_reply_error(Call *call, ErrorCode e, const char *format, ...) _printf_(3, 4);
 void call_reply_errno(Call *call, int r, const char *format, ...) _printf_(3, 4);
 /* A fresh ok reply carrying the call's id; NULL on OOM. */
