@@ -162,10 +162,15 @@ int bus_api_release_name(BusApi *a) {
         return 0;
 }
 
-bool bus_api_is_idle(const BusApi *a, usec_t now, usec_t idle) {
-        if (!a)
+bool bus_api_is_idle(const BusApi *a, usec_t now, usec_t idle, usec_t *ret_next) {
+        usec_t next;
+
+        if (!a || (a->calls.n_calls == 0 && a->calls.last_call + idle <= now))
                 return true;
-        return a->calls.n_calls == 0 && a->calls.last_call + idle <= now;
+        next = a->calls.n_calls > 0 ? now + idle : a->calls.last_call + idle;
+        if (ret_next)
+                *ret_next = next;
+        return false;
 }
 
 BusApi *bus_api_free(BusApi *a) {

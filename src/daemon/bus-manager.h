@@ -42,8 +42,9 @@ static inline const char *bus_api_name(const BusApi *a) {
         return a && a->name_owned ? BUS_NAME : NULL;
 }
 
-/* For --exit-idle: no call in flight and none received within idle of now. */
-bool bus_api_is_idle(const BusApi *a, usec_t now, usec_t idle);
+/* For --exit-idle: no call in flight and none received within idle of now; if not,
+ * *ret_next (may be NULL) is when to look again. */
+bool bus_api_is_idle(const BusApi *a, usec_t now, usec_t idle, usec_t *ret_next);
 /* Before an idle exit (so the bus activates a new daemon for the next call), and back
  * when the exit was called off. */
 int bus_api_release_name(BusApi *a);

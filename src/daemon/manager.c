@@ -176,10 +176,8 @@ static bool manager_check_idle(Manager *m, usec_t now, usec_t *ret_next) {
                 return false;
         }
         /* D-Bus callers: a call in flight, or one within the idle time. */
-        if (!bus_api_is_idle(m->bus_api, now, m->config.exit_idle)) {
-                *ret_next = now + m->config.exit_idle;
+        if (!bus_api_is_idle(m->bus_api, now, m->config.exit_idle, ret_next))
                 return false;
-        }
         if (m->idle_since + m->config.exit_idle > now) {
                 *ret_next = m->idle_since + m->config.exit_idle;
                 return false;
@@ -209,13 +207,13 @@ static int on_exit_idle(sd_event_source *s, uint64_t usec, void *userdata) {
                 (void) bus_api_release_name(m->bus_api);
                 for (unsigned i = 0; i < 64 && sd_bus_process(m->bus, NULL) > 0; i++)
                         ;
-                if (!bus_api_is_idle(m->bus_api, now, m->config.exit_idle) || m->n_connections > 0) {
+                if (!bus_api_is_idle(m->bus_api, now, m->config.exit_idle, NULL) || m->n_connections > 0) {
                         (void) bus_api_request_name(m->bus_api);
                         (void) sd_event_source_set_time_relative(s, m->config.exit_idle);
                         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
                 }
         }
-        log_info("No connections for a while, exiting (socket activation will start us again).");
+        log_info("No connections for a while, exiting (socket or bus activation will start us again).");
         return sd_event_exit(m->event, 0);
 }
 

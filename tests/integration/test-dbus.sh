@@ -268,6 +268,27 @@ is "... and serves the socket too (one daemon)" "$(pc info | json 'j["dbus"]')" 
 is "... with the processes it manages still there" \
         "$(bc get-property "$DEST" "$MGR" org.procmgr1.Manager NManaged | awk '{ print ($2 > 0) }')" 1
 
+# ---- --exit-idle: bus calls are activity; idle, the daemon gives the name back and exits;
+# the next call activates it again ------------------------------------------------------------
+in_sb sh -c "printf '[Service]\nExecStart=\nExecStart=%s --exit-idle 5\n' '$PROCMGRD' \
+        >/run/systemd/system/procmgrd.service.d/zz-idle.conf"
+check "procmgrd restarts with --exit-idle 5" eval 'in_sb systemctl daemon-reload && in_sb systemctl restart procmgrd.service'
+MAIN=$(in_sb systemctl show -P MainPID procmgrd.service)
+alive=1
+t_end=$(($(now_ms) + 12000))
+for ((i = 0; i < 60 && $(now_ms) < t_end; i++)); do    # calls for 12 s, longer than the idle time
+        bcall "$MGR" org.procmgr1.Manager Ping >/dev/null || alive=0
+        sleep 0.2
+done
+is "bus calls keep it from exiting (the same daemon after 12 s of calls)" \
+        "$alive $(in_sb systemctl show -P MainPID procmgrd.service)" "1 $MAIN"
+check "... which owns the name" eval '[ "$(bc status --no-pager "$DEST" | sed -n "s/^PID=//p")" = "$MAIN" ]'
+check "idle, it exits by itself" retry eval '[ "$(in_sb systemctl is-active procmgrd.service)" != active ]'
+check "... and no longer owns the name" eval '! bc status --no-pager "$DEST" 2>/dev/null | grep -q "^PID=$MAIN$"'
+check "... and exited cleanly" eval '[ "$(in_sb systemctl show -P ExecMainStatus procmgrd.service)" = 0 ]'
+is "the next call activates it again" "$(bcall "$MGR" org.procmgr1.Manager Ping | json 'j["type"]')" s
+check "... a new daemon" eval '[ "$(in_sb systemctl show -P MainPID procmgrd.service)" != "$MAIN" ]'
+
 # The processes started here live in their scopes; stop them by pid.
 for p in "${started[@]}"; do
         pc stop "$p" >/dev/null 2>&1
