@@ -91,7 +91,8 @@ int bus_process_path_decode(const char *path, char **ret) {
         r = sd_bus_path_decode(path, BUS_PROCESS_PREFIX, ret);
         if (r <= 0)
                 return r;
-        if (!**ret) {
+        if (!**ret || strchr(*ret, '/')) {
+                /* The prefix itself, or below a process object: no process. */
                 *ret = mfree(*ret);
                 return 0;
         }
