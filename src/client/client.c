@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "client/socket-trust.h"
 #include "protocol/schema.h"
 #include "shared/macro.h"
 #include "shared/socket-util.h"
@@ -96,8 +97,10 @@ int client_new(const char *host, const char *unix_path, Client **ret) {
 
         if (host)
                 r = parse_host(host, &c->address);
-        else if (unix_path)
+        else if (unix_path) {
                 r = socket_address_parse_unix(unix_path, &c->address);
+                c->unix_explicit = true;
+        }
         else if (access(PROTOCOL_DEFAULT_UNIX_PATH, F_OK) >= 0)
                 r = socket_address_parse_unix(PROTOCOL_DEFAULT_UNIX_PATH, &c->address);
         else
@@ -180,6 +183,18 @@ static int client_connect(Client *c, usec_t deadline) {
                 fd = socket_connect(&c->address);
                 if (fd < 0)
                         return fd;
+                /* As root, a socket others could replace is a socket others could fake. */
+                if (geteuid() == 0 && c->address.un.sun_path[0] == '/') {
+                        struct ucred cred;
+                        socklen_t cl = sizeof(cred);
+
+                        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
+                                return -errno;
+                        r = socket_trust_check(c->address.un.sun_path, cred.uid, c->unix_explicit, c->refused,
+                                               sizeof(c->refused));
+                        if (r < 0)
+                                return r;
+                }
                 r = fd_set_nonblock(fd, true);
                 if (r < 0)
                         return r;

@@ -40,6 +40,8 @@ typedef struct Client {
         char *token;                    /* added as "token" to each request when set */
         size_t reply_max;
         ClientStage stage;
+        bool unix_explicit;             /* the Unix socket was named (-U), not the default */
+        char refused[256];              /* why the socket was not trusted (-EPERM from connect) */
 } Client;
 
 Client *client_free(Client *c);

@@ -228,7 +228,7 @@ const VerbOptions verb_start_options = {
 int verb_start(int n_args, char **args, Context *ctx) {
         json_auto_t *reply = NULL;
         json_t *argv;
-        const char *unit;
+        const char *unit, *user;
         int64_t pid = 0;
         int r;
 
@@ -245,10 +245,14 @@ int verb_start(int n_args, char **args, Context *ctx) {
 
         (void) reply_int(reply, "pid", &pid);
         unit = reply_string(reply, "unit");
+        /* Who it runs as is not always obvious (a TCP start runs as --default-user); a daemon
+         * older than the 'user' member gets no "as" part. */
+        user = reply_string(reply, "user");
+        printf("Started PID %" PRId64 "%s%s", pid, user ? " as " : "", user ?: "");
         if (unit)
-                printf("Started PID %" PRId64 " in unit %s\n", pid, unit);
+                printf(" in unit %s\n", unit);
         else
-                printf("Started PID %" PRId64 " (no unit: direct backend)\n", pid);
+                printf(" (no unit: direct backend)\n");
         return 0;
 }
 

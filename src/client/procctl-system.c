@@ -14,6 +14,7 @@
 
 #include "client/procctl.h"
 #include "client/table.h"
+#include "shared/string-util.h"
 
 int verb_ping(_unused_ int n_args, _unused_ char **args, Context *ctx) {
         json_auto_t *reply = NULL;
@@ -157,6 +158,20 @@ int verb_describe(_unused_ int n_args, _unused_ char **args, Context *ctx) {
                         }
                 }
                 putchar('\n');
+                /* What it does and who may: DESCRIBE's summary and access class (members a
+                 * daemon older than them lacks are left out). */
+                if (reply_string(cmd, "summary") || reply_string(cmd, "access")) {
+                        char summary[256], access[32];
+
+                        string_sanitize(reply_string(cmd, "summary") ?: "", 200, summary, sizeof(summary));
+                        string_sanitize(reply_string(cmd, "access") ?: "", 16, access, sizeof(access));
+                        printf("      %s%s%s%s\n", summary, *summary && *access ? " " : "", *access ? "access: " : "",
+                               access);
+                }
         }
+        if (json_array_size(commands) > 0)
+                printf("\nAccess: public = anyone, over TCP without the token too;\n"
+                       "        read = every local user (STATUS and LOGS: their own processes only) and TCP\n"
+                       "        with the token; control = root, users polkit authorizes, TCP with the token.\n");
         return 0;
 }

@@ -108,13 +108,14 @@ static void help(void) {
                "  start [--name N] [--user U] [--cwd DIR] [--env K=V]... [--memory-max SIZE]\n"
                "        [--cpu-quota PERCENT] [--tasks-max N] -- ARGV...\n"
                "                                Start a process (no shell involved)\n"
-               "  stop [--signal SIG] [--timeout-ms N] PID\n"
+               "  stop [-s|--signal SIG] [--timeout-ms N] PID\n"
                "                                Stop a process (SIGKILL after the timeout)\n"
                "  status PID                    Show one process\n"
                "  info                          Show CPU, memory, load and uptime of the host\n"
-               "  logs [--lines N] PID | logs [--lines N] --unit UNIT\n"
+               "  logs [-n|--lines N] PID | logs [-n|--lines N] --unit UNIT\n"
                "                                Show journal lines of a started process\n"
-               "  describe                      List the daemon's commands and arguments\n"
+               "  describe                      List the daemon's commands, their arguments,\n"
+               "                                summaries and access classes\n"
                "\n"
                "Options:\n"
                "  -H --host=HOST[:PORT]         Connect over TCP (numeric address or localhost;\n"
@@ -275,7 +276,10 @@ int verb_call(Context *ctx, json_t **ret_reply) {
         if (r < 0) {
                 if (r == -ENOMEM)
                         return oom();
-                if (c->stage == CLIENT_STAGE_CONNECT)
+                if (c->stage == CLIENT_STAGE_CONNECT && r == -EPERM && c->refused[0])
+                        error_message("refusing to talk to %s as root: %s, so others could replace it "
+                                      "with a fake procmgrd (see procctl(1), FILES)", c->address_str, c->refused);
+                else if (c->stage == CLIENT_STAGE_CONNECT)
                         /* The hint only where a missing daemon is the likely cause. */
                         error_message("cannot connect to %s: %s%s", c->address_str, client_strerror(r),
                                       r == -ECONNREFUSED || r == -ENOENT || r == -ETIMEDOUT

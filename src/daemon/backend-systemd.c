@@ -1065,6 +1065,7 @@ static void systemd_done(Backend *b) {
 
 const BackendVTable backend_systemd_vtable = {
         .name = "systemd",
+        .flags = BACKEND_APPLIES_LIMITS,
         .init = systemd_init,
         .done = systemd_done,
         .start = systemd_start,

@@ -64,6 +64,10 @@ bool backend_state_in_memory(const Backend *b) {
         return b && (b->vtable->flags & BACKEND_STATE_IN_MEMORY);
 }
 
+bool backend_applies_limits(const Backend *b) {
+        return b && (b->vtable->flags & BACKEND_APPLIES_LIMITS);
+}
+
 static void exit_status_from_siginfo(const siginfo_t *si, ExitStatus *st) {
         *st = (ExitStatus) { .known = true };
         if (si->si_code == CLD_EXITED)
@@ -99,6 +103,8 @@ int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, Spa
         (void) pid_get_start_ticks(child->pid, &ticks, NULL);
 
         r = backend_add_managed(b, child->pid, ticks, req->name, unit, req->uid, &m);
+        if (r >= 0)
+                m->requester = req->requester;
         if (r >= 0)
                 r = sd_event_add_child(mgr->event, &m->child_source, child->pid, WEXITED, on_child_exit, m);
         /* After the exec result (an EOF on the error pipe, ready no later than the exit): a
@@ -198,7 +204,7 @@ int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char 
         if (!m)
                 return -ENOMEM;
         *m = (Managed) {
-                .backend = b, .pid = pid, .start_ticks = start_ticks, .uid = uid,
+                .backend = b, .pid = pid, .start_ticks = start_ticks, .uid = uid, .requester = REQUESTER_UNKNOWN,
                 .name = strdup(name ?: ""), .unit = unit ? strdup(unit) : NULL,
         };
         if (!m->name || (unit && !m->unit))

@@ -36,6 +36,7 @@ typedef struct Managed {
         char *name;
         char *unit;             /* scope name; NULL for the direct backend */
         uid_t uid;
+        int64_t requester;      /* who asked for it (SpawnRequest's); REQUESTER_UNKNOWN when found again */
         sd_event_source *child_source;  /* while it is our child */
         bool exited;
         ExitStatus exit;
@@ -60,6 +61,8 @@ typedef enum BackendFlags {
         /* What the backend started is known only to this process (no scopes): exiting
          * would orphan it, and nobody would find it again after a restart. */
         BACKEND_STATE_IN_MEMORY = 1 << 0,
+        /* START's memory_max, cpu_quota and tasks_max are applied (to the process's scope). */
+        BACKEND_APPLIES_LIMITS = 1 << 1,
 } BackendFlags;
 
 typedef struct BackendVTable {
@@ -92,6 +95,7 @@ int backend_new(Manager *m, const BackendVTable *vt, Backend **ret);
  * Logs what it chose and why. */
 int backend_new_auto(Manager *m, int kind, int bus_error, Backend **ret);
 bool backend_state_in_memory(const Backend *b);
+bool backend_applies_limits(const Backend *b);
 Backend *backend_free(Backend *b);
 const char *backend_name(const Backend *b);
 

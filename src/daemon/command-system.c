@@ -220,6 +220,11 @@ static int logs_authorize(Call *call, pid_t pid, const Managed *mp, const char *
                 *since = 0;
                 return 0;
         }
+        if (r < 0 && owner == (uid_t) -1 && pid > 0 && !unit) {
+                /* Not running and not ours: whether a pid exists is public (/proc). */
+                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) pid);
+                return -ESRCH;
+        }
         if (r < 0) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "not your process");
                 return -EACCES;
@@ -234,6 +239,12 @@ static int logs_authorize(Call *call, pid_t pid, const Managed *mp, const char *
                 return -EACCES;
         }
         return 0;
+}
+
+static bool process_running(Manager *m, pid_t pid) {
+        const ProcessInfo *p;
+
+        return proc_table_read_one(m->procs, pid, &p) >= 0;
 }
 
 static int logs_reply(Call *call, const char *unit, const JournalEntry *e, size_t n) {
@@ -303,6 +314,22 @@ int command_logs(Call *call) {
         r = journal_read(m->journal, &q, &entries, &n);
         if (r < 0)
                 return r;
+        /* Nothing to show must not look like a quiet process (issue 15, item 12). A pid that
+         * neither runs nor is ours and left no records never existed as far as we can tell;
+         * without journald the output of started processes was never captured. */
+        if (n == 0 && p->pid > 0 && !p->unit && !mp && !process_running(m, p->pid)) {
+                journal_entries_free(entries, n);
+                call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i, and no journal records of it",
+                                 (int) p->pid);
+                return 0;
+        }
+        if (n == 0 && !journal_capturing()) {
+                journal_entries_free(entries, n);
+                call_reply_error(call, ERROR_INTERNAL,
+                                 "no journal to read: journald does not run here, so the output of "
+                                 "started processes is not captured (it goes to /dev/null)");
+                return 0;
+        }
         r = logs_reply(call, unit, entries, n);
         journal_entries_free(entries, n);
         return r;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
+#include <unistd.h>
 
 #include "daemon/journal-read.h"
 #include "shared/log.h"
@@ -40,6 +41,11 @@ int journal_reader_new(JournalReader **ret) {
                 log_debug_errno(k, "Cannot watch the journal for new files, ignoring: %m");
         *ret = r;
         return 0;
+}
+
+bool journal_capturing(void) {
+        /* The socket journal-stream.c connects started processes' stdout to. */
+        return access("/run/systemd/journal/stdout", F_OK) >= 0;
 }
 
 JournalReader *journal_reader_free(JournalReader *r) {

@@ -9,6 +9,7 @@
  * command-system.c does both, with auth.c's owner rule.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -33,6 +34,10 @@ typedef struct JournalQuery {
 /* Opening the journal maps every file: a reader is opened once and kept. */
 int journal_reader_new(JournalReader **ret);
 JournalReader *journal_reader_free(JournalReader *r);
+
+/* Whether a journald runs here to capture started processes' output (its stdout stream
+ * socket exists); without one their output went to /dev/null. */
+bool journal_capturing(void);
 
 /* Runs q; *ret is an array of *ret_n entries, oldest first (free with journal_entries_free()). */
 int journal_read(JournalReader *r, const JournalQuery *q, JournalEntry **ret, size_t *ret_n);

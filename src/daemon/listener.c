@@ -9,6 +9,7 @@
 
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/connection.h"
@@ -113,10 +114,17 @@ int listener_new(Manager *m, int fd, bool owned_path, const char *path, Listener
         }
         *l = (Listener) { .manager = m, .fd = fd, .owned_path = owned_path, .is_unix = !!path };
         if (path) {
+                struct stat st;
+
                 l->path = strdup(path);
                 if (!l->path) {
                         listener_free(l);
                         return -ENOMEM;
+                }
+                /* Just bound: remember which file it is, so exit never removes another's. */
+                if (owned_path && lstat(path, &st) >= 0 && S_ISSOCK(st.st_mode)) {
+                        l->path_dev = st.st_dev;
+                        l->path_ino = st.st_ino;
                 }
         }
         r = sd_event_add_io(m->event, &l->io, fd, EPOLLIN, on_accept, l);
@@ -134,8 +142,12 @@ Listener *listener_free(Listener *l) {
         sd_event_source_disable_unref(l->io);
         sd_event_source_disable_unref(l->retry);
         (void) safe_close(l->fd);
-        if (l->owned_path && l->path)
-                (void) unlink(l->path);
+        if (l->owned_path && l->path && l->path_ino != 0) {
+                struct stat st;
+                if (lstat(l->path, &st) >= 0 && S_ISSOCK(st.st_mode) && st.st_dev == l->path_dev &&
+                    st.st_ino == l->path_ino)
+                        (void) unlink(l->path);
+        }
         free(l->path);
         free(l);
         return NULL;

@@ -155,9 +155,25 @@ int manager_add_listen_unix(Manager *m, const char *path) {
         mode_t old;
         int fd, r;
 
+        uid_t owner = (uid_t) -1;
+
         r = socket_address_parse_unix(path, &a);
         if (r < 0)
                 return log_error_errno(r, "Invalid socket path '%s': %m", path);
+        /* What is at the path already is replaced only when it is our own stale socket. */
+        r = socket_unix_path_check(path, &owner);
+        if (r == -ENOTSOCK)
+                return log_error_errno(SYNTHETIC_ERRNO(EEXIST),
+                                       "%s exists and is not a socket: refusing to replace it.", path);
+        if (r == -EPERM)
+                return log_error_errno(SYNTHETIC_ERRNO(EPERM),
+                                       "%s is a socket of uid %u, not ours: refusing to replace it.", path,
+                                       (unsigned) owner);
+        if (r == -EADDRINUSE)
+                return log_error_errno(SYNTHETIC_ERRNO(EADDRINUSE),
+                                       "Another process listens on %s: refusing to replace it.", path);
+        if (r < 0)
+                return log_error_errno(r, "Cannot check %s: %m", path);
         /* Anyone may connect; what they may do is decided per request. */
         old = umask(0111);
         fd = socket_listen(&a, LISTEN_BACKLOG);

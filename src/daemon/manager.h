@@ -52,6 +52,8 @@ typedef struct ManagerConfig {
         char *token;                    /* TCP token; NULL = none configured */
         char *default_user;             /* who TCP-started processes run as */
         char *admin_group;              /* group whose members may START/STOP when polkit is unreachable */
+        unsigned max_managed;           /* managed processes, daemon-wide */
+        unsigned max_managed_per_user;  /* of them asked for by one requester (not Unix root); 0 = no cap */
         BackendKind backend;
 } ManagerConfig;
 

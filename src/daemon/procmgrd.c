@@ -36,6 +36,8 @@ static ManagerConfig arg_config = {
         .max_line = 64 * 1024,
         .max_connections = 1024,
         .max_connections_per_source = 64,
+        .max_managed = 1024,
+        .max_managed_per_user = 256,
         .idle_timeout = 300 * USEC_PER_SEC,
         .auth_idle_timeout = 15 * USEC_PER_SEC,
 };
@@ -64,6 +66,12 @@ static void help(void) {
                "     --max-connections-per-source N\n"
                "                            TCP connections from one address (IPv6: one /64)\n"
                "                            (default: 64, 0 = no cap)\n"
+               "     --max-managed N        Processes started and still running, daemon-wide\n"
+               "                            (default: 1024)\n"
+               "     --max-managed-per-user N\n"
+               "                            Of them, asked for by one user (all TCP clients count\n"
+               "                            as one; root on the Unix socket is not capped)\n"
+               "                            (default: 256, 0 = no cap)\n"
                "     --idle-timeout SEC     Close idle connections after SEC (default: 300, 0 = never)\n"
                "     --auth-idle-timeout SEC\n"
                "                            The same for TCP peers that have not authenticated\n"
@@ -95,6 +103,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_MAX_LINE,
                 ARG_MAX_CONNECTIONS,
                 ARG_MAX_CONNECTIONS_PER_SOURCE,
+                ARG_MAX_MANAGED,
+                ARG_MAX_MANAGED_PER_USER,
                 ARG_IDLE_TIMEOUT,
                 ARG_AUTH_IDLE_TIMEOUT,
                 ARG_ALLOW_WEAK_TOKEN,
@@ -117,6 +127,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "max-line", required_argument, NULL, ARG_MAX_LINE },
                 { "max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS },
                 { "max-connections-per-source", required_argument, NULL, ARG_MAX_CONNECTIONS_PER_SOURCE },
+                { "max-managed", required_argument, NULL, ARG_MAX_MANAGED },
+                { "max-managed-per-user", required_argument, NULL, ARG_MAX_MANAGED_PER_USER },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE_TIMEOUT },
                 { "auth-idle-timeout", required_argument, NULL, ARG_AUTH_IDLE_TIMEOUT },
                 { "allow-weak-token", no_argument, NULL, ARG_ALLOW_WEAK_TOKEN },
@@ -209,6 +221,20 @@ static int parse_argv(int argc, char *argv[]) {
                                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
                                                        "--max-connections-per-source must be between 0 and 1000000.");
                         arg_config.max_connections_per_source = u;
+                        break;
+                case ARG_MAX_MANAGED:
+                        r = safe_atou(optarg, &u);
+                        if (r < 0 || u == 0 || u > 1000000)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "--max-managed must be between 1 and 1000000.");
+                        arg_config.max_managed = u;
+                        break;
+                case ARG_MAX_MANAGED_PER_USER:
+                        r = safe_atou(optarg, &u);
+                        if (r < 0 || u > 1000000)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "--max-managed-per-user must be between 0 and 1000000.");
+                        arg_config.max_managed_per_user = u;
                         break;
                 case ARG_AUTH_IDLE_TIMEOUT:
                         if (parse_seconds(optarg, &arg_config.auth_idle_timeout) < 0)

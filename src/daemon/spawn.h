@@ -16,6 +16,11 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* Who asked for a process, for START's per-requester bound (--max-managed-per-user): a Unix
+ * peer's uid, or one of these. */
+#define REQUESTER_UNKNOWN INT64_C(-1)   /* found again at startup (a scope of an earlier run) */
+#define REQUESTER_TCP INT64_C(-2)       /* TCP token holders: one principal, the token */
+
 typedef struct SpawnRequest {
         char **argv;            /* argv[0] as given */
         char *path;             /* resolved executable */
@@ -35,6 +40,7 @@ typedef struct SpawnRequest {
         char *description;      /* the command line, for logs and the scope Description= */
         const char *scope_prefix; /* systemd backend, borrowed: the child's scope is <prefix><pid>.scope */
         rlim_t nofile_soft;     /* RLIMIT_NOFILE soft limit for the child; 0 = leave as is */
+        int64_t requester;      /* copied to Managed.requester, see REQUESTER_* */
 } SpawnRequest;
 
 void spawn_request_done(SpawnRequest *req);

@@ -75,7 +75,8 @@ static const CommandSchema commands[] = {
                          .min = 1, .max = SCHEMA_START_CPU_QUOTA_MAX, .def = 0),
                      ARG(SCHEMA_ARG_TASKS_MAX, SCHEMA_TYPE_INT, 0, StartParameters, tasks_max,
                          .min = 1, .max = INT32_MAX, .def = -1)),
-                RETURNS({ "pid", "int", true }, { "unit", "string", false }, { "name", "string", true }),
+                RETURNS({ "pid", "int", true }, { "unit", "string", false }, { "name", "string", true },
+                        { "user", "string", true }),
         },
         {
                 SCHEMA_CMD_STOP, "Stop a process (managed: its whole scope).",

@@ -121,6 +121,32 @@ int socket_address_parse_unix(const char *path, SocketAddress *ret) {
         return 0;
 }
 
+int socket_unix_path_check(const char *path, uid_t *ret_owner) {
+        _cleanup_close_ int fd = -EBADF;
+        SocketAddress a;
+        struct stat st;
+        int r;
+
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (ret_owner)
+                *ret_owner = st.st_uid;
+        if (!S_ISSOCK(st.st_mode))
+                return -ENOTSOCK;
+        if (st.st_uid != geteuid())
+                return -EPERM;
+        /* Ours, but is it stale? A live one belongs to a running daemon. */
+        r = socket_address_parse_unix(path, &a);
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, &a.sa, a.len) >= 0 || errno == EAGAIN || errno == EINPROGRESS)
+                return -EADDRINUSE;
+        return 0;
+}
+
 int socket_listen(const SocketAddress *a, int backlog) {
         _cleanup_close_ int fd = -EBADF;
         int one = 1;
@@ -131,8 +157,9 @@ int socket_listen(const SocketAddress *a, int backlog) {
 
         if (a->sa.sa_family == AF_UNIX) {
                 struct stat st;
-                /* Remove a stale socket left by an earlier run, but never any other file type. */
-                if (lstat(a->un.sun_path, &st) >= 0 && S_ISSOCK(st.st_mode))
+                /* Remove a stale socket left by an earlier run, but never any other file type,
+                 * nor another user's socket. */
+                if (lstat(a->un.sun_path, &st) >= 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid())
                         (void) unlink(a->un.sun_path);
         } else {
                 (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

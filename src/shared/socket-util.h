@@ -29,8 +29,14 @@ typedef struct SocketAddress {
 int socket_address_parse_inet(const char *s, uint16_t default_port, SocketAddress *ret);
 int socket_address_parse_unix(const char *path, SocketAddress *ret);
 
-/* Bind and listen; for AF_UNIX a stale socket file is removed first. Non-blocking. */
+/* Bind and listen; for AF_UNIX a stale socket file is removed first (see
+ * socket_unix_path_check()). Non-blocking. */
 int socket_listen(const SocketAddress *a, int backlog);
+/* May a listener be bound at path? 0: nothing there, or a stale socket of ours that
+ * socket_listen() may replace. -ENOTSOCK: something that is not a socket (never
+ * replaced); -EPERM: a socket owned by another user (*ret_owner says whom); -EADDRINUSE:
+ * a socket somebody listens on. */
+int socket_unix_path_check(const char *path, uid_t *ret_owner);
 /* Blocking connect with SOCK_CLOEXEC. */
 int socket_connect(const SocketAddress *a);
 

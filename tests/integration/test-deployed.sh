@@ -43,9 +43,19 @@ as_nobody() {
         in_sb setpriv --reuid=65534 --regid=65534 --init-groups "$PROCCTL" -U "$SOCK" --json "$@" 2>/dev/null
 }
 
-# The system user, as a package would create it; polkitd re-reads rules naming it.
-check "systemd-sysusers creates procmgr from procmgrd.sysusers" \
-        eval 'in_sb systemd-sysusers "$top_srcdir/systemd/procmgrd.sysusers" 2>&1 | diag'
+# The system user, as `make install` and a boot create it (issue 15 item 10): the build
+# tree installed into a staging root, its sysusers file put where systemd-sysusers looks
+# (the instance's private /etc), and plain `systemd-sysusers`, without a file argument, as
+# systemd-sysusers.service runs it. polkitd re-reads rules naming the user.
+(unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+ make -C "$top_builddir" DESTDIR="$work/dest" install) >"$work/install.log" 2>&1 ||
+        { tail -n 20 "$work/install.log" | diag; bail "make DESTDIR=… install failed"; }
+sysusersdir=$(sed -n 's|^sysusersdir = ||p' "$top_builddir/Makefile" | head -n 1)
+check "make install puts the sysusers file where systemd-sysusers reads (*.conf)" \
+        eval 'ls "$work/dest$sysusersdir"/*.conf >/dev/null 2>&1'
+check "plain systemd-sysusers (no file argument) creates procmgr from the installed file" \
+        eval 'in_sb sh -c "mkdir -p /etc/sysusers.d && cp \"$work/dest$sysusersdir\"/*.conf /etc/sysusers.d/ &&
+                systemd-sysusers" 2>&1 | diag; in_sb id -u procmgr >/dev/null'
 PM_UID=$(in_sb id -u procmgr)
 # At boot systemd-tmpfiles gives the journal to group systemd-journal (the sandbox masks
 # that unit, since it would also clean the host's /tmp): do just that part, in the
@@ -95,5 +105,70 @@ is "root stops the member's process" "$(json 'j["stopped"]' <<<"$reply")" true
 
 check "the journal has procmgrd's records for the start" \
         eval 'in_sb journalctl -o cat --no-pager MESSAGE_ID=3a11ec9c07c14d6f92ae760166bd47da | grep -q "procmgr-deployed-$pid.scope"'
+
+# --- issue 15 item 8: procmgr.slice bounds the threads of all managed processes ----------
+is "procmgr.slice carries TasksMax=" "$(in_sb systemctl show -P TasksMax procmgr.slice)" 16384
+
+# --- issue 15 item 4: a derived name with newlines cannot forge the stream header --------
+# A program named like a journald stdout stream header: identifier "procmgrd", then the
+# unit, priority 1 and the forwarding flags. Its output must be recorded under the
+# sanitized name, with the default priority.
+evil_dir=$work/evil
+mkdir -m 0755 "$evil_dir"
+evil_name=$'procmgrd\nx\n1\n0\n0\n0\n0'
+printf '#!/bin/sh\necho header-injection-marker-$$\nexec sleep 300\n' >"$evil_dir/$evil_name"
+chmod 0755 "$evil_dir/$evil_name"
+reply=$(pc start -- "$evil_dir/$evil_name")
+epid=$(json 'j["pid"]' <<<"$reply")
+is "START of a program whose name holds newlines: the derived name is sanitized" \
+        "$(json 'j["name"]' <<<"$reply")" procmgrd_x_1_0_0_0_0
+journal_fields() {
+        in_sb journalctl -o json --no-pager "MESSAGE=header-injection-marker-$epid" |
+                json '"%s %s" % (j["SYSLOG_IDENTIFIER"], j["PRIORITY"])'
+}
+check "its output reaches the journal" retry eval '[ -n "$(in_sb journalctl -o cat --no-pager "MESSAGE=header-injection-marker-$epid")" ]'
+is "... recorded with the sanitized identifier and priority 6, not SYSLOG_IDENTIFIER=procmgrd PRIORITY=1" \
+        "$(journal_fields)" "procmgrd_x_1_0_0_0_0 6"
+[ -z "$epid" ] || pc stop "$epid" >/dev/null
+
+# --- issue 15 item 9: the socket directory is systemd's ----------------------------------
+# Another user made /run/procmgrd before the socket unit started (world-writable, with a
+# socket of their own in it): systemd takes it over, root's again, mode 0755.
+check "procmgrd.socket and .service stop" in_sb systemctl stop procmgrd.socket procmgrd.service
+in_sb sh -c 'rm -rf /run/procmgrd && mkdir -m 0777 /run/procmgrd &&
+        python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\"/run/procmgrd/procmgrd.sock\")" &&
+        chown -R 65534:65534 /run/procmgrd'
+check "procmgrd.socket starts over a /run/procmgrd another user made" in_sb systemctl start procmgrd.socket
+is "... which is root's again, mode 0755" "$(in_sb stat -c '%U:%G %a' /run/procmgrd)" "root:root 755"
+is "... and the socket in it is systemd's" "$(in_sb stat -c '%U %F' "$SOCK")" "root socket"
+is "... and reaches procmgrd" "$(pc ping | json 'j["msg"]')" pong
+
+# A symlink planted there (to a directory its maker controls) is not followed: the unit
+# fails and nothing is bound in the target.
+mkdir -m 0777 "$work/evil-run"
+chown 65534:65534 "$work/evil-run"
+in_sb systemctl stop procmgrd.socket procmgrd.service
+in_sb sh -c "rm -rf /run/procmgrd && ln -s '$work/evil-run' /run/procmgrd && chown -h 65534:65534 /run/procmgrd"
+check "procmgrd.socket refuses to start when /run/procmgrd is a symlink" eval '! in_sb systemctl start procmgrd.socket 2>/dev/null'
+is "... and binds nothing in the link's target" "$(ls -A "$work/evil-run")" ""
+
+# root's procctl refuses the default socket when its directory is another user's (here
+# with a fake daemon of that user behind it), exit 2; the real one afterwards works.
+in_sb sh -c 'rm -f /run/procmgrd && mkdir -m 0755 /run/procmgrd && chown 65534:65534 /run/procmgrd'
+in_sb sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$PROCMGRD' --unix /run/procmgrd/procmgrd.sock \
+        --backend direct >'$work/fake.log' 2>&1 & fake=\$!
+        for i in \$(seq 1 $((500 * SCALE))); do   # until it answers (nobody is not held to the check)
+                setpriv --reuid=65534 --regid=65534 --clear-groups '$PROCCTL' ping >/dev/null 2>&1 && break
+                sleep 0.01
+        done
+        '$PROCCTL' ping >'$work/fake-ping.out' 2>&1; echo \$? >'$work/fake-ping.rc'
+        kill \$fake; wait \$fake" 2>/dev/null
+is "root's procctl refuses the default socket in another user's /run/procmgrd (exit 2)" \
+        "$(cat "$work/fake-ping.rc")" 2
+check "... saying why" grep -q "refusing to talk to unix:/run/procmgrd/procmgrd.sock as root: /run/procmgrd is owned by uid 65534" \
+        "$work/fake-ping.out"
+in_sb rm -rf /run/procmgrd
+check "procmgrd.socket starts again" in_sb systemctl start procmgrd.socket
+is "... and root's procctl reaches procmgrd at the default path" "$(in_sb "$PROCCTL" --json ping | json 'j["msg"]')" pong
 
 done_testing
