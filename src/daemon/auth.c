@@ -13,7 +13,8 @@
  * failures per second holds every source's attempts once it is spent. Held
  * calls wait on an sd-event timer and are run again through call->resume.
  *
- * Unix peers that are not root ask polkit (polkit.c), asynchronously. The
+ * Unix peers that are not root ask polkit (polkit.c), asynchronously; D-Bus
+ * callers (Peer.bus_sender) are Unix peers whose subject is their bus name. The
  * subject process is pinned with a pidfd and its start time compared with the
  * one read at accept time before asking; when polkit answers, the pinned
  * process must still be alive — otherwise the pid may have been recycled
@@ -588,8 +589,9 @@ static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error
                 return;
         }
         a->polkit_unreachable_logged = false;
-        /* Whatever polkit said, it is void if the subject is not the process that asked. */
-        if (pidref_is_alive(&pending->subject) <= 0) {
+        /* Whatever polkit said, it is void if the subject is not the process that asked (a
+         * D-Bus caller is its unique name, which is never reused: nothing to re-check). */
+        if (!p->bus_sender[0] && pidref_is_alive(&pending->subject) <= 0) {
                 log_notice("%s: peer process went away while polkit checked, denying %s.", p->description, action);
                 auth_finish(pending, 0);
                 return;
@@ -609,6 +611,41 @@ static void on_polkit_answer(int r, bool is_challenge, const sd_bus_error *error
         auth_finish(pending, r > 0);
 }
 
+static void auth_pending_link(Auth *a, AuthPending *pending) {
+        pending->next = a->pending;
+        if (a->pending)
+                a->pending->prev = pending;
+        a->pending = pending;
+}
+
+/* A D-Bus caller: polkit's subject is its unique bus name (interactive when its message
+ * allows it); polkitd resolves and tracks the connection itself. */
+static int auth_verify_bus_async(Auth *a, Call *call, AuthAction action) {
+        const Peer *p = call_peer(call);
+        _cleanup_free_ AuthPending *pending = NULL;
+        PolkitSubject subject;
+        int r;
+
+        pending = calloc(1, sizeof(AuthPending));
+        if (!pending)
+                return -ENOMEM;
+        *pending = (AuthPending) { .auth = a, .call = call, .action = action, .subject = PIDREF_NULL };
+        subject = (PolkitSubject) { .uid = p->uid, .bus_name = p->bus_sender, .interactive = p->bus_interactive };
+        r = polkit_check_authorization(auth_bus(a), &subject, auth_action_id(action), on_polkit_answer, pending,
+                                       &pending->query);
+        if (r < 0) {
+                if (r != -EHOSTUNREACH) {
+                        log_warning_errno(r, "Cannot ask polkit about %s for %s, denying: %m",
+                                          auth_action_id(action), p->description);
+                        return -EACCES;
+                }
+                auth_note_unreachable(a, r);
+                return auth_fallback_group(a, p) > 0 ? 1 : -EACCES;
+        }
+        auth_pending_link(a, TAKE_PTR(pending));
+        return 0;
+}
+
 int auth_verify_async(Call *call, AuthAction action) {
         Auth *a = call->manager->auth;
         const Peer *p = call_peer(call);
@@ -625,7 +662,11 @@ int auth_verify_async(Call *call, AuthAction action) {
                 return call->auth_result;
         if (call->auth_rounds++ >= AUTH_ROUNDS_MAX)
                 return -EACCES;
-        if (!p->is_unix || !p->has_cred || p->pid <= 0)
+        if (!p->is_unix || !p->has_cred)
+                return -EACCES;
+        if (p->bus_sender[0])
+                return auth_verify_bus_async(a, call, action);
+        if (p->pid <= 0)
                 return -EACCES;
         /* No start time (the peer was gone at accept time): there is no safe subject. */
         if (p->start_ticks == 0) {
@@ -664,9 +705,6 @@ int auth_verify_async(Call *call, AuthAction action) {
                 auth_note_unreachable(a, r);
                 return auth_fallback_group(a, p) > 0 ? 1 : -EACCES;
         }
-        pending->next = a->pending;
-        if (a->pending)
-                a->pending->prev = pending;
-        a->pending = TAKE_PTR(pending);
+        auth_pending_link(a, TAKE_PTR(pending));
         return 0;
 }

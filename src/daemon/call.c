@@ -62,6 +62,11 @@ void call_reply_raw(Call *call, char *line, size_t len) {
         call_reply(call, NULL);
 }
 
+void call_reply_written(Call *call) {
+        call->reply_written = true;
+        call_reply(call, NULL);
+}
+
 json_t *call_reply_new(Call *call) {
         return reply_new_ok(call->request.id);
 }

@@ -5,8 +5,8 @@
  * One request in flight, independent of the front end that received it: the
  * parsed Request, a snapshot of who asked (Peer), and the slot its reply goes
  * into. Handlers, auth, the LIST job and LOGS see only this; they never see a
- * connection. The front end that created the Call (today the connection; later
- * a D-Bus front end) installs CallOwnerOps: it is told when the reply is ready
+ * connection. The front end that created the Call (the connection, or the D-Bus
+ * adapter bus-call.c) installs CallOwnerOps: it is told when the reply is ready
  * and when the call changes the session (authenticated, no more requests, a
  * wrong token), and decides itself what that means for its transport.
  *
@@ -26,6 +26,7 @@
 typedef struct Manager Manager;
 typedef struct Call Call;
 typedef struct Stream Stream;
+typedef struct ProcessInfo ProcessInfo;
 
 typedef struct Peer {
         bool is_unix;
@@ -38,7 +39,21 @@ typedef struct Peer {
          * IPv4 address mapped into IPv6, or an IPv6 address's /64 (one host's usual share). */
         uint8_t source[16];
         char description[80];           /* "127.0.0.1:41234" or "uid=1000 pid=77" */
+        /* A D-Bus caller (is_unix, uid/pid from the bus): its unique name, the polkit subject
+         * (system-bus-name); "" for socket peers. */
+        char bus_sender[256];
+        bool bus_interactive;           /* its message allows interactive authorization */
 } Peer;
+
+/* A front end whose wire is not JSON (D-Bus) may take LIST's entries as structs: the LIST
+ * job filters, sorts, limits and slices as for every call, and hands each entry here
+ * instead of writing JSON text, then completes the call with call_reply_written(). Each
+ * returns < 0 to fail the call. */
+typedef struct CallProcessWriter {
+        int (*begin)(Call *call, size_t n_shown, size_t n_match);
+        int (*process)(Call *call, const ProcessInfo *p, bool managed, const char *unit);
+        int (*end)(Call *call);
+} CallProcessWriter;
 
 /* What the front end that owns a call is told. Every member may be NULL. */
 typedef struct CallOwnerOps {
@@ -53,6 +68,8 @@ typedef struct CallOwnerOps {
         /* Streams (WATCH, LOGS follow): claim the session's one stream slot (0, -EBUSY when
          * taken, -EOPNOTSUPP when the front end has no streams), or give it back (UNWATCH). */
         int (*stream_claim)(void *owner, bool claim);
+        /* LIST's entries as structs (see CallProcessWriter); NULL: JSON text. */
+        const CallProcessWriter *process_writer;
 } CallOwnerOps;
 
 struct Call {
@@ -67,6 +84,7 @@ struct Call {
         json_t *reply;
         char *reply_line;               /* or the reply already serialized, with its '\n' */
         size_t reply_line_len;
+        bool reply_written;             /* the reply went to ops->process_writer, not into the slot */
         bool close_after;               /* the owner closes once this reply is written */
         Stream *stream;                 /* starts once this reply is written (owned) */
         bool ends_stream;               /* the session's stream ends before this reply (UNWATCH) */
@@ -101,6 +119,8 @@ void call_reply(Call *call, json_t *reply);
 /* The same with a reply line serialized by the handler (malloc'ed, ending in '\n', taken
  * over); NULL means out of memory and becomes an Internal error reply. */
 void call_reply_raw(Call *call, char *line, size_t len);
+/* The reply was handed to the owner's process writer, piece by piece. */
+void call_reply_written(Call *call);
 void call_reply_error(Call *call, ErrorCode e, const char *format, ...) _printf_(3, 4);
 void call_reply_errno(Call *call, int r, const char *format, ...) _printf_(3, 4);
 /* A fresh ok reply carrying the call's id; NULL on OOM. */

@@ -8,6 +8,7 @@
 
 #include "daemon/auth.h"
 #include "daemon/backend.h"
+#include "daemon/bus-manager.h"
 #include "daemon/commands.h"
 #include "daemon/dispatch.h"
 #include "daemon/journal-read.h"
@@ -116,6 +117,12 @@ int command_info(Call *call) {
         }
         json_writer_literal(&w, ",\"backend\":");
         json_writer_string(&w, backend_name(m->backend), strlen(backend_name(m->backend)));
+        /* The D-Bus API: the name owned on the system bus, or false when it is off. */
+        json_writer_literal(&w, ",\"dbus\":");
+        if (bus_api_name(m->bus_api))
+                json_writer_string(&w, bus_api_name(m->bus_api), strlen(bus_api_name(m->bus_api)));
+        else
+                json_writer_literal(&w, "false");
         json_writer_literal(&w, "}\n");
         line = json_writer_steal(&w, &len);
         if (!line)

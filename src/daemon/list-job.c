@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The LIST job: scan → (for each LIST) filter, sort, serialize → reply, in slices of
+ * The LIST job: scan → (for each LIST) filter, sort, serialize (JSON text, or entry by
+ * entry to the front end's CallProcessWriter: D-Bus) → reply, in slices of
  * about LIST_SLICE_USEC each, from one event source at normal priority that takes its turn
  * with the I/O of every connection, so a PING never waits for more than a slice or two.
  *
@@ -134,6 +135,11 @@ static void start_next_scan(ListJob *j) {
 }
 
 /* Filter and sort for the request at the head of current; write the reply's head. */
+/* The call's front end writes the entries itself (D-Bus), or NULL: JSON text. */
+static const CallProcessWriter *request_writer(const ListRequest *req) {
+        return req->call->ops && req->call->owner ? req->call->ops->process_writer : NULL;
+}
+
 static int prepare(ListJob *j, ListRequest *req) {
         Manager *m = j->manager;
         const ListParams *lp = &req->params;
@@ -165,6 +171,10 @@ static int prepare(ListJob *j, ListRequest *req) {
         j->n_shown = lp->limit >= 0 ? MIN(k, (size_t) lp->limit) : k;
         j->pos = 0;
         j->w = (JsonWriter) {};
+        if (request_writer(req)) {
+                j->prepared = true;
+                return request_writer(req)->begin(req->call, j->n_shown, j->n_match);
+        }
         (void) json_writer_reserve(&j->w, 64 + j->n_shown * LIST_BYTES_PER_PROCESS);
         json_writer_literal(&j->w, "{\"ok\":true");
         if (req->call->request.id) {
@@ -194,13 +204,21 @@ static int write_reply(ListJob *j, ListRequest *req, usec_t deadline) {
                 const ProcessInfo *p = j->v[j->pos];
                 Managed *mp = backend_find_pinned(m->backend, p->pid, p->start_ticks);
 
-                if (j->pos > 0)
-                        json_writer_literal(&j->w, ",");
-                process_info_write_json(&j->w, p, !!mp, mp ? mp->unit : NULL);
+                if (request_writer(req)) {
+                        r = request_writer(req)->process(req->call, p, !!mp, mp ? mp->unit : NULL);
+                        if (r < 0)
+                                return r;
+                } else {
+                        if (j->pos > 0)
+                                json_writer_literal(&j->w, ",");
+                        process_info_write_json(&j->w, p, !!mp, mp ? mp->unit : NULL);
+                }
                 j->pos++;
                 if (j->pos % LIST_CHECK_EVERY == 0 && now(CLOCK_MONOTONIC) >= deadline)
                         return 1;
         }
+        if (request_writer(req))
+                return request_writer(req)->end(req->call);
         json_writer_literal(&j->w, "],\"count\":");
         json_writer_uint(&j->w, j->n_shown);
         json_writer_literal(&j->w, ",\"total\":");
@@ -259,6 +277,14 @@ static bool list_job_step(ListJob *j) {
                 if (r < 0) {
                         writing_reset(j);
                         request_fail(req, r);
+                        continue;
+                }
+                if (request_writer(req)) {
+                        writing_reset(j);
+                        call_reply_written(req->call);
+                        free(req);
+                        if (now(CLOCK_MONOTONIC) >= deadline && j->current)
+                                return true;
                         continue;
                 }
                 line = json_writer_steal(&j->w, &len);

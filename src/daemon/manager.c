@@ -12,6 +12,7 @@
 
 #include "daemon/auth.h"
 #include "daemon/backend.h"
+#include "daemon/bus-manager.h"
 #include "daemon/dispatch.h"
 #include "daemon/event-history.h"
 #include "daemon/restart-policy.h"
@@ -103,6 +104,7 @@ int manager_new(ManagerConfig *config, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        m->bus_api = bus_api_free(m->bus_api);
         while (m->connections)
                 connection_free(m->connections);
         m->list_job = list_job_free(m->list_job);
@@ -220,6 +222,9 @@ static bool manager_check_idle(Manager *m, usec_t now, usec_t *ret_next) {
                 *ret_next = now + m->config.exit_idle;
                 return false;
         }
+        /* D-Bus callers: a call in flight, or one within the idle time. */
+        if (!bus_api_is_idle(m->bus_api, now, m->config.exit_idle, ret_next))
+                return false;
         if (m->idle_since + m->config.exit_idle > now) {
                 *ret_next = m->idle_since + m->config.exit_idle;
                 return false;
@@ -243,7 +248,19 @@ static int on_exit_idle(sd_event_source *s, uint64_t usec, void *userdata) {
                 (void) sd_event_source_set_time_relative(s, m->config.exit_idle);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
-        log_info("No connections for a while, exiting (socket activation will start us again).");
+        if (m->bus_api && bus_api_name(m->bus_api)) {
+                /* As systemd's bus_event_loop_with_idle(): give the name back first, so that a
+                 * call from now on activates a new daemon, and serve what reached us before. */
+                (void) bus_api_release_name(m->bus_api);
+                for (unsigned i = 0; i < 64 && sd_bus_process(m->bus, NULL) > 0; i++)
+                        ;
+                if (!bus_api_is_idle(m->bus_api, now, m->config.exit_idle, NULL) || m->n_connections > 0) {
+                        (void) bus_api_request_name(m->bus_api);
+                        (void) sd_event_source_set_time_relative(s, m->config.exit_idle);
+                        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                }
+        }
+        log_info("No connections for a while, exiting (socket or bus activation will start us again).");
         return sd_event_exit(m->event, 0);
 }
 
@@ -313,13 +330,20 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the spawn helper connection: %m");
 
-        /* The bus serves the systemd backend and polkit; the direct backend needs none. */
-        r = m->config.backend != BACKEND_DIRECT ? manager_connect_bus(m) : 0;
+        /* The bus serves the systemd backend, polkit and the D-Bus API; the direct backend
+         * works without one. */
+        r = manager_connect_bus(m);
         r = backend_new_auto(m, m->config.backend, r, &m->backend);
         if (r >= 0)
                 (void) restart_policies_load(m->restarts);
         if (r < 0)
                 return r;
+        if (m->bus) {
+                r = bus_api_new(m, m->bus, &m->bus_api);
+                if (r < 0)
+                        return r;
+        } else
+                log_info("D-Bus API off: no system bus (the JSON sockets are served as usual).");
 
         if (m->config.exit_idle > 0) {
                 (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->idle_since);
@@ -343,7 +367,8 @@ int manager_startup(Manager *m) {
 int manager_run(Manager *m) {
         int r;
 
-        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %zu socket(s), backend %s.", m->n_listeners,
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %zu socket(s)%s%s, backend %s.", m->n_listeners,
+                          bus_api_name(m->bus_api) ? " and D-Bus as " : "", bus_api_name(m->bus_api) ?: "",
                           backend_name(m->backend));
         log_info("procmgrd %s ready, backend %s.", PACKAGE_VERSION, backend_name(m->backend));
         r = sd_event_loop(m->event);

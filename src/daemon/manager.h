@@ -36,6 +36,7 @@ typedef struct TlsContext TlsContext;
 typedef struct EventHistory EventHistory;
 typedef struct RestartPolicies RestartPolicies;
 typedef struct SpawnClient SpawnClient;
+typedef struct BusApi BusApi;
 
 typedef enum BackendKind {
         BACKEND_AUTO,
@@ -67,6 +68,7 @@ typedef struct ManagerConfig {
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;                    /* system bus; NULL when unreachable */
+        BusApi *bus_api;                /* org.procmgr1 on it (bus-manager.h); NULL without a bus */
         ManagerConfig config;
 
         Listener **listeners;

@@ -92,13 +92,18 @@ int polkit_check_authorization(sd_bus *bus, const PolkitSubject *subject, const 
                                            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
         if (r < 0)
                 return r;
-        /* subject (sa{sv}), action_id s, details a{ss}, flags u (0: no interaction),
+        /* subject (sa{sv}), action_id s, details a{ss}, flags u (1: allow user interaction),
          * cancellation_id s. */
-        r = sd_bus_message_append(m, "(sa{sv})sa{ss}us", "unix-process", 3,
-                                  "pid", "u", (uint32_t) subject->pid,
-                                  "start-time", "t", subject->start_ticks,
-                                  "uid", "i", (int32_t) subject->uid,
-                                  action_id, 0, UINT32_C(0), "");
+        if (subject->bus_name)
+                r = sd_bus_message_append(m, "(sa{sv})sa{ss}us", "system-bus-name", 1,
+                                          "name", "s", subject->bus_name,
+                                          action_id, 0, (uint32_t) !!subject->interactive, "");
+        else
+                r = sd_bus_message_append(m, "(sa{sv})sa{ss}us", "unix-process", 3,
+                                          "pid", "u", (uint32_t) subject->pid,
+                                          "start-time", "t", subject->start_ticks,
+                                          "uid", "i", (int32_t) subject->uid,
+                                          action_id, 0, UINT32_C(0), "");
         if (r < 0)
                 return r;
 

@@ -4,8 +4,10 @@
 /*
  * Asynchronous polkit CheckAuthorization over sd-bus. The subject is a
  * unix-process {pid, start-time, uid} (start-time = field 22 of
- * /proc/PID/stat, so polkit and we agree on which process is meant); flags 0,
- * i.e. never interactive. The event loop keeps serving while polkitd thinks.
+ * /proc/PID/stat, so polkit and we agree on which process is meant), or for a
+ * D-Bus caller its system-bus-name (a unique name is never reused, so it needs
+ * no pinning); flags 0 (never interactive) unless the subject says the caller
+ * allowed interaction. The event loop keeps serving while polkitd thinks.
  *
  * Knows nothing about connections or the protocol: auth.c turns the outcome
  * into a decision. Logs at debug level only.
@@ -20,6 +22,8 @@ typedef struct PolkitSubject {
         pid_t pid;
         uint64_t start_ticks;
         uid_t uid;
+        const char *bus_name;           /* set: subject system-bus-name, the fields above unused */
+        bool interactive;               /* the D-Bus message allowed interactive authorization */
 } PolkitSubject;
 
 typedef struct PolkitQuery PolkitQuery;

@@ -114,7 +114,7 @@ static const CommandSchema commands[] = {
                 RETURNS({ "cpu", "object", true }, { "memory", "object", true }, { "swap", "object", true },
                         { "uptime", "int", true }, { "hostname", "string", true },
                         { "kernel", "string", true }, { "processes", "int", true },
-                        { "backend", "string", true }),
+                        { "backend", "string", true }, { "dbus", "any", true }),
         },
         {
                 SCHEMA_CMD_LOGS, "Journal lines of a started process.",

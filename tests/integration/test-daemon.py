@@ -95,6 +95,19 @@ try:
           and 0 <= r["memory"]["percent"] <= 100 and "total" in r["swap"] and r["uptime"] > 0
           and r["hostname"] and r["kernel"] and r["processes"] > 0 and r["backend"] == "direct")
     t.ok(ok, "INFO has every member", r)
+    t.ok("dbus" in r and (r["dbus"] is False or r["dbus"] == "org.procmgr1"), "INFO says whether the D-Bus API is on",
+         r.get("dbus"))
+    # No system bus (CI, --listen development): the JSON protocol as ever, and the daemon says
+    # that the D-Bus API is off, in INFO and in its log.
+    nobus = Daemon(["--no-auth", "--backend=direct"], env={"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/bus"})
+    try:
+        nc = nobus.tcp()
+        r = nc.call(cmd="INFO")
+        t.ok(r.get("ok") is True and r.get("dbus") is False, "without a system bus INFO has \"dbus\": false", r)
+        t.ok("D-Bus API off" in nobus.logtext(), "... and the journal says the D-Bus API is off", nobus.logtext())
+        nc.close()
+    finally:
+        nobus.cleanup()
     t.eq(c.raw("INFO now")["error"], E + "InvalidArgument", "plain INFO with arguments refused")
 
     # --- LIST --------------------------------------------------------------------------------

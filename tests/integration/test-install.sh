@@ -102,5 +102,12 @@ fi
 check "README.md is installed into the doc directory ($docdir)" [ -f "$D$docdir/README.md" ]
 check "docs/protocol.md is installed into the doc directory" [ -f "$D$docdir/docs/protocol.md" ]
 check "docs/ARCHITECTURE.md is installed into the doc directory" [ -f "$D$docdir/docs/ARCHITECTURE.md" ]
+# The D-Bus API's bus policy and activation file, where dbus-daemon reads them.
+check "the bus policy is installed as /usr/share/dbus-1/system.d/org.procmgr1.conf" \
+        [ -f "$D/usr/share/dbus-1/system.d/org.procmgr1.conf" ]
+check "the activation file is installed as /usr/share/dbus-1/system-services/org.procmgr1.service" \
+        grep -q '^SystemdService=dbus-org.procmgr1.service$' "$D/usr/share/dbus-1/system-services/org.procmgr1.service"
+check "procmgrd.service has the alias the activation file names" \
+        grep -q '^Alias=dbus-org.procmgr1.service$' "$D$(makevar systemdsystemunitdir)/procmgrd.service"
 
 done_testing
