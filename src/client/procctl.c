@@ -122,14 +122,18 @@ static void help(void) {
                "  list [--sort [-]FIELD] [--limit N] [--user USER] [--name TEXT] [--managed]\n"
                "                                List processes\n"
                "  start [--name N] [--user U] [--cwd DIR] [--env K=V]... [--memory-max SIZE]\n"
-               "        [--cpu-quota PERCENT] [--tasks-max N] -- ARGV...\n"
+               "        [--cpu-quota PERCENT] [--tasks-max N] [--restart no|on-failure|always]\n"
+               "        [--restart-sec S] [--restart-max-sec S] [--max-restarts N] -- ARGV...\n"
                "                                Start a process (no shell involved)\n"
-               "  stop [-s|--signal SIG] [--timeout-ms N] PID\n"
+               "  stop [-s|--signal SIG] [--timeout-ms N] PID|NAME\n"
                "                                Stop a process (SIGKILL after the timeout)\n"
-               "  status PID                    Show one process\n"
+               "  status PID|NAME               Show one process\n"
                "  info                          Show CPU, memory, load and uptime of the host\n"
-               "  logs [-n|--lines N] PID | logs [-n|--lines N] --unit UNIT\n"
-               "                                Show journal lines of a started process\n"
+               "  logs [-f|--follow] [-n|--lines N] PID|NAME | logs [-f] [-n N] --unit UNIT\n"
+               "                                Show (-f: follow) journal lines of a started process\n"
+               "  events [--follow-from SEQ] [NAME|PID]\n"
+               "                                Follow the events of managed processes\n"
+               "  top                           A live view of the processes, sorted (q quits)\n"
                "  describe                      List the daemon's commands, their arguments,\n"
                "                                summaries and access classes\n"
                "  bridge                        Relay stdin/stdout to the local socket (what\n"
@@ -549,7 +553,7 @@ static bool option_is_global(int c) {
  * argument, OPT_DONE, or the exit status of a usage error. */
 static int parse_options(int argc, char **argv, const VerbOptions *vo, Context *ctx) {
         static const struct option global_options[] = { GLOBAL_OPTIONS, {} };
-        struct option longopts[24];
+        struct option longopts[48];   /* the verb's (start has many) + the global ones */
         char shortopts[24];
         size_t n = 0;
         int c, r;

@@ -58,9 +58,15 @@ static int on_exec_result(sd_event_source *s, int fd, uint32_t revents, void *us
                 op->done(0, NULL, m, op->userdata);
         } else {
                 int e = r < 0 ? -r : r;
+                Managed *m = backend_find_pinned(op->backend, op->pid, op->start_ticks);
+
+                /* It never ran: no record of it (its name is free again, nothing to watch or
+                 * announce). The child exits 127 by itself; the helper reaps it, and its exit
+                 * report then finds no record. */
+                if (m)
+                        backend_remove_managed(op->backend, m);
                 spawn_failure_format(&f, e, msg, sizeof(msg));
                 op->done(-e, msg, NULL, op->userdata);
-                /* The child exits 127 by itself; the helper reaps it, its report drops the record. */
         }
         start_operation_free(op);
         return 0;

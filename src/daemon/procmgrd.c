@@ -584,7 +584,7 @@ static int run(int argc, char *argv[]) {
                 r = spawn_helper_fork(&arg_privileges, &control_fd, &helper);
                 if (r < 0)
                         return log_error_errno(r, "Cannot start the spawn helper: %m");
-                log_info("Spawn helper (procmgr-spawn) forked as pid %i.", (int) helper);
+                log_debug("Spawn helper (procmgr-spawn) forked as pid %i.", (int) helper);
         }
 
         /* Big buffers (a LIST reply of thousands of processes, the table behind it) come from

@@ -191,7 +191,7 @@ in_sb sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$PROCMGRD' --un
         kill \$fake; wait \$fake" 2>/dev/null
 is "root's procctl refuses the default socket in another user's /run/procmgrd (exit 2)" \
         "$(cat "$work/fake-ping.rc")" 2
-check "... saying why" grep -q "refusing to talk to unix:/run/procmgrd/procmgrd.sock as root: /run/procmgrd is owned by uid 65534" \
+check "... saying why" grep -q "unix:/run/procmgrd/procmgrd.sock: refusing to talk to it as root: /run/procmgrd is owned by uid 65534" \
         "$work/fake-ping.out"
 in_sb rm -rf /run/procmgrd
 check "procmgrd.socket starts again" in_sb systemctl start procmgrd.socket
