@@ -187,6 +187,7 @@ static int resolve_groups(const UserRecord *u, SpawnRequest *req) {
 static void start_done(int r, const char *error_msg, Managed *mp, void *userdata) {
         StartContext *ctx = userdata;
         Call *call = ctx->call;
+        Manager *mgr = call->manager;   /* call_reply() may free the call */
         json_t *reply;
 
         if (r < 0) {
@@ -200,10 +201,6 @@ static void start_done(int r, const char *error_msg, Managed *mp, void *userdata
                                   call_peer(call)->description);
         process_events_emit(call->manager->events,
                             &(ProcessEvent) { .type = PROCESS_EVENT_STARTED, .managed = mp });
-        /* The policy takes over the request, to start it again. */
-        r = restart_policy_add(call->manager->restarts, &ctx->req, &ctx->restart, mp);
-        if (r < 0)
-                log_warning_errno(r, "Cannot keep the restart policy of '%s': %m", mp->name);
         reply = call_reply_new(call);
         if (!reply || json_object_set_new(reply, "pid", json_integer(mp->pid)) < 0 ||
             json_object_set_new(reply, "unit", mp->unit ? json_string(mp->unit) : json_null()) < 0 ||
@@ -213,6 +210,11 @@ static void start_done(int r, const char *error_msg, Managed *mp, void *userdata
                 call_reply_error(call, ERROR_INTERNAL, "out of memory (process %i was started)", (int) mp->pid);
         } else
                 call_reply(call, reply);
+        /* The policy takes over the request, to start it again: after the reply, which
+         * still reads it (the user). */
+        r = restart_policy_add(mgr->restarts, &ctx->req, &ctx->restart, mp);
+        if (r < 0)
+                log_warning_errno(r, "Cannot keep the restart policy of '%s': %m", mp->name);
         start_context_free(ctx);
 }
 
