@@ -189,6 +189,9 @@ sandbox_units() {
         printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nExecStart=\nExecStart=%s %s\n' \
                 "$PROCMGRD" "$*" >"$units/procmgrd.service.d/test.conf"
         [ -z "$token" ] || printf 'SetCredential=token:%s\n' "$token" >>"$units/procmgrd.service.d/test.conf"
+        # The hardened front sees a private /tmp and no /home (PrivateTmp=, ProtectHome=):
+        # the build tree, wherever it is (a CI clone under /tmp), is bound in read-only.
+        printf 'BindReadOnlyPaths=%s\n' "$(cd "$top_builddir" && pwd -P)" >>"$units/procmgrd.service.d/test.conf"
         printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr.slice.d/test.conf"
         # The privileged half (procmgr-spawn.socket, procmgr-spawn@.service), from the build.
         mkdir -p "$units/procmgr-spawn@.service.d" "$units/procmgr-spawn.socket.d" || return

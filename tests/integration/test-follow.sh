@@ -69,11 +69,12 @@ pane_has() {
 in_sb tmux -L pmtest new-session -d -s pm -x 200 -y 50 \
         "$PROCCTL -U $SOCK logs -f tailme; echo PROCCTL-EXIT=\$?; sleep 30"
 check "logs -f shows the backlog" retry pane_has before-follow
-in_sb sh -c "echo go > $fifo"
+# Bounded: a process that is not there to read would hold the writer forever.
+in_sb timeout $((10 * SCALE)) sh -c "echo go > $fifo"
 check "logs -f shows a new line as it is written" retry pane_has while-following
 in_sb tmux -L pmtest send-keys -t pm C-c
 check "Ctrl-C ends logs -f with exit status 0" retry pane_has PROCCTL-EXIT=0
 in_sb tmux -L pmtest kill-server 2>/dev/null
-in_sb sh -c "echo go > $fifo; rm -f $fifo" &
+in_sb timeout $((10 * SCALE)) sh -c "echo go > $fifo; rm -f $fifo" &
 wait
 done_testing
