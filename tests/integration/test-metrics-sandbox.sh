@@ -49,13 +49,15 @@ cp "$top_srcdir/systemd/procmgr-metrics.timer" "$top_srcdir/systemd/procmgr-metr
         bail "cannot copy the metrics units"
 mkdir -p "$units/procmgr-metrics.service.d" "$units/procmgr-metrics.timer.d" \
         "$units/procmgr-metrics-http.socket.d" "$units/procmgr-metrics-http@.service.d"
-# The build tree may be below /root or /home: ProtectHome= would hide it from the copies.
-printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nProtectHome=no\nExecStart=\nExecStart=%s -U %s metrics --output ${PROCMGR_METRICS_FILE}\nEnvironment=PROCMGR_METRICS_FILE=%s\n' \
-        "$PROCCTL" "$SOCK" "$OUT" >"$units/procmgr-metrics.service.d/test.conf"
+# The build tree may be below /root or /home (ProtectHome=) or /tmp (PrivateTmp=): it is
+# bound into the copies read-only.
+tree=$(cd "$top_builddir" && pwd -P)
+printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nProtectHome=no\nBindReadOnlyPaths=%s\nExecStart=\nExecStart=%s -U %s metrics --output ${PROCMGR_METRICS_FILE}\nEnvironment=PROCMGR_METRICS_FILE=%s\n' \
+        "$tree" "$PROCCTL" "$SOCK" "$OUT" >"$units/procmgr-metrics.service.d/test.conf"
 printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr-metrics.timer.d/test.conf"
 printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr-metrics-http.socket.d/test.conf"
-printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nProtectHome=no\nExecStart=\nExecStart=%s -U %s metrics --http\n' \
-        "$PROCCTL" "$SOCK" >"$units/procmgr-metrics-http@.service.d/test.conf"
+printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nProtectHome=no\nBindReadOnlyPaths=%s\nExecStart=\nExecStart=%s -U %s metrics --http\n' \
+        "$tree" "$PROCCTL" "$SOCK" >"$units/procmgr-metrics-http@.service.d/test.conf"
 # DynamicUser= as shipped, unless the build tree is closed to other users (then root).
 if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PROCCTL" 2>/dev/null; then
         printf 'DynamicUser=no\n' >>"$units/procmgr-metrics-http@.service.d/test.conf"
