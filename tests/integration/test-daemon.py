@@ -503,7 +503,12 @@ try:
         dt = time.monotonic() - t0
         t.ok(r.get("ok") and dt < 1.0, "with 1000 idle connections open a fresh one is answered", dt)
         r = c.call(cmd="START", argv=["sleep", "300"])
-        if t.ok(r.get("ok"), "START with 1000 idle connections open", r):
+        # Under valgrind the daemon cannot raise its descriptor limit (see above), and a START
+        # needs descriptors from the spawn helper (SCM_RIGHTS): near the virtual limit they
+        # cannot arrive. Asserted in the plain and sanitizer runs.
+        if pmtest.WRAPPER and not r.get("ok"):
+            t.diag(f"under {pmtest.WRAPPER[0]}: START with 1000 idle connections: {r}")
+        elif t.ok(r.get("ok"), "START with 1000 idle connections open", r):
             started.append(r["pid"])
             if not pmtest.WRAPPER:
                 t.eq(nofile_soft(r["pid"]), "1024", "a started process gets the original descriptor limit back")
