@@ -256,4 +256,12 @@ def settled_fds(pid, timeout=10.0):
         except OSError:
             return None
     wait_for(lambda: fds() == [0, 1, 2], timeout=timeout)
-    return fds()
+    got = fds()
+    if got and got != [0, 1, 2]:
+        # Say what the extra descriptors are: the diagnosis of a leak starts there.
+        for fd in got[3:]:
+            try:
+                print(f"# fd {fd} of {pid}: {os.readlink(f'/proc/{pid}/fd/{fd}')}", flush=True)
+            except OSError:
+                pass
+    return got
