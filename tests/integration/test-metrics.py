@@ -167,11 +167,12 @@ try:
 
     th = threading.Thread(target=reader)
     th.start()
-    fails, replaced = 0, 0
+    fails, replaced, writes = 0, 0, 0
     deadline = time.monotonic() + 30 * SCALE
     for i in range(40):
         if time.monotonic() > deadline:
             break
+        writes += 1
         # The file as it was, held open across the write: a rename leaves it unlinked and
         # untouched; a write in place would change (truncate) it.
         with open(target, "rb") as old:
@@ -181,10 +182,11 @@ try:
             replaced += os.fstat(old.fileno()).st_nlink == 0 and old.read() == before
     stop.set()
     th.join(10)
-    t.eq(fails, 0, "40 rewrites succeed")
+    # 40 unless a slow (sanitizer) build hit the deadline first; some must have run.
+    t.ok(writes >= 10 and fails == 0, f"{writes} rewrites succeed", fails)
     t.ok(reads[0] > 0 and not partial, f"a concurrent reader never saw a partial or missing file ({reads[0]} reads)",
          partial[:3])
-    t.eq(replaced, 40, "every write replaced the file by rename: the old one unlinked, its content untouched")
+    t.eq(replaced, writes, "every write replaced the file by rename: the old one unlinked, its content untouched")
     t.eq(sorted(os.listdir(outdir)), ["procmgr.prom"], "no temporary file is left behind")
     p = procctl("metrics", "--output", os.path.join(tmp, "no-such-dir", "x.prom"))
     t.ok(p.returncode == 2 and b"cannot write" in p.stderr, "an unwritable --output fails with exit 2 and says why",
