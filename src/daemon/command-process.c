@@ -250,28 +250,55 @@ finish:
         stop_context_free(ctx);
 }
 
+/* A live managed process has this name and is running (not gone, not a zombie). */
+static bool named_process_running(Manager *m, const char *name) {
+        Managed *mp = backend_find_by_name(m->backend, name, NULL);
+        const ProcessInfo *p;
+
+        if (!mp || proc_table_read_one(m->procs, mp->pid, &p) < 0)
+                return false;
+        return p->state != 'Z' && p->state != 'X' && (mp->start_ticks == 0 || mp->start_ticks == p->start_ticks);
+}
+
 int command_stop(Call *call) {
         Manager *m = call->manager;
         const StopParameters *a = &call->request.params.stop;
         const ProcessInfo *p;
         _cleanup_(stop_context_freep) StopContext *ctx = NULL;
+        bool ended_policy = false;
         Managed *mp;
         pid_t pid;
         int r;
 
-        /* STOP of a process waiting for its restart ends the policy (STOP ends a policy). */
-        if (a->name && a->pid == 0 && !backend_find_by_name(m->backend, a->name, NULL)) {
-                ExitStatus st = {};
+        /* STOP by the name of a restart policy whose process is not running now (waiting
+         * for its restart, being restarted, or just exited with its exit report on the way)
+         * ends the policy: that is the stop. Authorized as a STOP of its process. */
+        if (a->name && a->pid == 0 && !named_process_running(m, a->name)) {
+                uid_t owner;
 
-                r = restart_policy_cancel_waiting(m->restarts, a->name, &pid, &st);
-                if (r > 0) {
-                        _cleanup_(stop_context_freep) StopContext *c2 = calloc(1, sizeof(StopContext));
+                if (restart_policy_owner(m->restarts, a->name, &owner) > 0) {
+                        _cleanup_(stop_context_freep) StopContext *c2 = NULL;
+                        ExitStatus st = {};
 
-                        if (!c2)
-                                return -ENOMEM;
-                        *c2 = (StopContext) { .call = call, .pid = pid, .signal = a->signal };
-                        stop_done(0, &st, TAKE_PTR(c2));
-                        return 0;
+                        r = auth_verify_async(call, auth_rule_action(call, !call_peer(call)->is_unix ||
+                                                                             owner == call_peer(call)->uid));
+                        if (r == 0)
+                                return 0;
+                        if (r < 0) {
+                                char shown[72];
+
+                                string_sanitize(a->name, 64, shown, sizeof(shown));
+                                call_reply_error(call, ERROR_ACCESS_DENIED, "not authorized to stop '%s'", shown);
+                                return 0;
+                        }
+                        if (restart_policy_end_by_name(m->restarts, a->name, a->signal, &pid, &st) > 0) {
+                                c2 = calloc(1, sizeof(StopContext));
+                                if (!c2)
+                                        return -ENOMEM;
+                                *c2 = (StopContext) { .call = call, .pid = pid, .signal = a->signal };
+                                stop_done(0, &st, TAKE_PTR(c2));
+                                return 0;
+                        }
                 }
         }
         r = command_resolve_target(call, a->pid, a->name, &pid);
@@ -317,7 +344,7 @@ int command_stop(Call *call) {
 
         /* STOP ends a restart policy, whichever way the process ends now. */
         if (mp && mp->start_ticks == p->start_ticks)
-                restart_policy_forget(m->restarts, mp);
+                ended_policy = restart_policy_forget(m->restarts, mp);
         ctx = calloc(1, sizeof(StopContext));
         if (!ctx)
                 return -ENOMEM;
@@ -335,6 +362,12 @@ int command_stop(Call *call) {
         else
                 r = process_stop(m, pid, p->start_ticks, a->signal, (usec_t) a->timeout_ms * USEC_PER_MSEC, NULL,
                                  stop_done, ctx);
+        if ((r == -ESRCH || r == -ENOENT) && ended_policy) {
+                /* It exited just now, on its own: the policy this STOP ended was the rest of
+                 * the job (its exit is announced when it is reported). */
+                stop_done(0, &(ExitStatus) {}, TAKE_PTR(ctx));
+                return 0;
+        }
         if (r == -ESRCH || r == -ENOENT) {
                 call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no process %i", (int) pid);
                 return 0;

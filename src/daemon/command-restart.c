@@ -60,6 +60,7 @@ struct RestartPolicy {
         bool give_up;                   /* the timer announces `failed` instead of restarting */
         bool starting;                  /* backend_start() holds a pointer to us */
         bool ended;                     /* ended while starting: freed when the start is done */
+        int stop_signal;                /* ended by a STOP while starting: the new process gets it */
         sd_event_source *timer;
         /* After a daemon restart, a process the backend could not take back (direct backend:
          * our former child) is waited for before its policy starts another. */
@@ -204,6 +205,11 @@ static void policy_schedule(RestartPolicy *p) {
         }
 }
 
+static void on_late_stop_done(int r, const ExitStatus *st, void *userdata) {
+        if (r < 0)
+                log_warning_errno(r, "Stopping a process started as its restart policy ended failed: %m");
+}
+
 static void policy_start_done(int r, const char *error_msg, Managed *mp, void *userdata) {
         RestartPolicy *p = userdata;
         Manager *m = p->owner->manager;
@@ -212,6 +218,14 @@ static void policy_start_done(int r, const char *error_msg, Managed *mp, void *u
         if (p->ended) {
                 RestartPolicies *ps = p->owner;
 
+                /* A STOP came while this start was on its way: what it started is stopped
+                 * too (the STOP was answered already; the exit is announced as usual). */
+                if (r >= 0 && mp && p->stop_signal > 0 && !mp->exited) {
+                        r = backend_stop(m->backend, mp, p->stop_signal, 10 * USEC_PER_SEC, on_late_stop_done, NULL);
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot stop '%s' (pid %i), started as its policy ended: %m",
+                                                  p->req.name, (int) mp->pid);
+                }
                 policy_free(p);
                 policies_save(ps);
                 return;
@@ -426,23 +440,44 @@ const RestartPolicyInfo *restart_policy_info(RestartPolicies *ps, const Managed 
         return buf;
 }
 
-void restart_policy_forget(RestartPolicies *ps, const Managed *m) {
+bool restart_policy_forget(RestartPolicies *ps, const Managed *m) {
         RestartPolicy *p = ps && m ? policy_of(ps, m) : NULL;
 
-        if (p)
-                policy_end(p);
+        if (!p)
+                return false;
+        policy_end(p);
+        return true;
 }
 
-int restart_policy_cancel_waiting(RestartPolicies *ps, const char *name, pid_t *ret_pid, ExitStatus *ret_exit) {
+static RestartPolicy *policy_by_name(RestartPolicies *ps, const char *name) {
         LIST_FOREACH(policies, p, ps ? ps->policies : NULL)
-                if (p->pid == 0 && !p->starting && p->req.name && strcmp(p->req.name, name) == 0) {
-                        *ret_pid = p->last_pid;
-                        *ret_exit = p->last_exit;
-                        policy_free(p);
-                        policies_save(ps);
-                        return 1;
-                }
-        return 0;
+                if (!p->ended && p->req.name && name && strcmp(p->req.name, name) == 0)
+                        return p;
+        return NULL;
+}
+
+int restart_policy_owner(RestartPolicies *ps, const char *name, uid_t *ret_uid) {
+        RestartPolicy *p = policy_by_name(ps, name);
+
+        if (!p)
+                return 0;
+        *ret_uid = (uid_t) p->req.uid;
+        return 1;
+}
+
+int restart_policy_end_by_name(RestartPolicies *ps, const char *name, int sig, pid_t *ret_pid,
+                               ExitStatus *ret_exit) {
+        RestartPolicy *p = policy_by_name(ps, name);
+
+        if (!p)
+                return 0;
+        /* Its current process (gone, its exit report on the way) or the last one. */
+        *ret_pid = p->pid > 0 ? p->pid : p->last_pid;
+        *ret_exit = p->pid > 0 ? (ExitStatus) {} : p->last_exit;
+        if (p->starting)
+                p->stop_signal = sig;
+        policy_end(p);
+        return 1;
 }
 
 /* ---- start-up --------------------------------------------------------------------------- */

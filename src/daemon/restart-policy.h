@@ -57,7 +57,12 @@ int restart_policy_add(RestartPolicies *ps, SpawnRequest *req, const RestartPara
 bool restart_policy_has_name(RestartPolicies *ps, const char *name);
 /* m's policy (NULL: none); buf is filled and returned. */
 const RestartPolicyInfo *restart_policy_info(RestartPolicies *ps, const Managed *m, RestartPolicyInfo *buf);
-/* A STOP of m: its policy (if any) ends. */
-void restart_policy_forget(RestartPolicies *ps, const Managed *m);
-/* STOP by name of a policy waiting to restart: ends it. 1 with its last pid/exit, 0: none. */
-int restart_policy_cancel_waiting(RestartPolicies *ps, const char *name, pid_t *ret_pid, ExitStatus *ret_exit);
+/* A STOP of m: its policy (if any) ends. true if there was one. */
+bool restart_policy_forget(RestartPolicies *ps, const Managed *m);
+/* The user a policy named so runs its processes as. 1 with *ret_uid; 0: no such policy. */
+int restart_policy_owner(RestartPolicies *ps, const char *name, uid_t *ret_uid);
+/* STOP by name of a policy whose process is not running (waiting for its restart, being
+ * restarted, or just exited with its exit report on the way): ends it; a process being
+ * started for it gets sig once started. 1 with the pid and exit to report; 0: none. */
+int restart_policy_end_by_name(RestartPolicies *ps, const char *name, int sig, pid_t *ret_pid,
+                               ExitStatus *ret_exit);
