@@ -204,6 +204,36 @@ try:
                                      for n in names)),
          "... and nothing of the loops runs on (STATUS by name: NoSuchProcess)")
 
+    # STOP of a policy waiting for its restart is authorized as a STOP of its process: an
+    # unprivileged local user may not end root's policy.
+    r = ctl.call(cmd="START", argv=["sh", "-c", "exit 1"], name="waiter", restart="on-failure", restart_sec=60)
+    assert r.get("ok"), r
+    t.ok(pmtest.wait_for(lambda: ctl.call(cmd="STATUS", name="waiter").get("error") == E + "NoSuchProcess"),
+         "a policy waits 60 s for its restart")
+    if os.geteuid() == 0:
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(rfd)
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                r = pmtest.Client.unix(d.unix_path).call(cmd="STOP", name="waiter")
+                os.write(wfd, (json.dumps(r) + "\n").encode())
+            finally:
+                os._exit(0)
+        os.close(wfd)
+        with os.fdopen(rfd) as rf:
+            r = json.loads(rf.readline() or "{}")
+        os.waitpid(pid, 0)
+        t.eq(r.get("error"), E + "AccessDenied", "another local user's STOP of a waiting policy: AccessDenied")
+    else:
+        t.ok(True, "# SKIP needs root to act as another user")
+    r = ctl.call(cmd="STOP", name="waiter")
+    t.ok(r.get("ok") and r.get("stopped") is True and r.get("exit") == {"code": 1},
+         "its owner's STOP ends it, with the last exit", r)
+
     # A policy survives a daemon restart (direct backend: its former child is waited for).
     r = ctl.call(cmd="START", argv=["sleep", "300"], name="survivor", restart="always", restart_sec=0)
     old = r.get("pid")
