@@ -179,6 +179,16 @@ sandbox_started() {
         fi
 }
 
+# sanitizer_unit_env BINARY: for a unit that runs BINARY under a system-call filter, the
+# [Service] line a sanitizer build needs: LeakSanitizer stops the world at exit with
+# ptrace, which the unit's filter refuses (the front died "failed", procctl hung there).
+# Leaks are checked where the suite runs the binaries itself, outside units.
+sanitizer_unit_env() {
+        if grep -qa __asan_init "$1" 2>/dev/null; then
+                printf 'Environment=ASAN_OPTIONS=detect_leaks=0\n'
+        fi
+}
+
 # sandbox_units DIR SOCK TOKEN [ARG...]: the project's units as test copies in DIR, for
 # SDNS_UNITS: DefaultDependencies=no, the socket on 127.0.0.1:5050 and SOCK, ExecStart=
 # the build tree's procmgrd with ARGs, the credential "token" set to TOKEN (none if "").
@@ -204,9 +214,7 @@ sandbox_units() {
         # A sanitizer build: LeakSanitizer stops the world at exit with ptrace, which the
         # front's system-call filter (~@debug) refuses, and its exit would read as a failure.
         # (Leaks are checked where the suite runs the daemon itself, outside units.)
-        if grep -qa __asan_init "$PROCMGRD" 2>/dev/null; then
-                printf 'Environment=ASAN_OPTIONS=detect_leaks=0\n' >>"$units/procmgrd.service.d/test.conf"
-        fi
+        sanitizer_unit_env "$PROCMGRD" >>"$units/procmgrd.service.d/test.conf"
         printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr.slice.d/test.conf"
         # The privileged half (procmgr-spawn.socket, procmgr-spawn@.service), from the build.
         mkdir -p "$units/procmgr-spawn@.service.d" "$units/procmgr-spawn.socket.d" || return

@@ -54,10 +54,12 @@ mkdir -p "$units/procmgr-metrics.service.d" "$units/procmgr-metrics.timer.d" \
 tree=$(cd "$top_builddir" && pwd -P)
 printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nProtectHome=no\nBindReadOnlyPaths=%s\nExecStart=\nExecStart=%s -U %s metrics --output ${PROCMGR_METRICS_FILE}\nEnvironment=PROCMGR_METRICS_FILE=%s\n' \
         "$tree" "$PROCCTL" "$SOCK" "$OUT" >"$units/procmgr-metrics.service.d/test.conf"
+sanitizer_unit_env "$PROCCTL" >>"$units/procmgr-metrics.service.d/test.conf"
 printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr-metrics.timer.d/test.conf"
 printf '[Unit]\nDefaultDependencies=no\n' >"$units/procmgr-metrics-http.socket.d/test.conf"
 printf '[Unit]\nDefaultDependencies=no\n\n[Service]\nProtectHome=no\nBindReadOnlyPaths=%s\nExecStart=\nExecStart=%s -U %s metrics --http\n' \
         "$tree" "$PROCCTL" "$SOCK" >"$units/procmgr-metrics-http@.service.d/test.conf"
+sanitizer_unit_env "$PROCCTL" >>"$units/procmgr-metrics-http@.service.d/test.conf"
 # DynamicUser= as shipped, unless the build tree is closed to other users (then root).
 if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PROCCTL" 2>/dev/null; then
         printf 'DynamicUser=no\n' >>"$units/procmgr-metrics-http@.service.d/test.conf"
@@ -130,7 +132,7 @@ is "one up series per managed process, none for unmanaged ones" \
 
 # ---- procmgr-metrics.service and its timer: the textfile -------------------------------------
 in_sb mkdir -p "${OUT%/*}"
-check "systemctl start procmgr-metrics.service succeeds" in_sb systemctl start procmgr-metrics.service
+check "systemctl start procmgr-metrics.service succeeds" in_sb timeout $((60 * SCALE)) systemctl start procmgr-metrics.service
 in_sb cat "$OUT" >"$work/tf.txt" 2>/dev/null
 check "... and wrote the textfile with web's series" grep -q "^procmgr_process_up$L 1\$" "$work/tf.txt"
 out=$(promtool check metrics <"$work/tf.txt" 2>&1)
