@@ -268,7 +268,7 @@ static void on_watch_gone(ProcessWatch *pw, void *userdata) {
         if (m && m->start_ticks == w->pid.start_ticks && !m->helper_child) {
                 event_log_process_exited(m->pid, m->name, m->unit, &st);
                 managed_exited(m, &st);
-                backend_remove_managed(b, m);
+                managed_gone(m);
         }
         pid_watch_free(w);
 }
@@ -440,6 +440,8 @@ static void start_fail(ScopeStart *op, int r, const char *fmt, ...) {
         (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         start_abort_child(op);
+        /* It never ran: no record, nothing announced (its exit report finds nothing). */
+        backend_start_finished(op->sd ? op->sd->backend : NULL, op->pid, op->start_ticks, false);
         scope_start_free(op);
         done(r, msg, NULL, userdata);
 }
@@ -448,6 +450,9 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         ScopeStart *op = userdata;
         BackendStartDone done = op->done;
         void *ud = op->userdata;
+        Backend *b = op->sd->backend;
+        pid_t pid = op->pid;
+        uint64_t ticks = op->start_ticks;
         SpawnFailure f = {};
         char msg[320];
         Managed *m, tmp;
@@ -459,7 +464,9 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         if (r != 0) {
                 int e = r < 0 ? -r : r;
                 spawn_failure_format(&f, e, msg, sizeof(msg));
-                /* The child exits 127 by itself; its child source reaps it. */
+                /* The child exits 127 by itself; the helper reaps it, and its exit report
+                 * finds no record: it never ran. */
+                backend_start_finished(b, pid, ticks, false);
                 scope_start_free(op);
                 done(-e, msg, NULL, ud);
                 return 0;
@@ -476,6 +483,8 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         }
         scope_start_free(op);
         done(0, NULL, m, ud);
+        /* After STARTED: an exit seen first (a process that ends at once) is announced now. */
+        backend_start_finished(b, pid, ticks, true);
         return 0;
 }
 
@@ -503,8 +512,13 @@ static void start_job_finished(ScopeStart *op, const char *result) {
                 void *ud = op->userdata;
 
                 if (m && m->start_ticks == op->start_ticks) {
+                        Backend *b = op->sd->backend;
+                        pid_t pid = op->pid;
+                        uint64_t ticks = op->start_ticks;
+
                         scope_start_free(op);
                         done(0, NULL, m, ud);
+                        backend_start_finished(b, pid, ticks, true);
                 } else
                         start_fail(op, r, "cannot watch the started process: %s", strerror(-r));
         }
@@ -627,6 +641,7 @@ static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, v
                 (void) !write(child.hold_fd, "x", 1);
                 (void) safe_close(child.hold_fd);
                 (void) safe_close(child.error_fd);
+                backend_start_finished(b, child.pid, m->start_ticks, false);
                 return -ENOMEM;
         }
         *op = (ScopeStart) {
@@ -653,6 +668,7 @@ static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, v
                                                USEC_PER_SEC, on_start_timeout, op);
         if (r < 0) {
                 start_abort_child(op);
+                backend_start_finished(b, op->pid, op->start_ticks, false);
                 scope_start_free(op);
                 return r;
         }

@@ -88,17 +88,16 @@ static void on_helper_exit(pid_t pid, uint64_t start_ticks, int code, int sig, v
                 return;
         event_log_process_exited(m->pid, m->name, m->unit, &st);
         managed_exited(m, &st);
-        backend_remove_managed(b, m);
+        managed_gone(m);
 }
 
 static void on_lost_child_gone(ProcessWatch *w, void *userdata) {
         Managed *m = userdata;
-        Backend *b = m->backend;
         ExitStatus st = {};     /* the helper that could have told the status is gone */
 
         event_log_process_exited(m->pid, m->name, m->unit, &st);
         managed_exited(m, &st);
-        backend_remove_managed(b, m);
+        managed_gone(m);
 }
 
 /* The helper is gone, and with it the exit reports of its children: watch their pidfds
@@ -149,6 +148,7 @@ int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, Spa
                 return r;
         }
         m->helper_child = true;
+        m->start_pending = true;
         m->ref = (PidRef) { .pid = child->pid, .fd = TAKE_FD(child->pidfd), .start_ticks = child->start_ticks };
         *ret = m;
         return 0;
@@ -421,18 +421,51 @@ static bool managed_oom_killed(const Managed *m, const ExitStatus *st) {
         return p && (p == buf || p[-1] == '\n') && p[strlen("oom_kill ")] != '0';
 }
 
-void managed_exited(Managed *m, const ExitStatus *st) {
+static void managed_announce_exit(Managed *m) {
         Manager *mgr = m->backend ? m->backend->manager : NULL;
 
-        m->exited = true;
-        m->exit = *st;
         if (mgr)
                 process_events_emit(mgr->events, &(ProcessEvent) {
                         .type = m->stops ? PROCESS_EVENT_STOPPED : PROCESS_EVENT_EXITED,
                         .managed = m,
-                        .exit = st,
-                        .oom = managed_oom_killed(m, st),
+                        .exit = &m->exit,
+                        .oom = m->oom,
                 });
         while (m->stops)
-                stop_operation_finish(m->stops, 0, st);
+                stop_operation_finish(m->stops, 0, &m->exit);
+}
+
+void managed_exited(Managed *m, const ExitStatus *st) {
+        m->exited = true;
+        m->exit = *st;
+        /* Now, while the cgroup is there to be read (a held exit is announced later). */
+        m->oom = managed_oom_killed(m, st);
+        if (m->start_pending) {
+                m->exit_held = true;
+                return;
+        }
+        managed_announce_exit(m);
+}
+
+void managed_gone(Managed *m) {
+        if (m->exit_held)
+                return;
+        backend_remove_managed(m->backend, m);
+}
+
+void backend_start_finished(Backend *b, pid_t pid, uint64_t start_ticks, bool ran) {
+        Managed *m = b ? backend_find_pinned(b, pid, start_ticks) : NULL;
+
+        if (!m || !m->start_pending)
+                return;
+        m->start_pending = false;
+        if (!ran) {
+                backend_remove_managed(b, m);
+                return;
+        }
+        if (!m->exit_held)
+                return;
+        m->exit_held = false;
+        managed_announce_exit(m);
+        backend_remove_managed(b, m);
 }
