@@ -21,12 +21,14 @@
  * registered again (watched through pidfds, since they are not our children).
  */
 
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
 #include "daemon/backend.h"
 #include "shared/list.h"
@@ -87,6 +89,7 @@ struct ScopeStart {
         char *job;
         int hold_fd;
         int error_fd;
+        bool watch_oom;                 /* it has a memory limit: report OOM kills */
         sd_bus_slot *call_slot;
         sd_event_source *io;
         sd_event_source *timer;
@@ -488,6 +491,29 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         return 0;
 }
 
+/* cgroup v1 (the memory controller's own hierarchy): arm the scope's OOM notification
+ * before its process runs; the helper does it, cgroup.event_control is root's. On v2,
+ * memory.events is read when the process is gone (it outlives the removal race there:
+ * see docs/protocol.md). */
+static void start_watch_oom(ScopeStart *op) {
+        char path[PATH_MAX];
+        Managed *m;
+        int efd = -EBADF, ofd = -EBADF, r;
+
+        if (snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/" SCOPE_SLICE "/%s", op->unit) >= (int) sizeof(path) ||
+            access(path, F_OK) < 0)
+                return;
+        m = backend_find_pinned(op->sd->backend, op->pid, op->start_ticks);
+        if (!m)
+                return;
+        r = spawn_client_oom_watch(op->sd->backend->manager->spawn, op->unit, &efd, &ofd);
+        if (r >= 0)
+                r = managed_watch_oom(m, efd, ofd);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch %s for OOM kills (%m): its exit is reported without "
+                                     "the oom flag.", op->unit);
+}
+
 static void start_job_finished(ScopeStart *op, const char *result) {
         int r;
 
@@ -495,6 +521,8 @@ static void start_job_finished(ScopeStart *op, const char *result) {
                 start_fail(op, -EIO, "systemd could not start scope %s: job result '%s'", op->unit, result);
                 return;
         }
+        if (op->watch_oom)
+                start_watch_oom(op);
         /* In its scope now: let it go on to exec. */
         r = spawn_release(TAKE_FD(op->hold_fd));
         if (r < 0) {
@@ -647,7 +675,7 @@ static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, v
         *op = (ScopeStart) {
                 .state = START_WAIT_REPLY, .pid = child.pid, .start_ticks = m->start_ticks,
                 .hold_fd = child.hold_fd, .error_fd = child.error_fd, .done = done, .userdata = userdata,
-                .name = strdup(m->name),
+                .name = strdup(m->name), .watch_oom = req->memory_max != UINT64_MAX,
         };
         r = op->name ? scope_name(prefix, child.pid, &op->unit) : -ENOMEM;
         if (r >= 0) {

@@ -356,6 +356,32 @@ int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const
         return r;
 }
 
+int spawn_client_oom_watch(SpawnClient *c, const char *unit, int *ret_efd, int *ret_ofd) {
+        SpawnWireMessage m = { .type = SPAWN_WIRE_OOM_WATCH, .oom_watch.unit = unit }, reply;
+        int fds[SPAWN_WIRE_FDS_MAX];
+        size_t n_fds = 0;
+        int r;
+
+        if (!c)
+                return -ENOTCONN;
+        r = call(c, &m, NULL, 0, &reply, fds, &n_fds);
+        if (r < 0)
+                return r;
+        r = reply.type == SPAWN_WIRE_OOM_WATCH_REPLY ? reply.oom_watch_reply.error : -EBADMSG;
+        if (r == 0 && n_fds != 2)
+                r = -EBADMSG;
+        if (r == 0) {
+                *ret_efd = fds[0];
+                *ret_ofd = fds[1];
+                n_fds = 0;
+        } else if (r > 0)
+                r = -EBADMSG;
+        for (size_t i = 0; i < n_fds; i++)
+                (void) safe_close(fds[i]);
+        spawn_wire_message_done(&reply);
+        return r;
+}
+
 int spawn_client_signal(SpawnClient *c, const PidRef *p, int sig, bool group) {
         SpawnWireMessage m = { .type = SPAWN_WIRE_SIGNAL }, reply;
         int fds[SPAWN_WIRE_FDS_MAX];
