@@ -56,6 +56,8 @@ static int on_exec_result(sd_event_source *s, int fd, uint32_t revents, void *us
                         m = &tmp;
                 }
                 op->done(0, NULL, m, op->userdata);
+                /* After STARTED: an exit seen first is announced now. */
+                backend_start_finished(op->backend, op->pid, op->start_ticks, true);
         } else {
                 int e = r < 0 ? -r : r;
                 Managed *m = backend_find_pinned(op->backend, op->pid, op->start_ticks);
@@ -84,8 +86,12 @@ static int direct_start(Backend *b, SpawnRequest *req, BackendStartDone done, vo
 
         op = calloc(1, sizeof(StartOperation));
         if (!op) {
+                pid_t pid = m->pid;
+                uint64_t ticks = m->start_ticks;
+
                 (void) safe_close(child.error_fd);
                 done(0, NULL, m, userdata);    /* it runs; we just can't confirm exec */
+                backend_start_finished(b, pid, ticks, true);
                 return 0;
         }
         *op = (StartOperation) { .backend = b, .pid = m->pid, .start_ticks = m->start_ticks,
@@ -93,8 +99,12 @@ static int direct_start(Backend *b, SpawnRequest *req, BackendStartDone done, vo
                                  .done = done, .userdata = userdata };
         r = sd_event_add_io(b->manager->event, &op->io, op->error_fd, EPOLLIN, on_exec_result, op);
         if (r < 0) {
+                pid_t pid = op->pid;
+                uint64_t ticks = op->start_ticks;
+
                 start_operation_free(op);
                 done(0, NULL, m, userdata);
+                backend_start_finished(b, pid, ticks, true);
         }
         return 0;
 }

@@ -21,12 +21,14 @@
  * registered again (watched through pidfds, since they are not our children).
  */
 
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
+#include <unistd.h>
 
 #include "daemon/backend.h"
 #include "shared/list.h"
@@ -87,6 +89,7 @@ struct ScopeStart {
         char *job;
         int hold_fd;
         int error_fd;
+        bool watch_oom;                 /* it has a memory limit: report OOM kills */
         sd_bus_slot *call_slot;
         sd_event_source *io;
         sd_event_source *timer;
@@ -268,7 +271,7 @@ static void on_watch_gone(ProcessWatch *pw, void *userdata) {
         if (m && m->start_ticks == w->pid.start_ticks && !m->helper_child) {
                 event_log_process_exited(m->pid, m->name, m->unit, &st);
                 managed_exited(m, &st);
-                backend_remove_managed(b, m);
+                managed_gone(m);
         }
         pid_watch_free(w);
 }
@@ -440,6 +443,8 @@ static void start_fail(ScopeStart *op, int r, const char *fmt, ...) {
         (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         start_abort_child(op);
+        /* It never ran: no record, nothing announced (its exit report finds nothing). */
+        backend_start_finished(op->sd ? op->sd->backend : NULL, op->pid, op->start_ticks, false);
         scope_start_free(op);
         done(r, msg, NULL, userdata);
 }
@@ -448,6 +453,9 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         ScopeStart *op = userdata;
         BackendStartDone done = op->done;
         void *ud = op->userdata;
+        Backend *b = op->sd->backend;
+        pid_t pid = op->pid;
+        uint64_t ticks = op->start_ticks;
         SpawnFailure f = {};
         char msg[320];
         Managed *m, tmp;
@@ -459,7 +467,9 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         if (r != 0) {
                 int e = r < 0 ? -r : r;
                 spawn_failure_format(&f, e, msg, sizeof(msg));
-                /* The child exits 127 by itself; its child source reaps it. */
+                /* The child exits 127 by itself; the helper reaps it, and its exit report
+                 * finds no record: it never ran. */
+                backend_start_finished(b, pid, ticks, false);
                 scope_start_free(op);
                 done(-e, msg, NULL, ud);
                 return 0;
@@ -476,7 +486,32 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         }
         scope_start_free(op);
         done(0, NULL, m, ud);
+        /* After STARTED: an exit seen first (a process that ends at once) is announced now. */
+        backend_start_finished(b, pid, ticks, true);
         return 0;
+}
+
+/* cgroup v1 (the memory controller's own hierarchy): arm the scope's OOM notification
+ * before its process runs; the helper does it, cgroup.event_control is root's. On v2,
+ * memory.events is read when the process is gone (it outlives the removal race there:
+ * see docs/protocol.md). */
+static void start_watch_oom(ScopeStart *op) {
+        char path[PATH_MAX];
+        Managed *m;
+        int efd = -EBADF, ofd = -EBADF, r;
+
+        if (snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/" SCOPE_SLICE "/%s", op->unit) >= (int) sizeof(path) ||
+            access(path, F_OK) < 0)
+                return;
+        m = backend_find_pinned(op->sd->backend, op->pid, op->start_ticks);
+        if (!m)
+                return;
+        r = spawn_client_oom_watch(op->sd->backend->manager->spawn, op->unit, &efd, &ofd);
+        if (r >= 0)
+                r = managed_watch_oom(m, efd, ofd);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch %s for OOM kills (%m): its exit is reported without "
+                                     "the oom flag.", op->unit);
 }
 
 static void start_job_finished(ScopeStart *op, const char *result) {
@@ -486,6 +521,8 @@ static void start_job_finished(ScopeStart *op, const char *result) {
                 start_fail(op, -EIO, "systemd could not start scope %s: job result '%s'", op->unit, result);
                 return;
         }
+        if (op->watch_oom)
+                start_watch_oom(op);
         /* In its scope now: let it go on to exec. */
         r = spawn_release(TAKE_FD(op->hold_fd));
         if (r < 0) {
@@ -503,8 +540,13 @@ static void start_job_finished(ScopeStart *op, const char *result) {
                 void *ud = op->userdata;
 
                 if (m && m->start_ticks == op->start_ticks) {
+                        Backend *b = op->sd->backend;
+                        pid_t pid = op->pid;
+                        uint64_t ticks = op->start_ticks;
+
                         scope_start_free(op);
                         done(0, NULL, m, ud);
+                        backend_start_finished(b, pid, ticks, true);
                 } else
                         start_fail(op, r, "cannot watch the started process: %s", strerror(-r));
         }
@@ -627,12 +669,13 @@ static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, v
                 (void) !write(child.hold_fd, "x", 1);
                 (void) safe_close(child.hold_fd);
                 (void) safe_close(child.error_fd);
+                backend_start_finished(b, child.pid, m->start_ticks, false);
                 return -ENOMEM;
         }
         *op = (ScopeStart) {
                 .state = START_WAIT_REPLY, .pid = child.pid, .start_ticks = m->start_ticks,
                 .hold_fd = child.hold_fd, .error_fd = child.error_fd, .done = done, .userdata = userdata,
-                .name = strdup(m->name),
+                .name = strdup(m->name), .watch_oom = req->memory_max != UINT64_MAX,
         };
         r = op->name ? scope_name(prefix, child.pid, &op->unit) : -ENOMEM;
         if (r >= 0) {
@@ -653,6 +696,7 @@ static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, v
                                                USEC_PER_SEC, on_start_timeout, op);
         if (r < 0) {
                 start_abort_child(op);
+                backend_start_finished(b, op->pid, op->start_ticks, false);
                 scope_start_free(op);
                 return r;
         }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "daemon/backend.h"
 #include "daemon/event-log.h"
@@ -88,17 +89,16 @@ static void on_helper_exit(pid_t pid, uint64_t start_ticks, int code, int sig, v
                 return;
         event_log_process_exited(m->pid, m->name, m->unit, &st);
         managed_exited(m, &st);
-        backend_remove_managed(b, m);
+        managed_gone(m);
 }
 
 static void on_lost_child_gone(ProcessWatch *w, void *userdata) {
         Managed *m = userdata;
-        Backend *b = m->backend;
         ExitStatus st = {};     /* the helper that could have told the status is gone */
 
         event_log_process_exited(m->pid, m->name, m->unit, &st);
         managed_exited(m, &st);
-        backend_remove_managed(b, m);
+        managed_gone(m);
 }
 
 /* The helper is gone, and with it the exit reports of its children: watch their pidfds
@@ -149,6 +149,7 @@ int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, Spa
                 return r;
         }
         m->helper_child = true;
+        m->start_pending = true;
         m->ref = (PidRef) { .pid = child->pid, .fd = TAKE_FD(child->pidfd), .start_ticks = child->start_ticks };
         *ret = m;
         return 0;
@@ -163,6 +164,9 @@ static Managed *managed_free(Managed *m) {
         LIST_FOREACH(stops, op, m->stops)
                 op->managed = NULL;
         process_watch_free(m->lost_watch);
+        sd_event_source_disable_unref(m->oom_source);
+        (void) safe_close(m->oom_efd);
+        (void) safe_close(m->oom_ctl_fd);
         pidref_done(&m->ref);
         free(m->name);
         free(m->unit);
@@ -254,7 +258,7 @@ int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char 
                 return -ENOMEM;
         *m = (Managed) {
                 .backend = b, .pid = pid, .start_ticks = start_ticks, .uid = uid, .requester = REQUESTER_UNKNOWN,
-                .ref = PIDREF_NULL,
+                .ref = PIDREF_NULL, .oom_efd = -EBADF, .oom_ctl_fd = -EBADF,
                 .name = strdup(name ?: ""), .unit = unit ? strdup(unit) : NULL,
         };
         if (!m->name || (unit && !m->unit))
@@ -398,13 +402,62 @@ fail:
  * systemd was quicker, the event has no oom flag; see docs/protocol.md). Only a SIGKILL
  * (or an unknown end) can be the OOM killer's. The direct backend has no cgroup of its
  * own per process: no OOM information there. */
-static bool managed_oom_killed(const Managed *m, const ExitStatus *st) {
+/* The eventfd counts the OOM notifications of the scope's cgroup and is signalled once
+ * more when the cgroup is removed (systemd may do that as soon as the process is gone).
+ * While memory.oom_control can still be read the cgroup is there, so what was counted
+ * were OOMs; once it cannot, one count was the removal and any more were OOMs. */
+static void managed_oom_poll(Managed *m) {
+        uint64_t n = 0;
+        char buf[256];
+
+        if (m->oom_efd < 0 || read(m->oom_efd, &n, sizeof(n)) != (ssize_t) sizeof(n) || n == 0)
+                return;
+        if (pread(m->oom_ctl_fd, buf, sizeof(buf), 0) >= 0) {
+                m->oom_seen = true;
+                return;
+        }
+        m->oom_seen = m->oom_seen || n >= 2;
+        /* Gone: nothing more will come. */
+        m->oom_source = sd_event_source_disable_unref(m->oom_source);
+        m->oom_efd = safe_close(m->oom_efd);
+        m->oom_ctl_fd = safe_close(m->oom_ctl_fd);
+}
+
+static int on_oom_notification(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        managed_oom_poll(userdata);
+        return 0;
+}
+
+int managed_watch_oom(Managed *m, int efd, int ctl_fd) {
+        int r;
+
+        m->oom_source = sd_event_source_disable_unref(m->oom_source);
+        (void) safe_close(m->oom_efd);
+        (void) safe_close(m->oom_ctl_fd);
+        m->oom_efd = efd;
+        m->oom_ctl_fd = ctl_fd;
+        r = sd_event_add_io(m->backend->manager->event, &m->oom_source, efd, EPOLLIN, on_oom_notification, m);
+        if (r < 0)
+                return r;
+        /* Before the exit reports: read while the cgroup is still there. */
+        (void) sd_event_source_set_priority(m->oom_source, SD_EVENT_PRIORITY_IMPORTANT);
+        (void) sd_event_source_set_description(m->oom_source, "oom-notification");
+        return 0;
+}
+
+static bool managed_oom_killed(Managed *m, const ExitStatus *st) {
         char path[PATH_MAX], buf[1024];
         size_t len;
         const char *p;
 
         if (!m->unit || (st->known && st->signal != SIGKILL))
                 return false;
+        if (m->oom_efd >= 0 || m->oom_seen) {
+                /* v1 with the notification armed: what it said, not a late read of a
+                 * cgroup systemd may have removed already. */
+                managed_oom_poll(m);
+                return m->oom_seen;
+        }
         /* cgroup v2 (memory.events), else the v1 memory controller (memory.oom_control);
          * both count "oom_kill N". */
         if (snprintf(path, sizeof(path), "/sys/fs/cgroup/" SCOPE_SLICE_NAME "/%s/memory.events", m->unit) >=
@@ -421,18 +474,51 @@ static bool managed_oom_killed(const Managed *m, const ExitStatus *st) {
         return p && (p == buf || p[-1] == '\n') && p[strlen("oom_kill ")] != '0';
 }
 
-void managed_exited(Managed *m, const ExitStatus *st) {
+static void managed_announce_exit(Managed *m) {
         Manager *mgr = m->backend ? m->backend->manager : NULL;
 
-        m->exited = true;
-        m->exit = *st;
         if (mgr)
                 process_events_emit(mgr->events, &(ProcessEvent) {
                         .type = m->stops ? PROCESS_EVENT_STOPPED : PROCESS_EVENT_EXITED,
                         .managed = m,
-                        .exit = st,
-                        .oom = managed_oom_killed(m, st),
+                        .exit = &m->exit,
+                        .oom = m->oom,
                 });
         while (m->stops)
-                stop_operation_finish(m->stops, 0, st);
+                stop_operation_finish(m->stops, 0, &m->exit);
+}
+
+void managed_exited(Managed *m, const ExitStatus *st) {
+        m->exited = true;
+        m->exit = *st;
+        /* Now, while the cgroup is there to be read (a held exit is announced later). */
+        m->oom = managed_oom_killed(m, st);
+        if (m->start_pending) {
+                m->exit_held = true;
+                return;
+        }
+        managed_announce_exit(m);
+}
+
+void managed_gone(Managed *m) {
+        if (m->exit_held)
+                return;
+        backend_remove_managed(m->backend, m);
+}
+
+void backend_start_finished(Backend *b, pid_t pid, uint64_t start_ticks, bool ran) {
+        Managed *m = b ? backend_find_pinned(b, pid, start_ticks) : NULL;
+
+        if (!m || !m->start_pending)
+                return;
+        m->start_pending = false;
+        if (!ran) {
+                backend_remove_managed(b, m);
+                return;
+        }
+        if (!m->exit_held)
+                return;
+        m->exit_held = false;
+        managed_announce_exit(m);
+        backend_remove_managed(b, m);
 }

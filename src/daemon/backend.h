@@ -43,6 +43,14 @@ typedef struct Managed {
         struct ProcessWatch *lost_watch;        /* the helper is gone: watching the pidfd instead */
         bool exited;
         ExitStatus exit;
+        bool oom;                       /* the OOM killer ended it (read when it exited) */
+        /* cgroup v1 scopes with a memory limit: the OOM notification armed by the helper
+         * (eventfd, memory.oom_control open for reading), -EBADF otherwise. */
+        int oom_efd, oom_ctl_fd;
+        sd_event_source *oom_source;
+        bool oom_seen;                  /* an OOM notification came while its cgroup was there */
+        bool start_pending;             /* START not done yet: STARTED not announced */
+        bool exit_held;                 /* exited while start_pending: announced once started */
         struct StopOperation *stops;     /* pending STOPs, completed when it is gone */
         unsigned restarts;              /* by its restart policy, before this process (METRICS, STATUS) */
 } Managed;
@@ -129,5 +137,15 @@ int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t 
 int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, SpawnedChild *child, bool hold,
                             Managed **ret);
 /* A Managed child exited: record the status and complete pending stops. The single place
- * exits are recorded. */
+ * exits are recorded. An exit seen before its START was done (a process that ends at
+ * once) is held, record and all, until backend_start_finished(): a watcher always sees
+ * started before exited. */
 void managed_exited(Managed *m, const ExitStatus *st);
+/* Watch the v1 OOM notification armed for m (both descriptors taken over). */
+int managed_watch_oom(Managed *m, int efd, int ctl_fd);
+/* After an exit: forget the record, unless its exit is held (see above). */
+void managed_gone(Managed *m);
+/* The backend's START of (pid, start_ticks) is done, called right after its done callback
+ * (which announced STARTED): a held exit is announced now. !ran: it never ran, its record
+ * (and any held exit) is dropped; its exit report then finds nothing. */
+void backend_start_finished(Backend *b, pid_t pid, uint64_t start_ticks, bool ran);

@@ -215,8 +215,11 @@ static int connect_helper(SpawnClient *c) {
         c->fd = fd;
         if (c->event) {
                 r = sd_event_add_io(c->event, &c->io, fd, EPOLLIN, on_io, c);
-                /* After the exec results (the error pipes): a quick process is reported
-                 * started before it is reported gone. */
+                /* Behind the connections: a burst of exits (and the event lines they
+                 * make) must not delay anybody's PING; with nothing else pending (the
+                 * common case) this costs an exit nothing. The order against the exec
+                 * results does not depend on it: an exit seen before its START is done
+                 * is held until STARTED (backend_start_finished()). */
                 if (r >= 0)
                         r = sd_event_source_set_priority(c->io, SD_EVENT_PRIORITY_NORMAL + 1);
                 if (r < 0) {
@@ -237,7 +240,7 @@ int spawn_client_attach(SpawnClient *c, sd_event *e) {
         r = sd_event_add_defer(e, &c->defer, on_defer, c);
         if (r < 0)
                 return r;
-        /* Like the reports read on the loop: after the exec results. */
+        /* Like the reports read on the loop. */
         (void) sd_event_source_set_priority(c->defer, SD_EVENT_PRIORITY_NORMAL + 1);
         (void) sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
         r = connect_helper(c);
@@ -348,6 +351,32 @@ int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const
                                 ret->hold_fd = fds[k++];
                         n_fds = 0;
                 }
+        } else if (r > 0)
+                r = -EBADMSG;
+        for (size_t i = 0; i < n_fds; i++)
+                (void) safe_close(fds[i]);
+        spawn_wire_message_done(&reply);
+        return r;
+}
+
+int spawn_client_oom_watch(SpawnClient *c, const char *unit, int *ret_efd, int *ret_ofd) {
+        SpawnWireMessage m = { .type = SPAWN_WIRE_OOM_WATCH, .oom_watch.unit = unit }, reply;
+        int fds[SPAWN_WIRE_FDS_MAX];
+        size_t n_fds = 0;
+        int r;
+
+        if (!c)
+                return -ENOTCONN;
+        r = call(c, &m, NULL, 0, &reply, fds, &n_fds);
+        if (r < 0)
+                return r;
+        r = reply.type == SPAWN_WIRE_OOM_WATCH_REPLY ? reply.oom_watch_reply.error : -EBADMSG;
+        if (r == 0 && n_fds != 2)
+                r = -EBADMSG;
+        if (r == 0) {
+                *ret_efd = fds[0];
+                *ret_ofd = fds[1];
+                n_fds = 0;
         } else if (r > 0)
                 r = -EBADMSG;
         for (size_t i = 0; i < n_fds; i++)

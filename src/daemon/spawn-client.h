@@ -50,6 +50,11 @@ int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const
 /* sig (+ SIGCONT unless KILL/CONT) to the pinned p, with group its process group too. */
 int spawn_client_signal(SpawnClient *c, const PidRef *p, int sig, bool group);
 
+/* Arm the cgroup v1 OOM notification of scope unit (below procmgr.slice) in the helper:
+ * *ret_efd an eventfd it signals (per OOM, and once when the cgroup is removed),
+ * *ret_ofd the scope's memory.oom_control, open for reading. */
+int spawn_client_oom_watch(SpawnClient *c, const char *unit, int *ret_efd, int *ret_ofd);
+
 /* A human description of a spawn client error, for replies ("the privileged spawn helper
  * is not available"), or NULL for an ordinary errno. */
 const char *spawn_client_error_message(int r);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -60,6 +61,8 @@ static int reply_error(Helper *h, SpawnWireType type, uint32_t id, int error) {
 
         if (type == SPAWN_WIRE_SPAWN_REPLY)
                 m.spawn_reply.error = error;
+        else if (type == SPAWN_WIRE_OOM_WATCH_REPLY)
+                m.oom_watch_reply.error = error;
         else
                 m.signal_reply.error = error;
         return reply(h, &m, NULL, 0);
@@ -223,6 +226,67 @@ static int do_signal(Helper *h, const SpawnWireSignal *s, int pidfd) {
         return process_stop_signal_pinned(&p, s->signal, s->flags & SPAWN_WIRE_GROUP);
 }
 
+/* ---- OOM_WATCH -------------------------------------------------------------------------- */
+
+/* A scope name as procmgrd makes them: no path separators, no dot files. */
+static bool scope_name_ok(const char *unit) {
+        size_t n = strlen(unit);
+
+        if (n < strlen("x.scope") || n > SPAWN_WIRE_UNIT_MAX || unit[0] == '.' ||
+            strcmp(unit + n - strlen(".scope"), ".scope") != 0)
+                return false;
+        return strspn(unit, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_.-@\\") == n;
+}
+
+/* Arm the v1 memory controller's OOM notification of a scope below procmgr.slice: an
+ * eventfd registered through cgroup.event_control (root-only there; the front has no
+ * privilege) for memory.oom_control. Both go back to the front, which watches the
+ * eventfd and reads memory.oom_control to tell an OOM from the cgroup's removal. */
+static int oom_watch(const char *unit, int *ret_efd, int *ret_ofd) {
+        _cleanup_close_ int sdfd = -EBADF, dfd = -EBADF, cfd = -EBADF, efd = -EBADF, ofd = -EBADF;
+        char line[64];
+        int n;
+
+        if (!scope_name_ok(unit))
+                return -EINVAL;
+        sdfd = open("/sys/fs/cgroup/memory/procmgr.slice", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (sdfd < 0)
+                return -errno;
+        dfd = openat(sdfd, unit, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return -errno;
+        ofd = openat(dfd, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (ofd < 0)
+                return -errno;
+        cfd = openat(dfd, "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (cfd < 0)
+                return -errno;
+        efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (efd < 0)
+                return -errno;
+        n = snprintf(line, sizeof(line), "%d %d", efd, ofd);
+        if (write(cfd, line, (size_t) n) != n)
+                return errno > 0 ? -errno : -EIO;
+        *ret_efd = TAKE_FD(efd);
+        *ret_ofd = TAKE_FD(ofd);
+        return 0;
+}
+
+static int handle_oom_watch(Helper *h, uint32_t id, const SpawnWireOomWatch *w) {
+        SpawnWireMessage m = { .type = SPAWN_WIRE_OOM_WATCH_REPLY, .id = id };
+        int fds[2] = { -EBADF, -EBADF }, r;
+
+        r = oom_watch(w->unit, &fds[0], &fds[1]);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot arm the OOM notification of %s: %m", w->unit);
+                return reply_error(h, SPAWN_WIRE_OOM_WATCH_REPLY, id, r);
+        }
+        r = reply(h, &m, fds, 2);
+        (void) safe_close(fds[0]);
+        (void) safe_close(fds[1]);
+        return r;
+}
+
 /* ---- the loop --------------------------------------------------------------------------- */
 
 static int reap(Helper *h) {
@@ -276,6 +340,10 @@ static int handle_message(Helper *h, const void *buf, ssize_t n, int *fds, size_
                 if (r < 0)
                         log_debug_errno(r, "Refusing to signal %i: %m", (int) m.signal.pid);
                 r = reply_error(h, SPAWN_WIRE_SIGNAL_REPLY, m.id, r < 0 ? r : 0);
+                break;
+        case SPAWN_WIRE_OOM_WATCH:
+                r = n_fds == 0 ? handle_oom_watch(h, m.id, &m.oom_watch)
+                               : reply_error(h, SPAWN_WIRE_OOM_WATCH_REPLY, m.id, -EBADMSG);
                 break;
         default:
                 r = reply_error(h, SPAWN_WIRE_SIGNAL_REPLY, m.id, -EBADMSG);

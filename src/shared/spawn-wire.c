@@ -10,6 +10,8 @@
  *   SIGNAL        i32 pid, u64 start_ticks, i32 signal, u32 flags
  *   SIGNAL_REPLY  i32 error
  *   EXIT          i32 pid, u64 start_ticks, i32 code, i32 signal
+ *   OOM_WATCH     str unit
+ *   OOM_WATCH_REPLY i32 error
  * str = u32 n | n bytes | NUL (no NUL among the n bytes).
  */
 
@@ -111,6 +113,11 @@ static int write_body(Writer *w, const SpawnWireMessage *m) {
                 put_u64(w, m->exit.start_ticks);
                 put_i32(w, m->exit.code);
                 put_i32(w, m->exit.signal);
+                return 0;
+        case SPAWN_WIRE_OOM_WATCH:
+                return put_str(w, m->oom_watch.unit, SPAWN_WIRE_UNIT_MAX);
+        case SPAWN_WIRE_OOM_WATCH_REPLY:
+                put_i32(w, m->oom_watch_reply.error);
                 return 0;
         default:
                 return -EINVAL;
@@ -287,6 +294,12 @@ int spawn_wire_decode(const void *buf, size_t size, SpawnWireMessage *ret) {
                 m.exit.start_ticks = get_u64(&r);
                 m.exit.code = get_i32(&r);
                 m.exit.signal = get_i32(&r);
+                break;
+        case SPAWN_WIRE_OOM_WATCH:
+                m.oom_watch.unit = get_str(&r, SPAWN_WIRE_UNIT_MAX);
+                break;
+        case SPAWN_WIRE_OOM_WATCH_REPLY:
+                m.oom_watch_reply.error = get_i32(&r);
                 break;
         default:
                 k = -EBADMSG;

@@ -26,6 +26,7 @@
 #define SPAWN_WIRE_STRING_MAX (128U * 1024U)    /* the kernel's MAX_ARG_STRLEN */
 #define SPAWN_WIRE_PATH_MAX 4096U               /* cwd, identifier, unit prefix */
 #define SPAWN_WIRE_FDS_MAX 3U
+#define SPAWN_WIRE_UNIT_MAX 255U                /* a unit name (systemd's UNIT_NAME_MAX - 1) */
 
 typedef enum SpawnWireType {
         SPAWN_WIRE_SPAWN = 1,           /* front → helper; reply SPAWN_REPLY + fds */
@@ -33,6 +34,8 @@ typedef enum SpawnWireType {
         SPAWN_WIRE_SIGNAL,              /* front → helper, with the pidfd (if any); reply SIGNAL_REPLY */
         SPAWN_WIRE_SIGNAL_REPLY,
         SPAWN_WIRE_EXIT,                /* helper → front, unasked: a child was reaped */
+        SPAWN_WIRE_OOM_WATCH,           /* front → helper: arm a scope's v1 OOM notification */
+        SPAWN_WIRE_OOM_WATCH_REPLY,     /* + the eventfd and memory.oom_control when error is 0 */
         _SPAWN_WIRE_TYPE_MAX,
 } SpawnWireType;
 
@@ -90,6 +93,14 @@ typedef struct SpawnWireExit {
         int32_t signal;
 } SpawnWireExit;
 
+typedef struct SpawnWireOomWatch {
+        const char *unit;               /* a scope of procmgr.slice */
+} SpawnWireOomWatch;
+
+typedef struct SpawnWireOomWatchReply {
+        int32_t error;
+} SpawnWireOomWatchReply;
+
 typedef struct SpawnWireMessage {
         SpawnWireType type;
         uint32_t id;                    /* a reply carries its request's id; EXIT: 0 */
@@ -99,6 +110,8 @@ typedef struct SpawnWireMessage {
                 SpawnWireSignal signal;
                 SpawnWireSignalReply signal_reply;
                 SpawnWireExit exit;
+                SpawnWireOomWatch oom_watch;
+                SpawnWireOomWatchReply oom_watch_reply;
         };
 } SpawnWireMessage;
 

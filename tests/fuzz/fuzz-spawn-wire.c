@@ -40,6 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (uint32_t i = 0; i < m.spawn.argc; i++)
                         fuzz_assert(strlen(m.spawn.argv[i]) <= SPAWN_WIRE_STRING_MAX);
         }
+        if (m.type == SPAWN_WIRE_OOM_WATCH)
+                fuzz_assert(m.oom_watch.unit && strlen(m.oom_watch.unit) <= SPAWN_WIRE_UNIT_MAX);
         r = spawn_wire_encode(&m, &again, &again_size);
         fuzz_assert(r == 0 || r == -ENOMEM);
         if (r == 0)

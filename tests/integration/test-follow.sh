@@ -37,7 +37,9 @@ SDNS_NET=1 SDNS_UNITS=$units SDNS_ENABLE=procmgrd.socket "$SANDBOX" start "$N" 2
 sandbox_started $? "$work/start.err" "start sandbox $N"
 ok "start sandbox $N"
 
-"$SANDBOX" exec "$N" env PROCMGRD_TIMEOUT_SCALE="$SCALE" python3 "$top_srcdir/tests/integration/follow-client.py" \
+# Bounded as a whole too (the client's loops have their own deadline).
+"$SANDBOX" exec "$N" timeout $((300 * SCALE)) env PROCMGRD_TIMEOUT_SCALE="$SCALE" \
+        python3 "$top_srcdir/tests/integration/follow-client.py" \
         "$SOCK" >"$work/client.out" 2>&1
 rc=$?
 while IFS= read -r line; do

@@ -171,6 +171,29 @@ try:
     r = w.call(cmd="WATCH", after=-1)
     t.eq(r.get("error"), E + "InvalidArgument", "after must not be negative")
 
+    # Started before exited, for processes that end at once: STARTs pipelined, so that
+    # the helper's exit reports of some arrive while others are still being started.
+    n = 60
+    w.call(cmd="WATCH")
+    ctl.send("".join('{"cmd":"START","argv":["true"],"id":%d}\n' % i for i in range(n)))
+    pids = set()
+    for _ in range(n):
+        r = ctl.reply()
+        if r.get("ok"):
+            pids.add(r["pid"])
+    t.eq(len(pids), n, "%d pipelined STARTs of 'true' succeed" % n)
+    seen = {}
+    deadline = time.monotonic() + 30 * pmtest.SCALE
+    for _ in range(10 * n):
+        if sum(1 for p in pids if (p, "exited") in seen) == n or time.monotonic() > deadline:
+            break
+        e = next_line(w)
+        if e.get("pid") in pids and e.get("event") in ("started", "exited"):
+            seen[(e["pid"], e["event"])] = e["seq"]
+    bad = [p for p in pids if not (seen.get((p, "started"), 1 << 62) < seen.get((p, "exited"), -1))]
+    t.ok(not bad, "every quick process: started, then exited, in seq order", [(p, seen.get((p, "started")), seen.get((p, "exited"))) for p in bad][:5])
+    unwatch(w)
+
     # Visibility as STATUS: an unprivileged Unix caller sees only its own processes.
     if is_root:
         rfd, wfd = os.pipe()

@@ -123,6 +123,36 @@ static void test_malformed(void **state) {
         assert_int_equal(r.signal_reply.error, -EBADMSG);
 }
 
+static int32_t oom_watch_request(const char *unit, size_t *ret_n_fds) {
+        SpawnWireMessage m = { .type = SPAWN_WIRE_OOM_WATCH, .id = 21, .oom_watch.unit = unit }, r;
+        int fds[SPAWN_WIRE_FDS_MAX];
+        size_t n_fds = 0;
+
+        send_msg(&m, NULL, 0);
+        recv_msg(&r, fds, &n_fds, NULL);
+        assert_int_equal(r.type, SPAWN_WIRE_OOM_WATCH_REPLY);
+        assert_int_equal(r.id, 21);
+        for (size_t i = 0; i < n_fds; i++)
+                (void) safe_close(fds[i]);
+        *ret_n_fds = n_fds;
+        return r.oom_watch_reply.error;
+}
+
+/* OOM_WATCH names a scope of procmgr.slice, nothing else: no path, no other cgroup file. */
+static void test_oom_watch_policy(void **state) {
+        static const char *const bad[] = { "../x.scope", "a/b.scope", ".x.scope", "x.service", "x.scope/..",
+                                           "", "procmgr.slice" };
+        size_t n_fds;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                assert_int_equal(oom_watch_request(bad[i], &n_fds), -EINVAL);
+                assert_int_equal(n_fds, 0);
+        }
+        /* A well-formed name of a scope that is not there. */
+        assert_int_equal(oom_watch_request("procmgr-none-1.scope", &n_fds) < 0, true);
+        assert_int_equal(n_fds, 0);
+}
+
 static void test_signal_policy(void **state) {
         uint64_t ticks;
         pid_t child;
@@ -274,6 +304,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_signal_policy),
+                cmocka_unit_test(test_oom_watch_policy),
                 cmocka_unit_test(test_spawn_policy),
                 cmocka_unit_test(test_spawn_and_exit),
                 cmocka_unit_test(test_spawn_failures_name_subject),

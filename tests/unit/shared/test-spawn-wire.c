@@ -65,6 +65,8 @@ static void test_small_round_trips(void **state) {
                                                                   .flags = SPAWN_WIRE_GROUP } },
                 { .type = SPAWN_WIRE_SIGNAL_REPLY, .id = 3, .signal_reply = { .error = -ESRCH } },
                 { .type = SPAWN_WIRE_EXIT, .exit = { .pid = 77, .start_ticks = 9, .code = 3 } },
+                { .type = SPAWN_WIRE_OOM_WATCH, .id = 4, .oom_watch = { .unit = "procmgr-x-77.scope" } },
+                { .type = SPAWN_WIRE_OOM_WATCH_REPLY, .id = 5, .oom_watch_reply = { .error = -ENOENT } },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(in); i++) {
@@ -89,6 +91,12 @@ static void test_small_round_trips(void **state) {
                         break;
                 case SPAWN_WIRE_SIGNAL_REPLY:
                         assert_int_equal(d.signal_reply.error, -ESRCH);
+                        break;
+                case SPAWN_WIRE_OOM_WATCH:
+                        assert_string_equal(d.oom_watch.unit, "procmgr-x-77.scope");
+                        break;
+                case SPAWN_WIRE_OOM_WATCH_REPLY:
+                        assert_int_equal(d.oom_watch_reply.error, -ENOENT);
                         break;
                 default:
                         assert_int_equal(d.exit.pid, 77);
