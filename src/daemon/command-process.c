@@ -318,7 +318,16 @@ int command_stop(Call *call) {
                 mp = backend_find_pinned(m->backend, pid, p->start_ticks);
                 if (mp && (auth_call_is_privileged(call) ||
                            (call_peer(call)->is_unix && mp->uid == call_peer(call)->uid)))
-                        restart_policy_forget(m->restarts, mp);
+                        ended_policy = restart_policy_forget(m->restarts, mp);
+                if (ended_policy) {
+                        /* As below: it exited on its own just now; ending its policy was the stop. */
+                        ctx = calloc(1, sizeof(StopContext));
+                        if (!ctx)
+                                return -ENOMEM;
+                        *ctx = (StopContext) { .call = call, .pid = pid, .signal = a->signal };
+                        stop_done(0, &(ExitStatus) {}, TAKE_PTR(ctx));
+                        return 0;
+                }
                 call_reply_error(call, ERROR_NO_SUCH_PROCESS, "process %i has already exited", (int) pid);
                 return 0;
         }

@@ -218,6 +218,16 @@ static void policy_start_done(int r, const char *error_msg, Managed *mp, void *u
         if (p->ended) {
                 RestartPolicies *ps = p->owner;
 
+                /* What it started is announced all the same: a watcher sees every process
+                 * before its exit. */
+                if (r >= 0 && mp) {
+                        mp->restarts = ++p->restarts;
+                        event_log_process_started(mp->pid, mp->name, mp->unit, p->req.description, p->req.user,
+                                                  "restart policy");
+                        process_events_emit(m->events, &(ProcessEvent) {
+                                .type = PROCESS_EVENT_RESTARTED, .managed = mp, .restarts = p->restarts,
+                        });
+                }
                 /* A STOP came while this start was on its way: what it started is stopped
                  * too (the STOP was answered already; the exit is announced as usual). */
                 if (r >= 0 && mp && p->stop_signal > 0 && !mp->exited) {

@@ -187,6 +187,8 @@ try:
     # STOP by name of a crash loop at any moment of its cycle (running, just exited with the
     # exit report on its way, waiting, being restarted) ends it: 5 rounds of 10 loops.
     failed_stops = []
+    sw = d.unix()
+    sw_first = sw.call(cmd="WATCH").get("seq")
     for rnd in range(5):
         for n in names:
             r = ctl.call(cmd="START", argv=["sh", "-c", "exit 1"], name=n, restart="on-failure", restart_sec=0,
@@ -203,6 +205,19 @@ try:
     t.ok(pmtest.wait_for(lambda: all(ctl.call(cmd="STATUS", name=n).get("error") == "org.procmgr.Error.NoSuchProcess"
                                      for n in names)),
          "... and nothing of the loops runs on (STATUS by name: NoSuchProcess)")
+    # Every process of those loops was announced (started/restarted) before its end.
+    sw_last = d.unix().call(cmd="WATCH").get("seq")
+    announced, unannounced, evs = set(), [], []
+    while sw_first < sw_last and (not evs or evs[-1]["seq"] < sw_last) and len(evs) < 100000:
+        evs.append(sw.reply())
+    for e in evs:
+        if e.get("event") in ("started", "restarted"):
+            announced.add(e["pid"])
+        elif e.get("event") in ("exited", "stopped") and e.get("pid") not in announced:
+            unannounced.append(e)
+    t.ok(evs and not unannounced, f"each of the loops' {len(evs)} events: a process ends only after it was announced",
+         unannounced[:3])
+    sw.close()
 
     # STOP of a policy waiting for its restart is authorized as a STOP of its process: an
     # unprivileged local user may not end root's policy.
