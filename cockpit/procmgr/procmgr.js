@@ -402,12 +402,14 @@
     let detailProps = null;             /* GetAll of the selected process's object */
     let detailLogs = null;              /* its GetLogs entries */
     let detailNote = "";
+    let detailExited = "";              /* how it ended (ProcessExited): the pane stays as it was */
 
     function select(pid) {
         selectedPid = pid;
         detailProps = null;
         detailLogs = null;
         detailNote = "";
+        detailExited = "";
         detailsGeneration++;
         $("details").hidden = !pid;
         if (detailsTimer)
@@ -430,7 +432,7 @@
     }
 
     function refreshDetails() {
-        if (!selectedPid || detailsBusy || cockpit.hidden)
+        if (!selectedPid || detailsBusy || detailExited || cockpit.hidden)
             return;
         const pid = selectedPid;
         const generation = detailsGeneration;
@@ -449,14 +451,14 @@
         const logs = client.call(path, PROCESS_IFACE, "GetLogs", [LOG_LINES], { type: "u" });
         Promise.all([props, logs])
                 .then(([p, l]) => {
-                    if (generation !== detailsGeneration)
+                    if (generation !== detailsGeneration || detailExited)
                         return;
                     detailProps = unwrap(p[0]);
                     detailLogs = l[0];
                     detailNote = "";
                     renderDetails();
                 }, err => {
-                    if (generation !== detailsGeneration)
+                    if (generation !== detailsGeneration || detailExited)
                         return;
                     /* The object went away between the signal and the call: not an error. */
                     if (!byPid.has(pid))
@@ -491,7 +493,7 @@
             field(dl, "Command", (p.Command || []).join(" "));
             field(dl, "Unit", p.Unit || "–");
             field(dl, "User", p.User + " (" + p.UID + ")");
-            field(dl, "State", p.ActiveState);
+            field(dl, "State", detailExited ? "exited" : p.ActiveState);
             field(dl, "Memory", formatBytes(p.MemoryCurrent));
             field(dl, "CPU time", formatNsec(p.CPUUsageNSec));
             field(dl, "Restarts", String(p.Restarts));
@@ -508,8 +510,8 @@
             field(dl, "Threads", String(row.threads));
             field(dl, "Started", formatTime(row.start));
         }
-        if (detailNote)
-            field(dl, "Note", detailNote);
+        if (detailExited || detailNote)
+            field(dl, "Note", detailExited || detailNote);
 
         const log = $("details-log");
         if (detailLogs) {
@@ -587,8 +589,12 @@
                 byPid.delete(args[0]);
                 const how = args[4] === "signal" ? "by signal " + args[5]
                     : args[4] === "code" ? "with status " + args[5] : "";
-                if (args[0] === selectedPid)
-                    detailNote = "Exited " + how + ".";
+                if (args[0] === selectedPid) {
+                    detailExited = "Exited " + how + ".";
+                    if (detailsTimer)
+                        window.clearInterval(detailsTimer);
+                    detailsTimer = 0;
+                }
             }
             refreshList();
         });
