@@ -27,9 +27,7 @@ COCKPIT_BRIDGE=${COCKPIT_BRIDGE:-/usr/bin/cockpit-bridge}
 WS_PORT=9090            # the sandbox's own network namespace: nobody else's port
 SHOT=$top_builddir/tests/integration/test-cockpit.png
 
-# check-valgrind: the daemon runs from its units here, never through $PROCMGRD_WRAPPER, so
-# the run would only repeat the plain one (and Chromium under load costs CI minutes).
-[ -z "${PROCMGRD_WRAPPER:-}" ] || skip_all "the daemon runs from its units, not through PROCMGRD_WRAPPER: the plain run covers it"
+sandbox_skip_if_wrapped        # check-valgrind: before Chromium and Cockpit are even looked for
 for f in "$PROCMGRD" "$PROCCTL"; do
         [ -x "$f" ] || skip_all "$f not built"
 done
