@@ -306,8 +306,10 @@ def scenario(b, ns):
     mem = b.wait_for("(() => { const d = document.querySelector(\"#details-fields dd[data-field='Memory']\");"
                      " return d && /[0-9].*(B|KiB|MiB)$/.test(d.textContent) ? d.textContent : ''; })()", 10)
     report(bool(mem), "... with its memory (MemoryCurrent)", str(mem))
-    cmd = b.js("(() => { const d = document.querySelector(\"#details-fields dd[data-field='Command']\"); return d ? d.textContent : ''; })()")
-    report(cmd == "sleep 300", "... its Command property (after the exec)", repr(cmd))
+    # sh runs echo, then execs sleep: the 2 s refresh shows the new Command.
+    command = "(() => { const d = document.querySelector(\"#details-fields dd[data-field='Command']\"); return d ? d.textContent : ''; })()"
+    ok = b.wait_for(command + " == 'sleep 300'", 15)
+    report(ok, "... its Command property, refreshed after sh's exec", repr(b.js(command)))
     log = b.wait_for("document.getElementById('details-log').textContent.indexOf(%s) >= 0" % json.dumps(ns.marker), 15)
     report(log, "... and its log tail (GetLogs) with the line it printed",
            repr(b.js("document.getElementById('details-log').textContent")))
@@ -324,12 +326,14 @@ def scenario(b, ns):
     b.click("#process-rows tr[data-pid='%d'] .pm-stop" % new_pid)
     gone = b.wait_for("!document.querySelector(\"#process-rows tr[data-pid='%d'].pm-managed\")" % new_pid, 20)
     report(gone, "the Stop button stops it: gone from the table's managed rows")
-    notice = b.js("document.getElementById('notice').textContent")
-    report("Stopped pid %d" % new_pid in notice, "... the page says how it ended", repr(notice))
+    notice = b.wait_for("document.getElementById('notice').textContent.indexOf('Stopped pid %d ') == 0 &&"
+                        " document.getElementById('notice').textContent" % new_pid, 15)
+    report(notice, "... the page says how it ended (Stop's reply)",
+           repr(b.js("document.getElementById('notice').textContent")))
     report(new_pid not in listed(ns), "... and from procctl list")
-    report(b.js("document.querySelector(\"#details-fields dd[data-field='Note']\") ? "
-                "document.querySelector(\"#details-fields dd[data-field='Note']\").textContent : ''").startswith("Exited"),
-           "... and the details pane saw its ProcessExited signal")
+    note = "(() => { const d = document.querySelector(\"#details-fields dd[data-field='Note']\"); return d ? d.textContent : ''; })()"
+    report(b.wait_for(note + ".indexOf('Exited by signal 15') == 0", 15),
+           "... and the details pane saw its ProcessExited signal", repr(b.js(note)))
     report(ns.pid in listed(ns) and ns.pid in row_pids(b), "the process the test started is still listed")
 
 
