@@ -6,7 +6,8 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake autoconf-archive pkg-config
       libsystemd-dev libjansson-dev libcap-dev libseccomp-dev libcmocka-dev libssl-dev
       openssl python3 util-linux procps iproute2 systemd dbus polkitd jq
-      openssh-server openssh-client prometheus bash-completion libglib2.0-bin"
+      openssh-server openssh-client prometheus bash-completion libglib2.0-bin
+      cockpit-ws cockpit-bridge chromium fonts-dejavu-core"
 missing=""
 for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

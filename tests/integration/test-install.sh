@@ -109,5 +109,9 @@ check "the activation file is installed as /usr/share/dbus-1/system-services/org
         grep -q '^SystemdService=dbus-org.procmgr1.service$' "$D/usr/share/dbus-1/system-services/org.procmgr1.service"
 check "procmgrd.service has the alias the activation file names" \
         grep -q '^Alias=dbus-org.procmgr1.service$' "$D$(makevar systemdsystemunitdir)/procmgrd.service"
+# The Cockpit page, where cockpit-bridge looks for packages.
+for f in manifest.json index.html procmgr.js procmgr.css; do
+        check "the Cockpit page's $f is installed in /usr/share/cockpit/procmgr" [ -s "$D/usr/share/cockpit/procmgr/$f" ]
+done
 
 done_testing
