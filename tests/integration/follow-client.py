@@ -6,10 +6,12 @@ journald's timestamp, end after the process is gone, after_cursor resume without
 gap or duplicate, UNWATCH) and WATCH's oom flag for a scope the OOM killer ended.
 Prints "PASS desc" / "FAIL desc: diag" lines for the shell to count."""
 
+import errno
 import json
 import os
 import socket
 import sys
+import tempfile
 import time
 
 SOCK = sys.argv[1]
@@ -78,12 +80,32 @@ oc.s.close()
 
 ctl = C()
 # A process that writes a line, waits for us, then writes more and exits.
-fifo = "/tmp/follow-fifo"
-try:
-    os.unlink(fifo)
-except FileNotFoundError:
-    pass
+# A FIFO of this run's own (the sandbox shares /tmp with the host and other runs).
+fifo_dir = tempfile.mkdtemp(prefix="follow-client.", dir="/tmp")
+os.chmod(fifo_dir, 0o755)
+fifo = os.path.join(fifo_dir, "fifo")
 os.mkfifo(fifo, 0o666)
+
+
+def fifo_write(line):
+    """Write a line to the FIFO once its reader has opened it, for a bounded time (an
+    open for writing without a reader would block forever)."""
+    deadline = time.monotonic() + 10 * SCALE
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            if e.errno != errno.ENXIO or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+        return
+
+
 r = ctl.call(cmd="START", name="follower", argv=["sh", "-c", f"echo early-1; echo early-2; read x < {fifo}; "
                                                  "echo live-1; echo live-2; read x < " + fifo + "; echo last-line"])
 check(r.get("ok"), "START the writer", r)
@@ -105,8 +127,7 @@ check(r.get("ok") and "early-1" in msgs and "early-2" in msgs and isinstance(r.g
 cursor_after_early = r.get("cursor")
 check(len(r.get("lines", [])) <= 10, "follow's backlog is 10 lines by default", len(r.get("lines", [])))
 
-with open(fifo, "w") as w:
-    w.write("go\n")
+fifo_write("go\n")
 got, lat = [], []
 for _ in range(50):
     if not in_time():
@@ -149,8 +170,7 @@ check(r.get("ok") is True, "UNWATCH ends a follow")
 r = g.call(cmd="PING", id="p")
 check(r.get("id") == "p", "nothing of the follow after UNWATCH's reply", r)
 
-with open(fifo, "w") as w:
-    w.write("go\n")
+fifo_write("go\n")
 rest = []
 for _ in range(100):
     if not in_time():
@@ -206,3 +226,4 @@ for _ in range(10):
         break
 check(ev and ev.get("exit") == {"signal": "KILL"} and "oom" not in ev, "a SIGKILL that is no OOM kill: no oom flag", ev)
 os.unlink(fifo)
+os.rmdir(fifo_dir)

@@ -61,7 +61,7 @@ fi
 in_sb() {
         "$SANDBOX" exec "$N" "$@"
 }
-fifo=/tmp/tmux-follow-fifo
+fifo=$work/tmux-follow-fifo   # this run's own: the sandbox shares /tmp with the host
 in_sb sh -c "rm -f $fifo; mkfifo -m 666 $fifo"
 reply=$(in_sb "$PROCCTL" -U "$SOCK" --json start --name tailme -- sh -c "echo before-follow; read x < $fifo; echo while-following; read x < $fifo")
 is "start a process for logs -f" "$(json 'j["name"]' <<<"$reply")" tailme
