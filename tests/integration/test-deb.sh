@@ -98,6 +98,22 @@ is "procmgrd runs as the procmgr user (its own privilege drop)" \
 out=$(in_sb /usr/bin/procctl metrics 2>&1)
 check "procctl metrics answers through the package's daemon" grep -q '^procmgr_build_info{.*backend="systemd"} 1$' <<<"$out"
 
+# ---- cockpit-procmgr (the Cockpit page, its own package) --------------------------------------
+if [ -n "${PROCMGR_COCKPIT_DEB:-}" ]; then
+        if in_sb env DEBIAN_FRONTEND=noninteractive dpkg -i "$PROCMGR_COCKPIT_DEB" >"$work/cockpit.log" 2>&1; then
+                ok "dpkg -i $(basename "$PROCMGR_COCKPIT_DEB")"
+        else
+                not_ok "dpkg -i $(basename "$PROCMGR_COCKPIT_DEB")"
+                diag <"$work/cockpit.log"
+        fi
+        for f in manifest.json index.html procmgr.js procmgr.css; do
+                check "the Cockpit page's $f is in /usr/share/cockpit/procmgr" in_sb test -s "/usr/share/cockpit/procmgr/$f"
+        done
+        check "cockpit-bridge lists the procmgr package"                 eval 'in_sb cockpit-bridge --packages 2>/dev/null | grep -q "^procmgr[[:space:]]"'
+        check "dpkg --purge cockpit-procmgr" in_sb env DEBIAN_FRONTEND=noninteractive dpkg --purge cockpit-procmgr
+        check "... removes the page" eval '! in_sb test -e /usr/share/cockpit/procmgr'
+fi
+
 # ---- purge ----------------------------------------------------------------------------------
 if in_sb env DEBIAN_FRONTEND=noninteractive dpkg --purge procmgr >"$work/purge.log" 2>&1; then
         ok "dpkg --purge procmgr"
