@@ -23,7 +23,14 @@ read -r -a DAEMON_WRAPPER <<<"${PROCMGRD_WRAPPER:-}"
 tests=0
 failed=0
 NOT_RUN=                # set by not_run: ok, check and is report "not ok" without looking
+SKIP_REASON=            # set by skip_checks: ok, check and is report a numbered SKIP
+# skipped DESC: the next test number as a TAP skip of DESC (SKIP_REASON says why).
+skipped() {
+        tests=$((tests + 1))
+        echo "ok $tests - $* # SKIP $SKIP_REASON"
+}
 ok() {
+        if [ -n "$SKIP_REASON" ]; then skipped "$*"; return; fi
         if [ -n "$NOT_RUN" ]; then not_ok "$* ($NOT_RUN)"; return; fi
         tests=$((tests + 1))
         echo "ok $tests - $*"
@@ -45,12 +52,15 @@ diag() {
 check() {
         local desc=$1
         shift
+        if [ -n "$SKIP_REASON" ]; then skipped "$desc"; return; fi
         if [ -n "$NOT_RUN" ]; then not_ok "$desc ($NOT_RUN)"; return; fi
         if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 # is DESC GOT WANT: ok if GOT is WANT exactly; both shown on failure.
 is() {
-        if [ -n "$NOT_RUN" ]; then
+        if [ -n "$SKIP_REASON" ]; then
+                skipped "$1"
+        elif [ -n "$NOT_RUN" ]; then
                 not_ok "$1 ($NOT_RUN)"
         elif [ "$2" = "$3" ]; then
                 ok "$1"
@@ -65,6 +75,14 @@ is() {
 # rests on a hand count of the checks that were skipped.
 not_run() {
         local NOT_RUN=$1
+        shift
+        "$@" 2>/dev/null
+}
+# skip_checks REASON FUNCTION [ARG...]: every check of FUNCTION, a group this build or
+# host cannot make, as a numbered "ok N - DESC # SKIP REASON", without running its
+# commands (like not_run). The numbering and the plan stay right either way.
+skip_checks() {
+        local SKIP_REASON=$1
         shift
         "$@" 2>/dev/null
 }
@@ -221,7 +239,7 @@ sandbox_units() {
 # $SCALE): for kernel, journal or manager state that has no event to wait on.
 retry() {
         local deadline=$(($(now_ms) + 10000 * SCALE))
-        [ -z "$NOT_RUN" ] || return 1
+        [ -z "$NOT_RUN$SKIP_REASON" ] || return 1
         until "$@"; do
                 [ "$(now_ms)" -lt $deadline ] || return 1
                 sleep 0.01

@@ -196,7 +196,7 @@ hook_checks() {
 if [ ${#HOOKS[@]} -gt 0 ]; then
         hook_checks
 else
-        echo "ok - front refusals # SKIP procmgrd built without --enable-test-hooks"
+        skip_checks "procmgrd built without --enable-test-hooks" hook_checks
 fi
 
 # A child as nobody, over TCP (--default-user nobody).
