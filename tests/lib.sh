@@ -235,6 +235,60 @@ sandbox_units() {
         esac
 }
 
+# ---- the tests that boot the real-systemd sandbox (tests/sandbox.sh) -----------------------
+
+# sandbox_setup NAME: SANDBOX, SDNS_BASE (exported), N (NAME-PID: the instance), SOCK (the
+# units' Unix socket inside), work (a fresh 0755 directory) and DAEMON_UNIT_ARGS
+# (--no-drop-privileges where procmgrd has it, for sandbox_units); at exit sandbox_cleanup
+# stops the instance and removes work (a test with more to clean traps its own function,
+# which calls sandbox_cleanup). The whole test is skipped when procmgrd or procctl is not
+# built.
+sandbox_setup() {
+        SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
+        export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
+        N=$1-$$
+        SOCK=/run/procmgrd/procmgrd.sock
+        work=$(mktemp -d "${TMPDIR:-/tmp}/test-$1.XXXXXX") || exit 1
+        chmod 755 "$work"
+        trap sandbox_cleanup EXIT
+        local f
+        for f in "$PROCMGRD" "$PROCCTL"; do
+                [ -x "$f" ] || skip_all "$f not built"
+        done
+        DAEMON_UNIT_ARGS=
+        if "$PROCMGRD" --help 2>/dev/null | grep -q -- --no-drop-privileges; then
+                DAEMON_UNIT_ARGS=--no-drop-privileges
+        fi
+}
+sandbox_cleanup() {
+        [ -d "$SDNS_BASE/$N" ] && "$SANDBOX" stop "$N" >/dev/null 2>&1
+        rm -rf -- "$work"
+}
+
+# sandbox_boot [--polkit] DESC: boots instance N with the units of $work/units (written by
+# sandbox_units; procmgrd.socket enabled, a network namespace of its own; --polkit: the
+# project's polkit policy and rules too). Where no sandbox can run here the whole test is
+# skipped; a failed boot is "not ok DESC" and the end of the test (sandbox_started).
+sandbox_boot() {
+        local polkit=()
+        if [ "$1" = --polkit ]; then
+                polkit=(SDNS_POLKIT_ACTIONS="$top_srcdir/polkit" SDNS_POLKIT_RULES="$top_srcdir/polkit")
+                shift
+        fi
+        env SDNS_NET=1 SDNS_UNITS="$work/units" SDNS_ENABLE=procmgrd.socket "${polkit[@]}" \
+                "$SANDBOX" start "$N" 2>"$work/start.err"
+        sandbox_started $? "$work/start.err" "$1"
+}
+
+# in_sb COMMAND...: COMMAND inside instance N. pc ARGS...: procctl --json over SOCK there.
+# (For the sandbox tests; a test may define its own.)
+in_sb() {
+        "$SANDBOX" exec "$N" "$@"
+}
+pc() {
+        in_sb "$PROCCTL" -U "$SOCK" --json "$@"
+}
+
 # retry COMMAND...: run COMMAND every 10 ms until it succeeds, for at most 10 s (times
 # $SCALE): for kernel, journal or manager state that has no event to wait on.
 retry() {
