@@ -23,7 +23,14 @@ read -r -a DAEMON_WRAPPER <<<"${PROCMGRD_WRAPPER:-}"
 tests=0
 failed=0
 NOT_RUN=                # set by not_run: ok, check and is report "not ok" without looking
+SKIP_REASON=            # set by skip_checks: ok, check and is report a numbered SKIP
+# skipped DESC: the next test number as a TAP skip of DESC (SKIP_REASON says why).
+skipped() {
+        tests=$((tests + 1))
+        echo "ok $tests - $* # SKIP $SKIP_REASON"
+}
 ok() {
+        if [ -n "$SKIP_REASON" ]; then skipped "$*"; return; fi
         if [ -n "$NOT_RUN" ]; then not_ok "$* ($NOT_RUN)"; return; fi
         tests=$((tests + 1))
         echo "ok $tests - $*"
@@ -45,12 +52,15 @@ diag() {
 check() {
         local desc=$1
         shift
+        if [ -n "$SKIP_REASON" ]; then skipped "$desc"; return; fi
         if [ -n "$NOT_RUN" ]; then not_ok "$desc ($NOT_RUN)"; return; fi
         if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 # is DESC GOT WANT: ok if GOT is WANT exactly; both shown on failure.
 is() {
-        if [ -n "$NOT_RUN" ]; then
+        if [ -n "$SKIP_REASON" ]; then
+                skipped "$1"
+        elif [ -n "$NOT_RUN" ]; then
                 not_ok "$1 ($NOT_RUN)"
         elif [ "$2" = "$3" ]; then
                 ok "$1"
@@ -65,6 +75,14 @@ is() {
 # rests on a hand count of the checks that were skipped.
 not_run() {
         local NOT_RUN=$1
+        shift
+        "$@" 2>/dev/null
+}
+# skip_checks REASON FUNCTION [ARG...]: every check of FUNCTION, a group this build or
+# host cannot make, as a numbered "ok N - DESC # SKIP REASON", without running its
+# commands (like not_run). The numbering and the plan stay right either way.
+skip_checks() {
+        local SKIP_REASON=$1
         shift
         "$@" 2>/dev/null
 }
@@ -234,11 +252,65 @@ sandbox_units() {
         esac
 }
 
+# ---- the tests that boot the real-systemd sandbox (tests/sandbox.sh) -----------------------
+
+# sandbox_setup NAME: SANDBOX, SDNS_BASE (exported), N (NAME-PID: the instance), SOCK (the
+# units' Unix socket inside), work (a fresh 0755 directory) and DAEMON_UNIT_ARGS
+# (--no-drop-privileges where procmgrd has it, for sandbox_units); at exit sandbox_cleanup
+# stops the instance and removes work (a test with more to clean traps its own function,
+# which calls sandbox_cleanup). The whole test is skipped when procmgrd or procctl is not
+# built.
+sandbox_setup() {
+        SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
+        export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
+        N=$1-$$
+        SOCK=/run/procmgrd/procmgrd.sock
+        work=$(mktemp -d "${TMPDIR:-/tmp}/test-$1.XXXXXX") || exit 1
+        chmod 755 "$work"
+        trap sandbox_cleanup EXIT
+        local f
+        for f in "$PROCMGRD" "$PROCCTL"; do
+                [ -x "$f" ] || skip_all "$f not built"
+        done
+        DAEMON_UNIT_ARGS=
+        if "$PROCMGRD" --help 2>/dev/null | grep -q -- --no-drop-privileges; then
+                DAEMON_UNIT_ARGS=--no-drop-privileges
+        fi
+}
+sandbox_cleanup() {
+        [ -d "$SDNS_BASE/$N" ] && "$SANDBOX" stop "$N" >/dev/null 2>&1
+        rm -rf -- "$work"
+}
+
+# sandbox_boot [--polkit] DESC: boots instance N with the units of $work/units (written by
+# sandbox_units; procmgrd.socket enabled, a network namespace of its own; --polkit: the
+# project's polkit policy and rules too). Where no sandbox can run here the whole test is
+# skipped; a failed boot is "not ok DESC" and the end of the test (sandbox_started).
+sandbox_boot() {
+        local polkit=()
+        if [ "$1" = --polkit ]; then
+                polkit=(SDNS_POLKIT_ACTIONS="$top_srcdir/polkit" SDNS_POLKIT_RULES="$top_srcdir/polkit")
+                shift
+        fi
+        env SDNS_NET=1 SDNS_UNITS="$work/units" SDNS_ENABLE=procmgrd.socket "${polkit[@]}" \
+                "$SANDBOX" start "$N" 2>"$work/start.err"
+        sandbox_started $? "$work/start.err" "$1"
+}
+
+# in_sb COMMAND...: COMMAND inside instance N. pc ARGS...: procctl --json over SOCK there.
+# (For the sandbox tests; a test may define its own.)
+in_sb() {
+        "$SANDBOX" exec "$N" "$@"
+}
+pc() {
+        in_sb "$PROCCTL" -U "$SOCK" --json "$@"
+}
+
 # retry COMMAND...: run COMMAND every 10 ms until it succeeds, for at most 10 s (times
 # $SCALE): for kernel, journal or manager state that has no event to wait on.
 retry() {
         local deadline=$(($(now_ms) + 10000 * SCALE))
-        [ -z "$NOT_RUN" ] || return 1
+        [ -z "$NOT_RUN$SKIP_REASON" ] || return 1
         until "$@"; do
                 [ "$(now_ms)" -lt $deadline ] || return 1
                 sleep 0.01

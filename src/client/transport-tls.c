@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The tls carrier (-H tls://HOST[:PORT]): TCP to the resolved addresses as the socket
- * carrier does, then a verifying TLS session (tls-client.[ch]) per call. Nothing is
- * written before the server's certificate has verified.
+ * The tls carrier (-H tls://HOST[:PORT]): wraps the socket carrier, whose connection per
+ * call (every resolved address in turn, within the deadline) it takes with
+ * transport_socket_fd(), and runs a verifying TLS session (tls-client.[ch]) on it. Nothing
+ * is written before the server's certificate has verified. Must not connect by itself.
  */
 
 #include <errno.h>
@@ -11,18 +12,22 @@
 
 #include "client/tls-client.h"
 #include "client/transport.h"
-#include "shared/fd-util.h"
 
 typedef struct TlsTransport {
         Transport base;
-        SocketAddress *addresses;
-        size_t n_addresses;
+        Transport *socket;      /* the socket carrier: resolution, connect, deadlines */
         TlsClient *tls;         /* owned; set by transport_tls_set_client() before the first open */
-        int fd;
+        int fd;                 /* the socket carrier's, while a session runs (not ours to close) */
 } TlsTransport;
 
 static int tls_wait(TlsTransport *s, usec_t deadline) {
         return transport_fd_wait(s->fd, tls_client_wants(s->tls), deadline);
+}
+
+static void tls_end(TlsTransport *s, bool ok) {
+        tls_client_end(s->tls);
+        s->fd = -EBADF;
+        transport_release(s->socket, ok);
 }
 
 static int tls_open(Transport *t, usec_t deadline) {
@@ -31,13 +36,14 @@ static int tls_open(Transport *t, usec_t deadline) {
 
         if (!s->tls)
                 return -EINVAL;
-        tls_client_end(s->tls);
-        s->fd = safe_close(s->fd);
+        tls_end(s, false);
 
-        r = transport_connect_inet(s->addresses, s->n_addresses, deadline);
+        r = transport_open(s->socket, deadline);
         if (r < 0)
                 return r;
-        s->fd = r;
+        s->fd = transport_socket_fd(s->socket);
+        if (s->fd < 0)
+                return s->fd;
 
         r = tls_client_start(s->tls, s->fd);
         while (r >= 0) {
@@ -90,26 +96,23 @@ static ssize_t tls_read(Transport *t, void *p, size_t n, usec_t deadline) {
         }
 }
 
-static void tls_release(Transport *t, _unused_ bool ok) {
-        TlsTransport *s = (TlsTransport *) t;
-
-        /* A session per call, like the socket carrier's connection per call. */
-        tls_client_end(s->tls);
-        s->fd = safe_close(s->fd);
+static void tls_release(Transport *t, bool ok) {
+        /* A session per call, on the socket carrier's connection per call. */
+        tls_end((TlsTransport *) t, ok);
 }
 
 static const char *tls_error_detail(Transport *t) {
         TlsTransport *s = (TlsTransport *) t;
+        const char *e = s->tls ? tls_client_error(s->tls) : NULL;
 
-        return s->tls ? tls_client_error(s->tls) : NULL;
+        return e ?: transport_error_detail(s->socket);
 }
 
 static void tls_free(Transport *t) {
         TlsTransport *s = (TlsTransport *) t;
 
         tls_client_free(s->tls);
-        safe_close(s->fd);
-        free(s->addresses);
+        transport_free(s->socket);
         free(s);
 }
 
@@ -125,21 +128,18 @@ static const TransportVTable tls_vtable = {
 
 int transport_tls_new(const SocketAddress *a, size_t n, const char *description, Transport **ret) {
         TlsTransport *s;
+        int r;
 
-        if (n == 0)
-                return -EINVAL;
         s = calloc(1, sizeof(TlsTransport));
         if (!s)
                 return -ENOMEM;
         s->base.vtable = &tls_vtable;
         s->fd = -EBADF;
-        s->addresses = calloc(n, sizeof(SocketAddress));
-        if (!s->addresses) {
+        r = transport_socket_new(a, n, description, &s->socket);
+        if (r < 0) {
                 free(s);
-                return -ENOMEM;
+                return r;
         }
-        memcpy(s->addresses, a, n * sizeof(SocketAddress));
-        s->n_addresses = n;
         (void) snprintf(s->base.description, sizeof(s->base.description), "%s", description);
         *ret = &s->base;
         return 0;

@@ -417,6 +417,12 @@ int transport_socket_new(const SocketAddress *a, size_t n, const char *descripti
         return 0;
 }
 
+int transport_socket_fd(Transport *t) {
+        if (!t || t->vtable != &socket_vtable)
+                return -EINVAL;
+        return ((SocketTransport *) t)->fd;     /* -EBADF when not open */
+}
+
 void transport_socket_trust_peer_owner(Transport *t) {
         assert_se(t->vtable == &socket_vtable);
         ((SocketTransport *) t)->trust_peer_owner = true;

@@ -15,7 +15,8 @@
  *           protocol over its stdin/stdout; one session kept for all calls of a
  *           Client (the menu), its stderr drained into a bounded tail so that a
  *           failure can be told in ssh's own last line;
- *   tls     tls://HOST[:PORT]: TCP as above, then a verifying TLS session per call
+ *   tls     tls://HOST[:PORT]: the socket carrier's TCP connection (its fd, taken with
+ *           transport_socket_fd()), then a verifying TLS session per call on it
  *           (transport-tls.c over tls-client.[ch]).
  *
  * Never prints anything and never reads configuration: errors are negative
@@ -106,6 +107,10 @@ int transport_socket_new(const SocketAddress *a, size_t n, const char *descripti
 /* A Unix socket named by the user (-U): run as root, the listening daemon's uid may own it
  * and its directories too (socket-trust.h), not only root. */
 void transport_socket_trust_peer_owner(Transport *t);
+/* The connected descriptor of an open socket carrier (still owned by it: closed at its
+ * release), for a carrier that runs on top of it (tls); -EBADF when not open, -EINVAL for
+ * another carrier. */
+int transport_socket_fd(Transport *t);
 
 /* ssh://[USER@]HOST[:PORT] split into its parts (caller frees them; *ret_user may be NULL,
  * *ret_port 0 = ssh's default). -EINVAL for anything ssh could take for an option or that

@@ -34,6 +34,7 @@
 #include "daemon/restart-policy.h"
 #include "shared/pidref.h"
 #include "protocol/schema.h"
+#include "shared/fileio.h"
 #include "shared/list.h"
 #include "shared/log.h"
 #include "shared/strv.h"
@@ -493,19 +494,7 @@ int restart_policy_end_by_name(RestartPolicies *ps, const char *name, int sig, p
 /* ---- start-up --------------------------------------------------------------------------- */
 
 int restart_state_open(const char *dir, int *ret_fd) {
-        _cleanup_close_ int dfd = -EBADF;
-        int fd;
-
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        fd = openat(dfd, RESTART_STATE_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        *ret_fd = fd;
-        return 0;
+        return open_state_file(dir, RESTART_STATE_FILE, O_RDWR | O_CREAT, 0600, /* sync_dir= */ false, ret_fd);
 }
 
 static char **json_to_strv(json_t *a) {

@@ -409,7 +409,9 @@ int command_start(Call *call) {
                 const char *why = spawn_client_error_message(r) ?: strerror(-r);
 
                 event_log_start_failed(ctx->req.name, ctx->req.description, peer->description, why);
-                call_reply_error(call, ERROR_SPAWN_FAILED, "cannot start '%s': %s", ctx->req.name, why);
+                /* Out of descriptors is the daemon's bound, not the command's fault. */
+                call_reply_error(call, r == -EMFILE ? ERROR_LIMIT_EXCEEDED : ERROR_SPAWN_FAILED,
+                                 "cannot start '%s': %s", ctx->req.name, why);
                 return 0;
         }
         TAKE_PTR(ctx);  /* start_done() frees it */

@@ -24,6 +24,7 @@
 #include "daemon/event-history.h"
 #include "protocol/json-writer.h"
 #include "shared/fd-util.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/parse-util.h"
 #include "shared/utf8.h"
@@ -57,21 +58,8 @@ static void history_event_done(HistoryEvent *e) {
 }
 
 int event_history_open_state(const char *dir, int *ret_fd) {
-        _cleanup_close_ int dfd = -EBADF;
-        int fd;
-
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        fd = openat(dfd, EVENT_HISTORY_SEQ_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
         /* The first time, the directory entry must be durable too. */
-        (void) fsync(dfd);
-        *ret_fd = fd;
-        return 0;
+        return open_state_file(dir, EVENT_HISTORY_SEQ_FILE, O_RDWR | O_CREAT, 0644, /* sync_dir= */ true, ret_fd);
 }
 
 static int seq_file_read(int fd, uint64_t *ret) {

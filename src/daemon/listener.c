@@ -5,6 +5,8 @@
  * TCP and the Unix socket each have their own --max-connections, so TCP peers
  * can never take the slots of local users (root, polkit users); and one TCP
  * source may hold at most --max-connections-per-source of its share.
+ * Near RLIMIT_NOFILE a new peer is refused the same way, so that the
+ * descriptors a START receives from the spawn helper still fit.
  */
 
 #include <string.h>
@@ -19,6 +21,9 @@
 #include "shared/socket-util.h"
 
 #define LISTENER_RETRY_USEC (100 * USEC_PER_MSEC)
+/* Descriptors kept free below RLIMIT_NOFILE for the work of the connections we have: a
+ * START takes up to three from the spawn helper, a STOP a pidfd, a follow a journal. */
+#define LISTENER_NOFILE_HEADROOM 32
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Listener *l = userdata;
@@ -49,10 +54,15 @@ static void listener_pause(Listener *l, int error) {
         (void) sd_event_source_set_enabled(l->io, SD_EVENT_OFF);
 }
 
-/* NULL when the peer may have a connection, else why not. */
-static const char *listener_over_limit(Listener *l, const SocketAddress *sa) {
+/* NULL when the peer may have a connection (its descriptor is cfd), else why not. */
+static const char *listener_over_limit(Listener *l, int cfd, const SocketAddress *sa) {
         Manager *m = l->manager;
         uint8_t source[16];
+
+        /* accept() hands out the lowest free number: one this high means few are left. */
+        if (m->nofile_limit > 0 && m->nofile_limit < RLIM_INFINITY &&
+            (rlim_t) cfd + LISTENER_NOFILE_HEADROOM >= m->nofile_limit)
+                return "too many open files in procmgrd";
 
         if (l->is_unix)
                 return m->n_connections - m->n_tcp_connections >= m->config.max_connections ?
@@ -89,10 +99,11 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         return log_warning_errno(errno, "accept() failed, ignoring: %m"), 0;
                 }
                 l->pause_logged = false;
-                over = listener_over_limit(l, &sa);
+                over = listener_over_limit(l, cfd, &sa);
                 if (over) {
-                        log_debug("Refusing a connection: %s (limit %u, per source %u).", over,
-                                  m->config.max_connections, m->config.max_connections_per_source);
+                        log_debug("Refusing a connection: %s (limit %u, per source %u, descriptors %llu).", over,
+                                  m->config.max_connections, m->config.max_connections_per_source,
+                                  (unsigned long long) m->nofile_limit);
                         connection_refuse(cfd, ERROR_LIMIT_EXCEEDED, over);
                         continue;
                 }

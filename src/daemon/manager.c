@@ -287,13 +287,16 @@ static void manager_raise_nofile(Manager *m) {
 
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
                 return;
-        m->nofile_soft_original = rl.rlim_cur;
+        m->nofile_soft_original = m->nofile_limit = rl.rlim_cur;
         want = 2 * (rlim_t) m->config.max_connections + 256;        /* TCP's and the Unix socket's */
         if (rl.rlim_cur >= want)
                 return;
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN(want, rl.rlim_max);
-        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
                 log_debug_errno(errno, "Cannot raise RLIMIT_NOFILE, ignoring: %m");
+                rl.rlim_cur = m->nofile_soft_original;
+        } else
+                m->nofile_limit = rl.rlim_cur;
         if (rl.rlim_cur < want)
                 log_notice("RLIMIT_NOFILE allows %llu descriptors, fewer than --max-connections needs.",
                            (unsigned long long) rl.rlim_cur);

@@ -97,6 +97,7 @@ typedef struct Manager {
         JournalReader *journal;         /* opened by the first LOGS, kept for the next ones */
         unsigned n_follows;             /* LOGS follow streams (each has a journal of its own) */
         rlim_t nofile_soft_original;    /* RLIMIT_NOFILE soft limit we were started with */
+        rlim_t nofile_limit;            /* ours after raising it (listener.c keeps headroom below) */
         SpawnClient *spawn;             /* the privileged helper (procmgr-spawn); set before startup */
 } Manager;
 

@@ -2,6 +2,7 @@
 /* The front's connection to procmgr-spawn; see spawn-client.h. */
 
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -91,6 +92,8 @@ bool spawn_client_connected(const SpawnClient *c) {
 }
 
 const char *spawn_client_error_message(int r) {
+        if (r == -EMFILE)
+                return "too many open files in procmgrd";
         if (r == -ENOTCONN)
                 return "the privileged spawn helper (procmgr-spawn) is not available; see the journal";
         return NULL;
@@ -138,12 +141,15 @@ static void queue_exit(SpawnClient *c, const SpawnWireExit *e) {
                 (void) sd_event_source_set_enabled(c->defer, SD_EVENT_ONESHOT);
 }
 
-/* One record; *ret decoded. 0 at EOF (-ENOTCONN), -EAGAIN with dontwait and nothing there. */
-static int receive(SpawnClient *c, bool dontwait, SpawnWireMessage *ret, int *fds, size_t *n_fds) {
+/* One record; *ret decoded. 0 at EOF (-ENOTCONN), -EAGAIN with dontwait and nothing there.
+ * *ret_fds_lost: the record came but its descriptors could not (we are at RLIMIT_NOFILE). */
+static int receive(SpawnClient *c, bool dontwait, SpawnWireMessage *ret, int *fds, size_t *n_fds,
+                   bool *ret_fds_lost) {
         ssize_t n;
         int r;
 
-        n = spawn_wire_recv(c->fd, c->buf, SPAWN_WIRE_MESSAGE_MAX + 1, dontwait ? MSG_DONTWAIT : 0, fds, n_fds);
+        n = spawn_wire_recv_full(c->fd, c->buf, SPAWN_WIRE_MESSAGE_MAX + 1, dontwait ? MSG_DONTWAIT : 0, fds, n_fds,
+                                 ret_fds_lost);
         if (n == -EAGAIN && dontwait)
                 return -EAGAIN;
         if (n <= 0)
@@ -162,9 +168,10 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
                 int fds[SPAWN_WIRE_FDS_MAX];
                 size_t n_fds = 0;
                 SpawnWireMessage m;
+                bool fds_lost = false;
                 int r;
 
-                r = receive(c, true, &m, fds, &n_fds);
+                r = receive(c, true, &m, fds, &n_fds, &fds_lost);
                 if (r == -EAGAIN)
                         return 0;
                 if (r < 0) {
@@ -251,9 +258,10 @@ int spawn_client_attach(SpawnClient *c, sd_event *e) {
 }
 
 /* Send m (with fds), wait for the reply of its id; EXIT reports met on the way are queued.
- * Transport failures: the connection is dropped and -ENOTCONN returned. */
+ * Transport failures: the connection is dropped and -ENOTCONN returned. *ret_fds_lost: the
+ * reply came without the descriptors it carried (see receive()). */
 static int call(SpawnClient *c, SpawnWireMessage *m, const int *fds, size_t n_fds, SpawnWireMessage *ret,
-                int *ret_fds, size_t *ret_n_fds) {
+                int *ret_fds, size_t *ret_n_fds, bool *ret_fds_lost) {
         _cleanup_free_ void *buf = NULL;
         size_t size;
         int r;
@@ -273,7 +281,7 @@ static int call(SpawnClient *c, SpawnWireMessage *m, const int *fds, size_t n_fd
                 return -ENOTCONN;
         }
         for (unsigned i = 0; i < PENDING_MAX + 1; i++) {
-                r = receive(c, false, ret, ret_fds, ret_n_fds);
+                r = receive(c, false, ret, ret_fds, ret_n_fds, ret_fds_lost);
                 if (r < 0) {
                         lost(c, r == -EAGAIN ? -ETIMEDOUT : r);
                         return -ENOTCONN;
@@ -298,6 +306,7 @@ int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const
         SpawnWireMessage m = { .type = SPAWN_WIRE_SPAWN }, reply;
         int fds[SPAWN_WIRE_FDS_MAX];
         size_t n_fds = 0, k = 0;
+        bool fds_lost = false;
         int r;
 
         if (!c)
@@ -324,10 +333,24 @@ int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const
         while (req->envp && req->envp[m.spawn.envc])
                 m.spawn.envc++;
 
-        r = call(c, &m, NULL, 0, &reply, fds, &n_fds);
+        r = call(c, &m, NULL, 0, &reply, fds, &n_fds, &fds_lost);
         if (r < 0)
                 return r;
         r = reply.type == SPAWN_WIRE_SPAWN_REPLY ? reply.spawn_reply.error : -EBADMSG;
+        if (r == 0 && fds_lost) {
+                /* We are at our descriptor limit: the child's pidfd and exec-result pipe were
+                 * dropped on the way. Without them we cannot watch it, so it must not run on
+                 * unmanaged: the helper (which still has it) kills it and reaps it as usual. */
+                PidRef child = { .pid = reply.spawn_reply.pid, .fd = -EBADF,
+                                 .start_ticks = reply.spawn_reply.start_ticks };
+
+                spawn_wire_message_done(&reply);
+                log_warning("Too many open files to take a started process (pid %i) from the spawn helper; "
+                            "it is killed.", (int) child.pid);
+                if (pidref_is_set(&child))
+                        (void) spawn_client_signal(c, &child, SIGKILL, /* group= */ true);
+                return -EMFILE;
+        }
         if (r == 0) {
                 uint32_t want = reply.spawn_reply.fds;
                 size_t expect = !!(want & SPAWN_WIRE_FD_PIDFD) + !!(want & SPAWN_WIRE_FD_ERROR) +
@@ -401,7 +424,7 @@ int spawn_client_signal(SpawnClient *c, const PidRef *p, int sig, bool group) {
                 .signal = sig,
                 .flags = (group ? SPAWN_WIRE_GROUP : 0) | (p->fd >= 0 ? SPAWN_WIRE_HAS_PIDFD : 0),
         };
-        r = call(c, &m, p->fd >= 0 ? &p->fd : NULL, p->fd >= 0 ? 1 : 0, &reply, fds, &n_fds);
+        r = call(c, &m, p->fd >= 0 ? &p->fd : NULL, p->fd >= 0 ? 1 : 0, &reply, fds, &n_fds, NULL);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_fds; i++)

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shared/fileio.h"
@@ -105,5 +107,26 @@ int pread_full(int fd, char **buf, size_t *buf_size, size_t max_size, size_t *re
         (*buf)[len] = '\0';
         if (ret_len)
                 *ret_len = len;
+        return 0;
+}
+
+int open_state_file(const char *dir, const char *name, int flags, mode_t mode, bool sync_dir, int *ret_fd) {
+        _cleanup_close_ int dfd = -EBADF;
+        int fd;
+
+        if (!dir || !name || !ret_fd || name[0] == '\0' || strchr(name, '/') ||
+            strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return -EINVAL;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        fd = openat(dfd, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
+        if (fd < 0)
+                return -errno;
+        if (sync_dir)
+                (void) fsync(dfd);
+        *ret_fd = fd;
         return 0;
 }

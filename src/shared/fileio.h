@@ -6,8 +6,10 @@
  * relative to a directory fd so tests can point the readers at a tree of their
  * own. Every read is bounded by the caller; nothing here logs or follows a
  * file's size as stat() reports it (procfs says 0).
+ * Also the one way the daemon opens its own state files (open_state_file()).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,3 +24,9 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
  * *buf, a malloc'ed buffer of *buf_size bytes that grows (doubling, up to max_size) when
  * the content does not fit; NUL-terminated. One pread() when it fits. */
 int pread_full(int fd, char **buf, size_t *buf_size, size_t max_size, size_t *ret_len);
+
+/* Opens (creating it with mode if absent) dir/name for the daemon's state: dir is created
+ * 0755 if missing, name is opened relative to it with O_CLOEXEC|O_NOFOLLOW added to flags
+ * (a symlink planted there is refused with -ELOOP). name must be a plain file name, no '/'.
+ * With sync_dir the directory is fsync'ed so that a newly created entry is durable. */
+int open_state_file(const char *dir, const char *name, int flags, mode_t mode, bool sync_dir, int *ret_fd);

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -344,7 +345,8 @@ int spawn_wire_send(int sockfd, const void *buf, size_t size, const int *fds, si
         return (size_t) n == size ? 0 : -EIO;
 }
 
-ssize_t spawn_wire_recv(int sockfd, void *buf, size_t size, int flags, int *fds, size_t *ret_n_fds) {
+ssize_t spawn_wire_recv_full(int sockfd, void *buf, size_t size, int flags, int *fds, size_t *ret_n_fds,
+                             bool *ret_fds_lost) {
         union {
                 struct cmsghdr h;
                 uint8_t buf[CMSG_SPACE(sizeof(int) * (SPAWN_WIRE_FDS_MAX + 1))];
@@ -353,7 +355,8 @@ ssize_t spawn_wire_recv(int sockfd, void *buf, size_t size, int flags, int *fds,
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
                              .msg_controllen = sizeof(control) };
         size_t n_fds = 0;
-        bool extra = false;
+        bool extra = false, lost;
+        struct rlimit rl;
         ssize_t n;
 
         for (size_t i = 0; i < SPAWN_WIRE_FDS_MAX; i++)
@@ -378,16 +381,34 @@ ssize_t spawn_wire_recv(int sockfd, void *buf, size_t size, int flags, int *fds,
                         }
                 }
         }
-        if (extra || (mh.msg_flags & MSG_CTRUNC)) {
+        /* At RLIMIT_NOFILE the kernel drops the descriptors it cannot install and sets
+         * MSG_CTRUNC. valgrind keeps a virtual limit below the kernel's and hands out numbers
+         * above it that every later call (close too) refuses with EBADF: the same loss. The
+         * kernel never installs one at or above the limit, so this is no check there. */
+        lost = mh.msg_flags & MSG_CTRUNC;
+        if (n_fds > 0 && getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur != RLIM_INFINITY)
+                for (size_t i = 0; i < n_fds; i++)
+                        if ((rlim_t) fds[i] >= rl.rlim_cur) {
+                                fds[i] = -EBADF;        /* not ours to close */
+                                lost = true;
+                        }
+        if (extra || lost || (mh.msg_flags & MSG_TRUNC)) {
                 for (size_t i = 0; i < n_fds; i++)
                         fds[i] = safe_close(fds[i]);
-                return -EBADMSG;
+                n_fds = 0;
         }
-        if (mh.msg_flags & MSG_TRUNC) {
-                for (size_t i = 0; i < n_fds; i++)
-                        fds[i] = safe_close(fds[i]);
+        if (mh.msg_flags & MSG_TRUNC)
                 return -EMSGSIZE;
-        }
+        if (extra)
+                return -EBADMSG;
+        if (lost && !ret_fds_lost)
+                return -EBADMSG;
+        if (ret_fds_lost)
+                *ret_fds_lost = lost;
         *ret_n_fds = n_fds;
         return n;
+}
+
+ssize_t spawn_wire_recv(int sockfd, void *buf, size_t size, int flags, int *fds, size_t *ret_n_fds) {
+        return spawn_wire_recv_full(sockfd, buf, size, flags, fds, ret_n_fds, NULL);
 }

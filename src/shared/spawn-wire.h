@@ -133,3 +133,9 @@ int spawn_wire_send(int sockfd, const void *buf, size_t size, const int *fds, si
  * filled. Returns the record's size, 0 at EOF, or a negative errno; extra descriptors
  * are closed and -EBADMSG returned. */
 ssize_t spawn_wire_recv(int sockfd, void *buf, size_t size, int flags, int *fds, size_t *ret_n_fds);
+/* The same, but a record whose descriptors did not all arrive (the receiver is at its
+ * RLIMIT_NOFILE: MSG_CTRUNC) is still returned, with no descriptors (those that came are
+ * closed) and *ret_fds_lost set, so that the receiver can act on what the record says
+ * (a child the reply names must not be left behind). */
+ssize_t spawn_wire_recv_full(int sockfd, void *buf, size_t size, int flags, int *fds, size_t *ret_n_fds,
+                             bool *ret_fds_lost);

@@ -17,43 +17,25 @@
 set -u -o pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
-export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
-N=dbus-$$
-SOCK=/run/procmgrd/procmgrd.sock
+sandbox_setup dbus
 DEST=org.procmgr1
 MGR=/org/procmgr1
 E=org.procmgr.Error.
 
-for f in "$PROCMGRD" "$PROCCTL"; do
-        [ -x "$f" ] || skip_all "$f not built"
-done
 command -v busctl >/dev/null || skip_all "busctl not installed"
 command -v gdbus >/dev/null || skip_all "gdbus not installed (Debian package libglib2.0-bin)"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/test-dbus.XXXXXX") || exit 1
-chmod 755 "$work"
 MONITOR_PID=
 cleanup() {
         [ -n "$MONITOR_PID" ] && kill "$MONITOR_PID" 2>/dev/null
-        [ -d "$SDNS_BASE/$N" ] && "$SANDBOX" stop "$N" >/dev/null 2>&1
-        rm -rf -- "$work"
+        sandbox_cleanup
 }
 trap cleanup EXIT
 
 sandbox_units "$work/units" "$SOCK" "" || bail "cannot write the test units"
-SDNS_NET=1 SDNS_UNITS=$work/units SDNS_ENABLE=procmgrd.socket \
-        SDNS_POLKIT_ACTIONS=$top_srcdir/polkit SDNS_POLKIT_RULES=$top_srcdir/polkit \
-        "$SANDBOX" start "$N" 2>"$work/start.err"
-sandbox_started $? "$work/start.err" "start sandbox $N"
+sandbox_boot --polkit "start sandbox $N"
 ok "sandbox with the project's units, polkit policy and rules"
 
-in_sb() {
-        "$SANDBOX" exec "$N" "$@"
-}
-pc() {
-        in_sb "$PROCCTL" -U "$SOCK" --json "$@"
-}
 bc() {
         in_sb busctl --system "$@"
 }

@@ -13,32 +13,12 @@
 set -u -o pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
-export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
-N=deployed-$$
-SOCK=/run/procmgrd/procmgrd.sock
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/test-deployed.XXXXXX") || exit 1
-chmod 755 "$work"
-cleanup() {
-        [ -d "$SDNS_BASE/$N" ] && "$SANDBOX" stop "$N" >/dev/null 2>&1
-        rm -rf -- "$work"
-}
-trap cleanup EXIT
+sandbox_setup deployed
 
 sandbox_units "$work/units" "$SOCK" "" || bail "cannot write the test units"
-SDNS_NET=1 SDNS_UNITS=$work/units SDNS_ENABLE=procmgrd.socket \
-        SDNS_POLKIT_ACTIONS=$top_srcdir/polkit SDNS_POLKIT_RULES=$top_srcdir/polkit \
-        "$SANDBOX" start "$N" 2>"$work/start.err"
-sandbox_started $? "$work/start.err" "start sandbox $N"
+sandbox_boot --polkit "start sandbox $N"
 ok "sandbox with the project's units, polkit policy and rules"
 
-in_sb() {
-        "$SANDBOX" exec "$N" "$@"
-}
-pc() {
-        in_sb "$PROCCTL" -U "$SOCK" --json "$@"
-}
 as_nobody() {
         in_sb setpriv --reuid=65534 --regid=65534 --init-groups "$PROCCTL" -U "$SOCK" --json "$@" 2>/dev/null
 }

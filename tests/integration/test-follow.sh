@@ -9,32 +9,10 @@
 set -u -o pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
-export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
-N=follow-$$
-SOCK=/run/procmgrd/procmgrd.sock
+sandbox_setup follow
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/test-follow.XXXXXX") || exit 1
-chmod 755 "$work"
-cleanup() {
-        [ -d "$SDNS_BASE/$N" ] && "$SANDBOX" stop "$N" >/dev/null 2>&1
-        rm -rf -- "$work"
-}
-trap cleanup EXIT
-
-for f in "$PROCMGRD" "$PROCCTL"; do
-        [ -x "$f" ] || skip_all "$f not built"
-done
-
-units=$work/units
-daemon_args=
-if "$PROCMGRD" --help 2>/dev/null | grep -q -- --no-drop-privileges; then
-        daemon_args=--no-drop-privileges
-fi
-sandbox_units "$units" "$SOCK" follow-test-token $daemon_args || bail "cannot write the test units"
-
-SDNS_NET=1 SDNS_UNITS=$units SDNS_ENABLE=procmgrd.socket "$SANDBOX" start "$N" 2>"$work/start.err"
-sandbox_started $? "$work/start.err" "start sandbox $N"
+sandbox_units "$work/units" "$SOCK" follow-test-token $DAEMON_UNIT_ARGS || bail "cannot write the test units"
+sandbox_boot "start sandbox $N"
 ok "start sandbox $N"
 
 # Bounded as a whole too (the client's loops have their own deadline).

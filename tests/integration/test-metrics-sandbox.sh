@@ -12,32 +12,14 @@
 set -u -o pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
-export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
-N=metrics-$$
-SOCK=/run/procmgrd/procmgrd.sock
+sandbox_setup metrics
 OUT=/run/pm-textfile/procmgr.prom
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/test-metrics-sandbox.XXXXXX") || exit 1
-chmod 755 "$work"
-cleanup() {
-        [ -d "$SDNS_BASE/$N" ] && "$SANDBOX" stop "$N" >/dev/null 2>&1
-        rm -rf -- "$work"
-}
-trap cleanup EXIT
-
-for f in "$PROCMGRD" "$PROCCTL"; do
-        [ -x "$f" ] || skip_all "$f not built"
-done
 command -v promtool >/dev/null || bail "promtool is missing: apt-get install prometheus"
 
 # ---- units: procmgrd's, and the metrics units as test copies -------------------------------
 units=$work/units
-daemon_args=
-if "$PROCMGRD" --help 2>/dev/null | grep -q -- --no-drop-privileges; then
-        daemon_args=--no-drop-privileges
-fi
-sandbox_units "$units" "$SOCK" "" $daemon_args || bail "cannot write the test units"
+sandbox_units "$units" "$SOCK" "" $DAEMON_UNIT_ARGS || bail "cannot write the test units"
 for u in procmgr-metrics.service procmgr-metrics-http@.service; do
         if [ -f "$top_builddir/systemd/$u" ]; then
                 cp "$top_builddir/systemd/$u" "$units/"
@@ -66,16 +48,9 @@ if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$PROCCTL" 2>/de
         diag "the build tree is not open to other users: the HTTP service copy runs as root"
 fi
 
-SDNS_NET=1 SDNS_UNITS=$units SDNS_ENABLE=procmgrd.socket "$SANDBOX" start "$N" 2>"$work/start.err"
-sandbox_started $? "$work/start.err" "start sandbox $N"
+sandbox_boot "start sandbox $N"
 ok "start sandbox $N with procmgrd.socket"
 
-in_sb() {
-        "$SANDBOX" exec "$N" "$@"
-}
-pc() {
-        in_sb "$PROCCTL" -U "$SOCK" --json "$@"
-}
 # value FAMILY LABELS TEXT-FILE: the sample's value, "" if absent.
 value() {
         awk -v k="$1$2" 'index($0, k " ") == 1 { print $2 }' "$3"

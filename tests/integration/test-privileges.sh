@@ -132,6 +132,14 @@ helper_of() {
         c=${c%% *}
         [ -n "$c" ] && echo "$c"
 }
+# ppid_of PID: its parent (field 4 of /proc/PID/stat, after the command name).
+ppid_of() {
+        local s
+        s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+        s=${s##*) }
+        set -- $s
+        echo "$2"
+}
 # worker_of PID: the helper worker serving the front (the listener's child that is not a
 # started process: the first one).
 worker_of() {
@@ -196,7 +204,7 @@ hook_checks() {
 if [ ${#HOOKS[@]} -gt 0 ]; then
         hook_checks
 else
-        echo "ok - front refusals # SKIP procmgrd built without --enable-test-hooks"
+        skip_checks "procmgrd built without --enable-test-hooks" hook_checks
 fi
 
 # A child as nobody, over TCP (--default-user nobody).
@@ -266,12 +274,23 @@ done
 # new worker, a process started before stays listed and stoppable.
 start_child -U "$MAIN_SOCK" start -- sleep 300
 BEFORE=$CPID
-WORKER=$(worker_of "$MAIN")
-check "a worker of the helper serves the front" [ -n "$WORKER" ] && [ -n "$BEFORE" ]
+# The worker to kill is the one that started BEFORE (its parent), not a guess at the
+# listener's children; and it must be the listener's child, i.e. a worker.
+WORKER=
+[ -n "$BEFORE" ] && WORKER=$(ppid_of "$BEFORE")
+check "a worker of the helper serves the front" eval '[ -n "$WORKER" ] && [ "$(ppid_of "$WORKER")" = "$HELPER" ]'
+lost_count() {
+        grep -c "Lost the connection to the spawn helper" "$T/main.log"
+}
 helper_kill_checks() {
+        local lost_before
+        lost_before=$(lost_count)
         kill -KILL "$WORKER"
-        retry grep -q "Lost the connection to the spawn helper" "$T/main.log"
-        check "helper killed: the front logs it" grep -q "Lost the connection to the spawn helper" "$T/main.log"
+        # Ready when the front has noticed this loss (a new line, not an older one) and the
+        # listener (a subreaper) has adopted the orphan.
+        retry eval '[ "$(lost_count)" -gt "$lost_before" ]'
+        check "helper killed: the front logs it" eval '[ "$(lost_count)" -gt "$lost_before" ]'
+        retry eval '[ "$(ppid_of "$BEFORE")" = "$HELPER" ]'
         start_child -U "$MAIN_SOCK" start -- sleep 300
         check "helper killed: the next START works (a new worker)" [ -n "$CPID" ]
         "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json status "$BEFORE" >"$T/out" 2>&1 </dev/null
@@ -280,7 +299,10 @@ helper_kill_checks() {
         rc=$?
         # Gone once its new parent (the helper's listener, a subreaper) has reaped it.
         check "helper killed: what was started before can still be stopped" eval '[ $rc -eq 0 ] && retry gone_or_zombie "$BEFORE"'
-        [ $rc -eq 0 ] || diag <"$T/out"
+        if [ $rc -ne 0 ]; then
+                diag <"$T/out"
+                tail -n 30 "$T/main.log" | diag
+        fi
         LAST=$CPID      # still running when the helper goes away for good
         # Listener and worker gone: nothing can bring privilege back to the front.
         kill -KILL "$HELPER" "$(worker_of "$MAIN")" 2>/dev/null

@@ -14,46 +14,19 @@
 set -u -o pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-SANDBOX=${SANDBOX:-$top/tests/sandbox.sh}
-export SDNS_BASE=${SDNS_BASE:-/var/tmp/procmgr-sandbox}
-N=scope-$$
-SOCK=/run/procmgrd/procmgrd.sock
+sandbox_setup scope
 UINT64_MAX=18446744073709551615
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/test-scope.XXXXXX") || exit 1
-chmod 755 "$work"
-cleanup() {
-        [ -d "$SDNS_BASE/$N" ] && "$SANDBOX" stop "$N" >/dev/null 2>&1
-        rm -rf -- "$work"
-}
-trap cleanup EXIT
-
-for f in "$PROCMGRD" "$PROCCTL"; do
-        [ -x "$f" ] || skip_all "$f not built"
-done
-
 # ---- the project's units, as test copies ------------------------------------------------
-units=$work/units
 # Privilege drop: the main tests run the daemon as root where the option exists.
-daemon_args=
-if "$PROCMGRD" --help 2>/dev/null | grep -q -- --no-drop-privileges; then
-        daemon_args=--no-drop-privileges
-fi
-sandbox_units "$units" "$SOCK" scope-test-token $daemon_args || bail "cannot write the test units"
+daemon_args=$DAEMON_UNIT_ARGS
+sandbox_units "$work/units" "$SOCK" scope-test-token $daemon_args || bail "cannot write the test units"
 
 # ---- boot -------------------------------------------------------------------------------
 t0=$(now_ms)
-SDNS_NET=1 SDNS_UNITS=$units SDNS_ENABLE=procmgrd.socket "$SANDBOX" start "$N" 2>"$work/start.err"
-rc=$?
-sandbox_started $rc "$work/start.err" "start sandbox $N"
+sandbox_boot "start sandbox $N"
 ok "start sandbox $N with procmgrd.socket ($(($(now_ms) - t0)) ms)"
 
-in_sb() {
-        "$SANDBOX" exec "$N" "$@"
-}
-pc() {
-        in_sb "$PROCCTL" -U "$SOCK" --json "$@"
-}
 service_state() {
         in_sb systemctl is-active procmgrd.service
 }

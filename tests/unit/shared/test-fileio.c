@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -106,11 +108,57 @@ static void test_pread_full(void **state) {
         free(buf);
 }
 
+static void test_open_state_file(void **state) {
+        char sub[sizeof(dir) + 16], path[sizeof(dir) + 32];
+        struct stat st;
+        mode_t old_umask = umask(0);
+        int fd = -EBADF, fd2 = -EBADF;
+
+        /* The directory is made when missing, the file created once with the mode asked. */
+        snprintf(sub, sizeof(sub), "%s/state", dir);
+        assert_int_equal(open_state_file(sub, "seq", O_RDWR | O_CREAT, 0640, true, &fd), 0);
+        assert_true(fd >= 0);
+        assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(write(fd, "42\n", 3), 3);
+        fd = safe_close(fd);
+
+        /* Opened again: the same file, content kept, mode not changed by another mode. */
+        assert_int_equal(open_state_file(sub, "seq", O_RDWR | O_CREAT, 0600, false, &fd2), 0);
+        assert_int_equal(fstat(fd2, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(st.st_size, 3);
+        fd2 = safe_close(fd2);
+
+        /* A symlink planted in place of the file is refused, not followed. */
+        snprintf(path, sizeof(path), "%s/link", sub);
+        assert_int_equal(symlink("seq", path), 0);
+        fd = -EBADF;
+        assert_int_equal(open_state_file(sub, "link", O_RDWR | O_CREAT, 0600, false, &fd), -ELOOP);
+        assert_int_equal(fd, -EBADF);
+        assert_int_equal(unlink(path), 0);
+
+        /* Names with a slash or dot-names are not file names in dir. */
+        assert_int_equal(open_state_file(sub, "../seq", O_RDONLY, 0, false, &fd), -EINVAL);
+        assert_int_equal(open_state_file(sub, "..", O_RDONLY, 0, false, &fd), -EINVAL);
+        assert_int_equal(open_state_file(sub, "", O_RDONLY, 0, false, &fd), -EINVAL);
+
+        /* Without O_CREAT a missing file is an error, and nothing is created. */
+        assert_int_equal(open_state_file(sub, "absent", O_RDWR, 0600, false, &fd), -ENOENT);
+
+        snprintf(path, sizeof(path), "%s/seq", sub);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(rmdir(sub), 0);
+        umask(old_umask);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_read_full),
                 cmocka_unit_test(test_read_virtual),
                 cmocka_unit_test(test_pread_full),
+                cmocka_unit_test(test_open_state_file),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

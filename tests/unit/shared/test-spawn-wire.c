@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -190,6 +193,47 @@ static void test_send_recv_fds(void **state) {
         close(mine[1]);
 }
 
+/* The receiver at its RLIMIT_NOFILE: the kernel installs what fits and drops the rest
+ * (MSG_CTRUNC). The record still comes, its descriptors do not: none is left open. */
+static void test_recv_fds_lost(void **state) {
+        int pair[2], fds[SPAWN_WIRE_FDS_MAX], mine[2], probe;
+        struct rlimit saved, low;
+        uint8_t buf[16];
+        size_t n_fds = 7;
+        bool lost = false;
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+        assert_int_equal(pipe2(mine, O_CLOEXEC), 0);
+        assert_int_equal(spawn_wire_send(pair[0], "hello", 5, mine, 2), 0);
+        assert_int_equal(spawn_wire_send(pair[0], "again", 5, mine, 2), 0);
+
+        /* Room for exactly one more descriptor: the lowest free one. */
+        probe = fcntl(0, F_DUPFD_CLOEXEC, 0);
+        assert_true(probe >= 0);
+        close(probe);
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        low = (struct rlimit) { .rlim_cur = (rlim_t) probe + 1, .rlim_max = saved.rlim_max };
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+
+        assert_int_equal(spawn_wire_recv_full(pair[1], buf, sizeof(buf), 0, fds, &n_fds, &lost), 5);
+        assert_true(lost);
+        assert_int_equal(n_fds, 0);
+        assert_true(fds[0] == -EBADF && fds[1] == -EBADF && fds[2] == -EBADF);
+        assert_memory_equal(buf, "hello", 5);
+        /* The one that did arrive was closed again: its number is free. */
+        probe = fcntl(0, F_DUPFD_CLOEXEC, 0);
+        assert_true(probe >= 0);
+        close(probe);
+        /* Without the out-parameter it is a malformed exchange, as before. */
+        assert_int_equal(spawn_wire_recv(pair[1], buf, sizeof(buf), 0, fds, &n_fds), -EBADMSG);
+
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        close(pair[0]);
+        close(pair[1]);
+        close(mine[0]);
+        close(mine[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_spawn_round_trip),
@@ -197,6 +241,7 @@ int main(void) {
                 cmocka_unit_test(test_bounds),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_send_recv_fds),
+                cmocka_unit_test(test_recv_fds_lost),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
