@@ -36,9 +36,6 @@ if ! command -v tmux >/dev/null; then
         done_testing
         exit
 fi
-in_sb() {
-        "$SANDBOX" exec "$N" "$@"
-}
 fifo=$work/tmux-follow-fifo   # this run's own: the sandbox shares /tmp with the host
 in_sb sh -c "rm -f $fifo; mkfifo -m 666 $fifo"
 reply=$(in_sb "$PROCCTL" -U "$SOCK" --json start --name tailme -- sh -c "echo before-follow; read x < $fifo; echo while-following; read x < $fifo")
