@@ -386,15 +386,18 @@ int spawn_client_oom_watch(SpawnClient *c, const char *unit, int *ret_efd, int *
         SpawnWireMessage m = { .type = SPAWN_WIRE_OOM_WATCH, .oom_watch.unit = unit }, reply;
         int fds[SPAWN_WIRE_FDS_MAX];
         size_t n_fds = 0;
+        bool fds_lost = false;
         int r;
 
         if (!c)
                 return -ENOTCONN;
-        r = call(c, &m, NULL, 0, &reply, fds, &n_fds);
+        r = call(c, &m, NULL, 0, &reply, fds, &n_fds, &fds_lost);
         if (r < 0)
                 return r;
         r = reply.type == SPAWN_WIRE_OOM_WATCH_REPLY ? reply.oom_watch_reply.error : -EBADMSG;
-        if (r == 0 && n_fds != 2)
+        if (r == 0 && fds_lost)
+                r = -EMFILE;    /* at our descriptor limit: no watch, the exit says no oom */
+        else if (r == 0 && n_fds != 2)
                 r = -EBADMSG;
         if (r == 0) {
                 *ret_efd = fds[0];
