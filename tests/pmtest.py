@@ -247,6 +247,43 @@ def process_gone(pid):
     return s is None or s in ("Z", "X")
 
 
+def as_user(uid, path, requests):
+    """Connect to the Unix socket PATH as uid/gid UID (no groups) in a forked child and
+    send REQUESTS (dicts); returns the replies (dicts)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10 * SCALE)
+            s.connect(path)
+            f = s.makefile("rwb")
+            out = []
+            for req in requests:
+                f.write((json.dumps(req) + "\n").encode())
+                f.flush()
+                out.append(json.loads(f.readline()))
+            os.write(w, json.dumps(out).encode())
+            os._exit(0)
+        except BaseException as e:  # noqa: BLE001
+            os.write(w, json.dumps([{"child_error": repr(e)}]).encode())
+            os._exit(1)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
 def settled_fds(pid, timeout=10.0):
     """The descriptors of a freshly exec'd process once its dynamic loader is done:
     ld.so briefly holds libraries open as fd 3+, an inherited descriptor never goes away."""

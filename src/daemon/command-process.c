@@ -260,6 +260,41 @@ static bool named_process_running(Manager *m, const char *name) {
         return p->state != 'Z' && p->state != 'X' && (mp->start_ticks == 0 || mp->start_ticks == p->start_ticks);
 }
 
+/* STOP by the name of a restart policy whose process is not running (waiting for its
+ * restart, being restarted, or just exited with its exit report on the way) ends the
+ * policy, authorized as a STOP of its process. 1: answered (or polkit asked); 0: no such
+ * policy; <0: failure. */
+static int stop_named_policy(Call *call) {
+        Manager *m = call->manager;
+        const StopParameters *a = &call->request.params.stop;
+        _cleanup_(stop_context_freep) StopContext *ctx = NULL;
+        ExitStatus st = {};
+        uid_t owner;
+        pid_t pid;
+        int r;
+
+        if (restart_policy_owner(m->restarts, a->name, &owner) <= 0)
+                return 0;
+        r = auth_verify_async(call, auth_rule_action(call, !call_peer(call)->is_unix || owner == call_peer(call)->uid));
+        if (r == 0)
+                return 1;
+        if (r < 0) {
+                char shown[72];
+
+                string_sanitize(a->name, 64, shown, sizeof(shown));
+                call_reply_error(call, ERROR_ACCESS_DENIED, "not authorized to stop '%s'", shown);
+                return 1;
+        }
+        if (restart_policy_end_by_name(m->restarts, a->name, a->signal, &pid, &st) <= 0)
+                return 0;
+        ctx = calloc(1, sizeof(StopContext));
+        if (!ctx)
+                return -ENOMEM;
+        *ctx = (StopContext) { .call = call, .pid = pid, .signal = a->signal };
+        stop_done(0, &st, TAKE_PTR(ctx));
+        return 1;
+}
+
 int command_stop(Call *call) {
         Manager *m = call->manager;
         const StopParameters *a = &call->request.params.stop;
@@ -270,36 +305,12 @@ int command_stop(Call *call) {
         pid_t pid;
         int r;
 
-        /* STOP by the name of a restart policy whose process is not running now (waiting
-         * for its restart, being restarted, or just exited with its exit report on the way)
-         * ends the policy: that is the stop. Authorized as a STOP of its process. */
+        /* STOP by the name of a restart policy whose process is not running now: the
+         * policy ends, that is the stop. */
         if (a->name && a->pid == 0 && !named_process_running(m, a->name)) {
-                uid_t owner;
-
-                if (restart_policy_owner(m->restarts, a->name, &owner) > 0) {
-                        _cleanup_(stop_context_freep) StopContext *c2 = NULL;
-                        ExitStatus st = {};
-
-                        r = auth_verify_async(call, auth_rule_action(call, !call_peer(call)->is_unix ||
-                                                                             owner == call_peer(call)->uid));
-                        if (r == 0)
-                                return 0;
-                        if (r < 0) {
-                                char shown[72];
-
-                                string_sanitize(a->name, 64, shown, sizeof(shown));
-                                call_reply_error(call, ERROR_ACCESS_DENIED, "not authorized to stop '%s'", shown);
-                                return 0;
-                        }
-                        if (restart_policy_end_by_name(m->restarts, a->name, a->signal, &pid, &st) > 0) {
-                                c2 = calloc(1, sizeof(StopContext));
-                                if (!c2)
-                                        return -ENOMEM;
-                                *c2 = (StopContext) { .call = call, .pid = pid, .signal = a->signal };
-                                stop_done(0, &st, TAKE_PTR(c2));
-                                return 0;
-                        }
-                }
+                r = stop_named_policy(call);
+                if (r != 0)
+                        return MIN(r, 0);
         }
         r = command_resolve_target(call, a->pid, a->name, &pid);
         if (r <= 0)
@@ -308,6 +319,12 @@ int command_stop(Call *call) {
                 call_reply_error(call, ERROR_ACCESS_DENIED, "refusing to signal %s",
                                  pid == 1 ? "PID 1" : "procmgrd itself");
                 return 0;
+        }
+        /* ... also when it ended between that check and now. */
+        if (a->name && a->pid == 0 && !named_process_running(m, a->name)) {
+                r = stop_named_policy(call);
+                if (r != 0)
+                        return MIN(r, 0);
         }
         r = read_process(call, pid, &p);
         if (r <= 0)

@@ -226,22 +226,7 @@ try:
     t.ok(pmtest.wait_for(lambda: ctl.call(cmd="STATUS", name="waiter").get("error") == E + "NoSuchProcess"),
          "a policy waits 60 s for its restart")
     if os.geteuid() == 0:
-        rfd, wfd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(rfd)
-                os.setgroups([])
-                os.setgid(65534)
-                os.setuid(65534)
-                r = pmtest.Client.unix(d.unix_path).call(cmd="STOP", name="waiter")
-                os.write(wfd, (json.dumps(r) + "\n").encode())
-            finally:
-                os._exit(0)
-        os.close(wfd)
-        with os.fdopen(rfd) as rf:
-            r = json.loads(rf.readline() or "{}")
-        os.waitpid(pid, 0)
+        r = pmtest.as_user(65534, d.unix_path, [{"cmd": "STOP", "name": "waiter"}])[0]
         t.eq(r.get("error"), E + "AccessDenied", "another local user's STOP of a waiting policy: AccessDenied")
     else:
         t.ok(True, "# SKIP needs root to act as another user")

@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from pmtest import Daemon, Tap, skip_all  # noqa: E402
+from pmtest import Daemon, Tap, as_user, skip_all  # noqa: E402
 
 E = "org.procmgr.Error."
 NOBODY = 65534
@@ -27,44 +27,6 @@ if os.geteuid() != 0:
 
 def err(reply):
     return reply.get("error") if isinstance(reply, dict) else None
-
-
-def as_user(uid, path, requests):
-    """Connect to the Unix socket PATH as uid/gid UID (no groups) in a forked child and
-    send REQUESTS (dicts); returns the replies (dicts)."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            import socket
-            os.close(r)
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(10)
-            s.connect(path)
-            f = s.makefile("rwb")
-            out = []
-            for req in requests:
-                f.write((json.dumps(req) + "\n").encode())
-                f.flush()
-                out.append(json.loads(f.readline()))
-            os.write(w, json.dumps(out).encode())
-            os._exit(0)
-        except BaseException as e:  # noqa: BLE001
-            os.write(w, json.dumps([{"child_error": repr(e)}]).encode())
-            os._exit(1)
-    os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    return json.loads(data)
 
 
 t = Tap()
