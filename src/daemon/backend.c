@@ -397,11 +397,6 @@ fail:
         return r;
 }
 
-/* Did the kernel's OOM killer act in the scope? Its cgroup's memory.events counts it; read
- * when the main process is gone, before systemd removes the emptied scope (best effort: when
- * systemd was quicker, the event has no oom flag; see docs/protocol.md). Only a SIGKILL
- * (or an unknown end) can be the OOM killer's. The direct backend has no cgroup of its
- * own per process: no OOM information there. */
 /* The eventfd counts the OOM notifications of the scope's cgroup and is signalled once
  * more when the cgroup is removed (systemd may do that as soon as the process is gone).
  * While memory.oom_control can still be read the cgroup is there, so what was counted
@@ -445,6 +440,12 @@ int managed_watch_oom(Managed *m, int efd, int ctl_fd) {
         return 0;
 }
 
+/* Did the kernel's OOM killer act in the scope? With the v1 notification armed, what it
+ * said; else its cgroup's memory.events counts it, read when the main process is gone,
+ * before systemd removes the emptied scope (best effort: when systemd was quicker, the
+ * event has no oom flag; see docs/protocol.md). Only a SIGKILL (or an unknown end) can be
+ * the OOM killer's. The direct backend has no cgroup of its own per process: no OOM
+ * information there. */
 static bool managed_oom_killed(Managed *m, const ExitStatus *st) {
         char path[PATH_MAX], buf[1024];
         size_t len;
