@@ -151,6 +151,11 @@ check(lat and max(lat) <= 500000 * SCALE, "each within 250 ms of journald's noti
 g = C()
 r = g.call(cmd="LOGS", name="follower", follow=True, after_cursor=cursor_after_early)
 check(r.get("ok") and r.get("lines") == [], "after_cursor: no backlog in the reply", r)
+if not r.get("ok"):
+    # Why is the writer gone? Its own journal lines and procmgrd's records of it.
+    print("writer status:", ctl.call(cmd="STATUS", pid=pid), flush=True)
+    print("writer log:", [(x.get("priority"), x.get("message")) for x in
+                          ctl.call(cmd="LOGS", pid=pid, lines=30).get("lines", [])], flush=True)
 res = []
 for _ in range(50):
     if not in_time():

@@ -15,6 +15,9 @@ sandbox_units "$work/units" "$SOCK" follow-test-token $DAEMON_UNIT_ARGS || bail 
 sandbox_boot "start sandbox $N"
 ok "start sandbox $N"
 
+in_sb "$PROCCTL" -U "$SOCK" ping >/dev/null 2>&1       # activates procmgrd
+invocation=$(in_sb systemctl show -P InvocationID procmgrd.service)
+
 # Bounded as a whole too (the client's loops have their own deadline).
 "$SANDBOX" exec "$N" timeout $((300 * SCALE)) env PROCMGRD_TIMEOUT_SCALE="$SCALE" \
         python3 "$top_srcdir/tests/integration/follow-client.py" \
@@ -54,4 +57,13 @@ check "Ctrl-C ends logs -f with exit status 0" retry pane_has PROCCTL-EXIT=0
 in_sb tmux -L pmtest kill-server 2>/dev/null
 in_sb timeout $((10 * SCALE)) sh -c "echo go > $fifo; rm -f $fifo" &
 wait
+# One daemon served the whole test: a crash would be hidden by socket activation starting
+# another (and would read as lost records above).
+is "procmgrd.service was never restarted (NRestarts)" "$(in_sb systemctl show -P NRestarts procmgrd.service)" 0
+if [ "$(in_sb systemctl show -P InvocationID procmgrd.service)" != "$invocation" ]; then
+        not_ok "one procmgrd invocation served the whole test"
+        in_sb journalctl --no-pager -o cat -u procmgrd.service | tail -n 40 | diag
+else
+        ok "one procmgrd invocation served the whole test"
+fi
 done_testing
