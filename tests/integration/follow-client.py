@@ -87,29 +87,25 @@ fifo = os.path.join(fifo_dir, "fifo")
 os.mkfifo(fifo, 0o666)
 
 
-def fifo_write(line):
-    """Write a line to the FIFO once its reader has opened it, for a bounded time (an
-    open for writing without a reader would block forever)."""
+def fifo_open_writer():
+    """The FIFO's write end, opened once its reader has opened it (bounded; an open for
+    writing without a reader would block forever). It stays open, so the reader's next
+    read waits for the next line: a writer reopened per line races the reader's EOF."""
     deadline = time.monotonic() + 10 * SCALE
     while True:
         try:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as e:
             if e.errno != errno.ENXIO or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
-            continue
-        try:
-            os.write(fd, line.encode())
-        finally:
-            os.close(fd)
-        return
 
 
-r = ctl.call(cmd="START", name="follower", argv=["sh", "-c", f"echo early-1; echo early-2; read x < {fifo}; "
-                                                 "echo live-1; echo live-2; read x < " + fifo + "; echo last-line"])
+r = ctl.call(cmd="START", name="follower", argv=["sh", "-c", f"echo early-1; echo early-2; exec 3< {fifo}; "
+                                                 "read x <&3; echo live-1; echo live-2; read x <&3; echo last-line"])
 check(r.get("ok"), "START the writer", r)
 pid = r.get("pid")
+fifo_w = fifo_open_writer()
 
 # Wait until the early lines are in the journal (plain LOGS), bounded.
 deadline = time.monotonic() + 10 * SCALE
@@ -127,7 +123,7 @@ check(r.get("ok") and "early-1" in msgs and "early-2" in msgs and isinstance(r.g
 cursor_after_early = r.get("cursor")
 check(len(r.get("lines", [])) <= 10, "follow's backlog is 10 lines by default", len(r.get("lines", [])))
 
-fifo_write("go\n")
+os.write(fifo_w, b"go\n")
 got, lat = [], []
 for _ in range(50):
     if not in_time():
@@ -175,7 +171,7 @@ check(r.get("ok") is True, "UNWATCH ends a follow")
 r = g.call(cmd="PING", id="p")
 check(r.get("id") == "p", "nothing of the follow after UNWATCH's reply", r)
 
-fifo_write("go\n")
+os.write(fifo_w, b"go\n")
 rest = []
 for _ in range(100):
     if not in_time():
@@ -230,5 +226,6 @@ for _ in range(10):
         ev = e
         break
 check(ev and ev.get("exit") == {"signal": "KILL"} and "oom" not in ev, "a SIGKILL that is no OOM kill: no oom flag", ev)
+os.close(fifo_w)
 os.unlink(fifo)
 os.rmdir(fifo_dir)
