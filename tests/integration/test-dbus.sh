@@ -61,8 +61,13 @@ printf '<busconfig><servicedir>%s</servicedir></busconfig>\n' "$work/services" >
 check "the bus policy and activation file are in place" \
         in_sb sh -c "mkdir -p /etc/dbus-1/system.d && cp '$top_srcdir/dbus/org.procmgr1.conf' '$work/zz-test-services.conf' /etc/dbus-1/system.d/"
 check "dbus-daemon reloads its configuration" in_sb systemctl reload dbus.service
+# Judged by the symlink itself, not systemctl's words; enable is idempotent, so it is
+# retried (bounded) while the manager may still be busy with the reloads above. Its
+# output is shown when the alias does not appear.
+alias_link=/etc/systemd/system/dbus-org.procmgr1.service
 check "systemctl enable procmgrd.service creates the alias dbus-org.procmgr1.service" \
-        eval 'in_sb systemctl enable procmgrd.service 2>&1 | grep -q dbus-org.procmgr1.service'
+        retry eval 'in_sb systemctl enable procmgrd.service >"$work/enable.out" 2>&1; in_sb test -L "$alias_link"'
+in_sb test -L "$alias_link" || { diag <"$work/enable.out"; in_sb ls -l /etc/systemd/system | diag; }
 check "org.procmgr1 is activatable" retry eval 'bc list --activatable --no-pager | grep -q "^org.procmgr1 "'
 
 reply=$(pc ping)
