@@ -297,6 +297,22 @@ sandbox_boot() {
         sandbox_started $? "$work/start.err" "$1"
 }
 
+# sandbox_deploy_bus: deploy procmgrd inside instance N as a package would for the D-Bus
+# API, one check each: the user (sysusers), the journal's group, polkit restarted with the
+# user known, the bus policy and activation file, dbus-daemon reloaded. /etc inside is the
+# instance's own overlay: the policy goes where an admin's would; the activation file's
+# directory (the host's /usr stays untouched) is named by a snippet.
+sandbox_deploy_bus() {
+        check "systemd-sysusers creates procmgr" eval 'in_sb systemd-sysusers "$top_srcdir/systemd/procmgrd.sysusers" 2>&1 | diag'
+        check "the journal belongs to group systemd-journal" in_sb systemd-tmpfiles --create --prefix=/run/log/journal
+        check "polkit restarts with the user known" in_sb systemctl restart polkit.service
+        mkdir -p "$work/services" && cp "$top_srcdir/dbus/org.procmgr1.service" "$work/services/"
+        printf '<busconfig><servicedir>%s</servicedir></busconfig>\n' "$work/services" >"$work/zz-test-services.conf"
+        check "the bus policy and activation file are in place" \
+                in_sb sh -c "mkdir -p /etc/dbus-1/system.d && cp '$top_srcdir/dbus/org.procmgr1.conf' '$work/zz-test-services.conf' /etc/dbus-1/system.d/"
+        check "dbus-daemon reloads its configuration" in_sb systemctl reload dbus.service
+}
+
 # in_sb COMMAND...: COMMAND inside instance N. pc ARGS...: procctl --json over SOCK there.
 # (For the sandbox tests; a test may define its own.)
 in_sb() {

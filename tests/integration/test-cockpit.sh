@@ -62,14 +62,7 @@ pc() {
 }
 
 # ---- deployment as in test-dbus.sh: user, bus policy, the enabled unit --------------------
-check "systemd-sysusers creates procmgr" eval 'in_sb systemd-sysusers "$top_srcdir/systemd/procmgrd.sysusers" 2>&1 | diag'
-check "the journal belongs to group systemd-journal" in_sb systemd-tmpfiles --create --prefix=/run/log/journal
-check "polkit restarts with the user known" in_sb systemctl restart polkit.service
-mkdir -p "$work/services" && cp "$top_srcdir/dbus/org.procmgr1.service" "$work/services/"
-printf '<busconfig><servicedir>%s</servicedir></busconfig>\n' "$work/services" >"$work/zz-test-services.conf"
-check "the bus policy and activation file are in place" \
-        in_sb sh -c "mkdir -p /etc/dbus-1/system.d && cp '$top_srcdir/dbus/org.procmgr1.conf' '$work/zz-test-services.conf' /etc/dbus-1/system.d/"
-check "dbus-daemon reloads its configuration" in_sb systemctl reload dbus.service
+sandbox_deploy_bus
 check "systemctl enable procmgrd.service" eval 'in_sb systemctl enable procmgrd.service >/dev/null 2>&1'
 is "procmgrd answers" "$(pc ping | json 'j["msg"]')" pong
 check "procmgrd owns org.procmgr1" retry eval 'in_sb busctl --system status --no-pager org.procmgr1 >/dev/null 2>&1'

@@ -51,16 +51,7 @@ gcall() {
 }
 
 # ---- deployment: user, journal, bus policy and activation file, the enabled unit -------
-check "systemd-sysusers creates procmgr" eval 'in_sb systemd-sysusers "$top_srcdir/systemd/procmgrd.sysusers" 2>&1 | diag'
-check "the journal belongs to group systemd-journal" in_sb systemd-tmpfiles --create --prefix=/run/log/journal
-check "polkit restarts with the user known" in_sb systemctl restart polkit.service
-# /etc inside is the instance's own overlay: the policy goes where an admin's would; the
-# activation file's directory (the host's /usr stays untouched) is named by a snippet.
-mkdir -p "$work/services" && cp "$top_srcdir/dbus/org.procmgr1.service" "$work/services/"
-printf '<busconfig><servicedir>%s</servicedir></busconfig>\n' "$work/services" >"$work/zz-test-services.conf"
-check "the bus policy and activation file are in place" \
-        in_sb sh -c "mkdir -p /etc/dbus-1/system.d && cp '$top_srcdir/dbus/org.procmgr1.conf' '$work/zz-test-services.conf' /etc/dbus-1/system.d/"
-check "dbus-daemon reloads its configuration" in_sb systemctl reload dbus.service
+sandbox_deploy_bus
 # Judged by the symlink itself, not systemctl's words; enable is idempotent, so it is
 # retried (bounded) while the manager may still be busy with the reloads above. Its
 # output is shown when the alias does not appear.
