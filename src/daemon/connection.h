@@ -77,6 +77,7 @@ struct Connection {
         bool closing;                   /* no more requests; close once the output drained */
         bool eof;                       /* peer shut down its side */
         bool processing;                /* inside connection_process_input(): don't recurse */
+        usec_t turn_end;                /* CLOCK_MONOTONIC: this turn's requests stop here */
 };
 
 /* Takes over fd. Requests go to sink. The connection links itself into m->connections
