@@ -15,8 +15,11 @@
 #include "shared/log.h"
 #include "daemon/manager.h"
 #include "daemon/proc-table.h"
+#include "daemon/spawn-client.h"
+#include "shared/list.h"
 
-typedef struct StartOperation {
+typedef struct StartOperation StartOperation;
+struct StartOperation {
         Backend *backend;
         pid_t pid;              /* the record is looked up again: its exit may come first */
         uint64_t start_ticks;
@@ -25,11 +28,21 @@ typedef struct StartOperation {
         sd_event_source *io;
         BackendStartDone done;
         void *userdata;
-} StartOperation;
+        LIST_FIELDS(StartOperation, starts);
+};
+
+/* The backend's data: the STARTs in progress (freed with the backend). */
+typedef struct DirectBackend {
+        StartOperation *starts;
+} DirectBackend;
 
 static StartOperation *start_operation_free(StartOperation *op) {
+        DirectBackend *d;
+
         if (!op)
                 return NULL;
+        d = op->backend->data;
+        LIST_REMOVE(starts, d->starts, op);
         sd_event_source_disable_unref(op->io);
         (void) safe_close(op->error_fd);
         free(op->name);
@@ -74,39 +87,64 @@ static int on_exec_result(sd_event_source *s, int fd, uint32_t revents, void *us
         return 0;
 }
 
-static int direct_start(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata) {
-        SpawnedChild child;
-        StartOperation *op;
-        Managed *m;
-        int r;
+static void on_spawned(int r, Managed *m, SpawnedChild *child, void *userdata) {
+        StartOperation *op = userdata;
+        BackendStartDone done = op->done;
+        void *ud = op->userdata;
+        Backend *b = op->backend;
 
-        r = backend_spawn_and_watch(b, req, NULL, &child, false, &m);
-        if (r < 0)
-                return r;
-
-        op = calloc(1, sizeof(StartOperation));
-        if (!op) {
-                pid_t pid = m->pid;
-                uint64_t ticks = m->start_ticks;
-
-                (void) safe_close(child.error_fd);
-                done(0, NULL, m, userdata);    /* it runs; we just can't confirm exec */
-                backend_start_finished(b, pid, ticks, true);
-                return 0;
+        if (r < 0) {
+                /* Not started; the spawn client's words for it (START adds the name). */
+                start_operation_free(op);
+                done(r, NULL, NULL, ud);
+                return;
         }
-        *op = (StartOperation) { .backend = b, .pid = m->pid, .start_ticks = m->start_ticks,
-                                 .name = strdup(m->name), .error_fd = child.error_fd,
-                                 .done = done, .userdata = userdata };
-        r = sd_event_add_io(b->manager->event, &op->io, op->error_fd, EPOLLIN, on_exec_result, op);
+        op->pid = m->pid;
+        op->start_ticks = m->start_ticks;
+        op->error_fd = TAKE_FD(child->error_fd);
+        op->name = strdup(m->name);
+        r = op->name ? sd_event_add_io(b->manager->event, &op->io, op->error_fd, EPOLLIN, on_exec_result, op) : -ENOMEM;
         if (r < 0) {
                 pid_t pid = op->pid;
                 uint64_t ticks = op->start_ticks;
 
                 start_operation_free(op);
-                done(0, NULL, m, userdata);
+                done(0, NULL, m, ud);    /* it runs; we just can't confirm exec */
                 backend_start_finished(b, pid, ticks, true);
         }
-        return 0;
+}
+
+static int direct_start(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata) {
+        DirectBackend *d = b->data;
+        StartOperation *op;
+        int r;
+
+        op = calloc(1, sizeof(StartOperation));
+        if (!op)
+                return -ENOMEM;
+        *op = (StartOperation) { .backend = b, .error_fd = -EBADF, .done = done, .userdata = userdata };
+        LIST_PREPEND(starts, d->starts, op);
+        r = backend_spawn_and_watch(b, req, false, on_spawned, op);
+        if (r < 0)
+                start_operation_free(op);
+        return r;
+}
+
+static int direct_init(Backend *b) {
+        b->data = calloc(1, sizeof(DirectBackend));
+        return b->data ? 0 : -ENOMEM;
+}
+
+/* Only at the daemon's exit: STARTs in progress are not answered (as the systemd backend's). */
+static void direct_done(Backend *b) {
+        DirectBackend *d = b->data;
+
+        if (!d)
+                return;
+        while (d->starts)
+                start_operation_free(d->starts);
+        free(d);
+        b->data = NULL;
 }
 
 static int direct_stop(Backend *b, Managed *m, int sig, usec_t timeout, BackendStopDone done, void *userdata) {
@@ -118,6 +156,8 @@ static int direct_stop(Backend *b, Managed *m, int sig, usec_t timeout, BackendS
 const BackendVTable backend_direct_vtable = {
         .name = "direct",
         .flags = BACKEND_STATE_IN_MEMORY,
+        .init = direct_init,
+        .done = direct_done,
         .start = direct_start,
         .stop = direct_stop,
 };

@@ -73,6 +73,7 @@ struct SystemdBackend {
 };
 
 typedef enum StartState {
+        START_WAIT_SPAWN,       /* SPAWN sent to the helper; no pid, no unit yet */
         START_WAIT_REPLY,       /* StartTransientUnit sent */
         START_WAIT_JOB,         /* job queued, waiting for JobRemoved */
         START_WAIT_EXEC,        /* released, waiting for the exec result */
@@ -90,6 +91,8 @@ struct ScopeStart {
         int hold_fd;
         int error_fd;
         bool watch_oom;                 /* it has a memory limit: report OOM kills */
+        const SpawnRequest *req;        /* START_WAIT_SPAWN: the caller's, valid until done */
+        char *prefix;                   /* START_WAIT_SPAWN: of the scope's name */
         sd_bus_slot *call_slot;
         sd_event_source *io;
         sd_event_source *timer;
@@ -420,6 +423,7 @@ static ScopeStart *scope_start_free(ScopeStart *op) {
         free(op->name);
         free(op->unit);
         free(op->job);
+        free(op->prefix);
         free(op);
         return NULL;
 }
@@ -562,7 +566,7 @@ static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *ret
         if (r < 0)
                 return 0;
         LIST_FOREACH(starts, op, sd->starts) {
-                if (op->state == START_WAIT_EXEC)
+                if (op->state == START_WAIT_EXEC || op->state == START_WAIT_SPAWN)
                         continue;
                 /* By job path once we know it; before the reply (should the signal overtake
                  * it) by the unit name, which is ours alone. */
@@ -646,38 +650,29 @@ static int append_start_request(sd_bus_message *msg, const SpawnRequest *req, co
         return sd_bus_message_append(msg, "a(sa(sv))", 0);
 }
 
-static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata) {
-        SystemdBackend *sd = b->data;
+/* The helper forked the held child: put it into its scope (StartTransientUnit with its
+ * pid), then let it go on (start_job_finished()). */
+static void on_scope_spawned(int r, Managed *m, SpawnedChild *child, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
-        _cleanup_free_ char *prefix = NULL;
-        SpawnedChild child;
-        ScopeStart *op;
-        Managed *m;
-        int r;
+        ScopeStart *op = userdata;
+        SystemdBackend *sd = op->sd;
+        Backend *b = sd->backend;
+        BackendStartDone done = op->done;
+        void *ud = op->userdata;
 
-        r = scope_prefix(req->name ?: "", &prefix);
-        if (r < 0)
-                return r;
-        req->scope_prefix = prefix;
-        r = backend_spawn_and_watch(b, req, NULL, &child, true, &m);
-        req->scope_prefix = NULL;
-        if (r < 0)
-                return r;
-
-        op = calloc(1, sizeof(ScopeStart));
-        if (!op) {
-                (void) !write(child.hold_fd, "x", 1);
-                (void) safe_close(child.hold_fd);
-                (void) safe_close(child.error_fd);
-                backend_start_finished(b, child.pid, m->start_ticks, false);
-                return -ENOMEM;
+        if (r < 0) {
+                /* Not started; the spawn client's words for it (START adds the name). */
+                scope_start_free(op);
+                done(r, NULL, NULL, ud);
+                return;
         }
-        *op = (ScopeStart) {
-                .state = START_WAIT_REPLY, .pid = child.pid, .start_ticks = m->start_ticks,
-                .hold_fd = child.hold_fd, .error_fd = child.error_fd, .done = done, .userdata = userdata,
-                .name = strdup(m->name), .watch_oom = req->memory_max != UINT64_MAX,
-        };
-        r = op->name ? scope_name(prefix, child.pid, &op->unit) : -ENOMEM;
+        op->state = START_WAIT_REPLY;
+        op->pid = child->pid;
+        op->start_ticks = m->start_ticks;
+        op->hold_fd = TAKE_FD(child->hold_fd);
+        op->error_fd = TAKE_FD(child->error_fd);
+        op->name = strdup(m->name);
+        r = op->name ? scope_name(op->prefix, op->pid, &op->unit) : -ENOMEM;
         if (r >= 0) {
                 free(m->unit);
                 m->unit = strdup(op->unit);
@@ -688,7 +683,7 @@ static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, v
                 r = sd_bus_message_new_method_call(sd->bus, &msg, SD_DEST, SD_PATH, SD_MANAGER,
                                                    "StartTransientUnit");
         if (r >= 0)
-                r = append_start_request(msg, req, op->unit, child.pid);
+                r = append_start_request(msg, op->req, op->unit, op->pid);
         if (r >= 0)
                 r = sd_bus_call_async(sd->bus, &op->call_slot, msg, on_start_reply, op, 0);
         if (r >= 0)
@@ -698,12 +693,38 @@ static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, v
                 start_abort_child(op);
                 backend_start_finished(b, op->pid, op->start_ticks, false);
                 scope_start_free(op);
+                done(r, NULL, NULL, ud);
+                return;
+        }
+        op->req = NULL;         /* not needed any more */
+        log_debug("Starting process %i in %s.", (int) op->pid, op->unit);
+}
+
+static int systemd_start(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata) {
+        SystemdBackend *sd = b->data;
+        ScopeStart *op;
+        int r;
+
+        op = calloc(1, sizeof(ScopeStart));
+        if (!op)
+                return -ENOMEM;
+        *op = (ScopeStart) {
+                .state = START_WAIT_SPAWN, .hold_fd = -EBADF, .error_fd = -EBADF, .done = done, .userdata = userdata,
+                .watch_oom = req->memory_max != UINT64_MAX, .req = req,
+        };
+        r = scope_prefix(req->name ?: "", &op->prefix);
+        if (r < 0) {
+                scope_start_free(op);
                 return r;
         }
         op->sd = sd;
         LIST_PREPEND(starts, sd->starts, op);
-        log_debug("Starting process %i in %s.", (int) op->pid, op->unit);
-        return 0;
+        req->scope_prefix = op->prefix;
+        r = backend_spawn_and_watch(b, req, true, on_scope_spawned, op);
+        req->scope_prefix = NULL;
+        if (r < 0)
+                scope_start_free(op);
+        return r;
 }
 
 /* ---- STOP ------------------------------------------------------------------------------ */

@@ -122,37 +122,106 @@ static void on_helper_lost(void *userdata) {
         }
 }
 
-/* Used by both backends: fork through the helper, register the managed record. */
-int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, SpawnedChild *child, bool hold,
-                            Managed **ret) {
-        Manager *mgr = b->manager;
+/* A SPAWN on its way: what START's bounds and unique names need to know of it meanwhile. */
+struct BackendSpawn {
+        Backend *backend;
+        SpawnClientSpawn *spawn;
+        char *name;
+        uid_t uid;
+        int64_t requester;
+        BackendSpawnDone done;
+        void *userdata;
+        LIST_FIELDS(BackendSpawn, spawning);
+};
+
+static void backend_spawn_free(BackendSpawn *s) {
+        if (!s)
+                return;
+        LIST_REMOVE(spawning, s->backend->spawning, s);
+        s->backend->n_spawning--;
+        free(s->name);
+        free(s);
+}
+
+static void on_spawned(int r, SpawnedChild *child, void *userdata) {
+        BackendSpawn *s = userdata;
+        Backend *b = s->backend;
+        BackendSpawnDone done = s->done;
+        void *ud = s->userdata;
         Managed *m = NULL;
+
+        if (r >= 0) {
+                r = backend_add_managed(b, child->pid, child->start_ticks, s->name, NULL, s->uid, &m);
+                if (r < 0) {
+                        /* Can't record it: don't leave an unmanaged process behind. A held child
+                         * gives up when its hold pipe closes; the other one is killed through
+                         * the helper. */
+                        if (child->hold_fd < 0)
+                                (void) spawn_client_signal(b->manager->spawn,
+                                                           &(PidRef) { .pid = child->pid, .fd = child->pidfd,
+                                                                       .start_ticks = child->start_ticks },
+                                                           SIGKILL, false);
+                        m = NULL;
+                } else {
+                        m->requester = s->requester;
+                        m->helper_child = true;
+                        m->start_pending = true;
+                        m->ref = (PidRef) { .pid = child->pid, .fd = TAKE_FD(child->pidfd),
+                                            .start_ticks = child->start_ticks };
+                }
+        }
+        backend_spawn_free(s);
+        done(r, m, child, ud);
+}
+
+int backend_spawn_and_watch(Backend *b, const SpawnRequest *req, bool hold, BackendSpawnDone done, void *userdata) {
+        BackendSpawn *s;
         int r;
 
-        r = spawn_client_spawn(mgr->spawn, req, hold, req->name, child);
-        if (r < 0)
-                return r;
-
-        r = backend_add_managed(b, child->pid, child->start_ticks, req->name, unit, req->uid, &m);
-        if (r >= 0)
-                m->requester = req->requester;
+        s = calloc(1, sizeof(BackendSpawn));
+        if (!s)
+                return -ENOMEM;
+        *s = (BackendSpawn) { .backend = b, .uid = req->uid, .requester = req->requester, .done = done,
+                              .userdata = userdata, .name = strdup(req->name ?: "") };
+        if (!s->name) {
+                free(s);
+                return -ENOMEM;
+        }
+        LIST_PREPEND(spawning, b->spawning, s);
+        b->n_spawning++;
+        r = spawn_client_spawn(b->manager->spawn, req, hold, req->name, on_spawned, s, &s->spawn);
         if (r < 0) {
-                /* Can't record it: don't leave an unmanaged process behind. A held child gives
-                 * up when its hold pipe closes; the other one is killed through the helper. */
-                if (child->hold_fd < 0)
-                        (void) spawn_client_signal(mgr->spawn, &(PidRef) { .pid = child->pid, .fd = child->pidfd,
-                                                                           .start_ticks = child->start_ticks },
-                                                   SIGKILL, false);
-                child->pidfd = safe_close(child->pidfd);
-                child->hold_fd = safe_close(child->hold_fd);
-                child->error_fd = safe_close(child->error_fd);
+                backend_spawn_free(s);
                 return r;
         }
-        m->helper_child = true;
-        m->start_pending = true;
-        m->ref = (PidRef) { .pid = child->pid, .fd = TAKE_FD(child->pidfd), .start_ticks = child->start_ticks };
-        *ret = m;
         return 0;
+}
+
+size_t backend_count_managed(const Backend *b, int64_t requester) {
+        size_t n = 0;
+
+        if (!b)
+                return 0;
+        if (requester == REQUESTER_ANY)
+                return b->n_managed + b->n_spawning;
+        for (size_t i = 0; i < b->n_managed; i++)
+                if (b->managed[i]->requester == requester)
+                        n++;
+        LIST_FOREACH(spawning, s, b->spawning)
+                if (s->requester == requester)
+                        n++;
+        return n;
+}
+
+bool backend_name_in_use(Backend *b, const char *name) {
+        if (!b || !name)
+                return false;
+        if (backend_find_by_name(b, name, NULL))
+                return true;
+        LIST_FOREACH(spawning, s, b->spawning)
+                if (strcmp(s->name, name) == 0)
+                        return true;
+        return false;
 }
 
 static void stop_operation_finish(StopOperation *op, int r, const ExitStatus *st);
@@ -178,6 +247,12 @@ Backend *backend_free(Backend *b) {
         if (!b)
                 return NULL;
         spawn_client_set_callbacks(b->manager->spawn, NULL, NULL, NULL);
+        /* SPAWNs still on their way: nobody takes their answer (a child it brings is
+         * killed, or told to give up when held). */
+        while (b->spawning) {
+                spawn_client_spawn_cancel(b->spawning->spawn);
+                backend_spawn_free(b->spawning);
+        }
         if (b->vtable->done)
                 b->vtable->done(b);
         for (size_t i = 0; i < b->n_managed; i++)

@@ -90,11 +90,15 @@ typedef struct BackendVTable {
         int (*status)(Backend *b, Managed *m, BackendStatusDone done, void *userdata);
 } BackendVTable;
 
+typedef struct BackendSpawn BackendSpawn;
+
 struct Backend {
         const BackendVTable *vtable;
         Manager *manager;
         Managed **managed;      /* sorted by pid */
         size_t n_managed;
+        BackendSpawn *spawning; /* SPAWNs on their way to the helper (backend_spawn_and_watch()) */
+        size_t n_spawning;
         void *data;             /* implementation state */
 };
 
@@ -122,6 +126,12 @@ Managed *backend_find_pinned(Backend *b, pid_t pid, uint64_t start_ticks);
 int backend_add_managed(Backend *b, pid_t pid, uint64_t start_ticks, const char *name, const char *unit,
                         uid_t uid, Managed **ret);
 void backend_remove_managed(Backend *b, Managed *m);
+/* START's bounds and unique names count the processes on their way too (a SPAWN in flight
+ * is in no table yet): how many requester asked for (any when requester is
+ * REQUESTER_ANY), and whether one is called name. */
+#define REQUESTER_ANY INT64_MIN
+size_t backend_count_managed(const Backend *b, int64_t requester);
+bool backend_name_in_use(Backend *b, const char *name);
 
 int backend_start(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata);
 int backend_stop(Backend *b, Managed *m, int sig, usec_t timeout, BackendStopDone done, void *userdata);
@@ -132,10 +142,13 @@ int backend_status(Backend *b, Managed *m, BackendStatusDone done, void *userdat
  * (the Managed child source fills it); -ESRCH when it was already gone or recycled. */
 int process_stop(Manager *mgr, pid_t pid, uint64_t start_ticks, int sig, usec_t timeout, Managed *m,
                  BackendStopDone done, void *userdata);
-/* Fork req through procmgr-spawn (held on a pipe when hold), register it as managed; the
- * helper reaps it and reports its exit (managed_exited()). Used by both backends. */
-int backend_spawn_and_watch(Backend *b, SpawnRequest *req, const char *unit, SpawnedChild *child, bool hold,
-                            Managed **ret);
+/* Fork req through procmgr-spawn (held on a pipe when hold) and register it as managed;
+ * the helper reaps it and reports its exit (managed_exited()). Used by both backends.
+ * Asynchronous: 0 and done is called once, from the event loop, with the record and the
+ * child's descriptors (error and hold, the callee's to take; the pidfd is the record's),
+ * or r < 0 and no record; < 0 here: done is not called. req is read before this returns. */
+typedef void (*BackendSpawnDone)(int r, Managed *m, SpawnedChild *child, void *userdata);
+int backend_spawn_and_watch(Backend *b, const SpawnRequest *req, bool hold, BackendSpawnDone done, void *userdata);
 /* A Managed child exited: record the status and complete pending stops. The single place
  * exits are recorded. An exit seen before its START was done (a process that ends at
  * once) is held, record and all, until backend_start_finished(): a watcher always sees

@@ -184,6 +184,20 @@ static int resolve_groups(const UserRecord *u, SpawnRequest *req) {
         return 0;
 }
 
+/* START failed: in the backend's words (error_msg), or the daemon's own (the spawn
+ * helper's absence, our descriptor or in-flight bounds: LimitExceeded, not the command's
+ * fault). */
+static void start_failed(Call *call, const SpawnRequest *req, int r, const char *error_msg) {
+        const char *why = error_msg ?: spawn_client_error_message(r) ?: strerror(-r);
+
+        event_log_start_failed(req->name, req->description, call_peer(call)->description, why);
+        if (error_msg)
+                call_reply_error(call, ERROR_SPAWN_FAILED, "%s", error_msg);
+        else
+                call_reply_error(call, r == -EMFILE || r == -EBUSY ? ERROR_LIMIT_EXCEEDED : ERROR_SPAWN_FAILED,
+                                 "cannot start '%s': %s", req->name, why);
+}
+
 static void start_done(int r, const char *error_msg, Managed *mp, void *userdata) {
         StartContext *ctx = userdata;
         Call *call = ctx->call;
@@ -191,9 +205,7 @@ static void start_done(int r, const char *error_msg, Managed *mp, void *userdata
         json_t *reply;
 
         if (r < 0) {
-                event_log_start_failed(ctx->req.name, ctx->req.description, call_peer(call)->description,
-                                       error_msg ?: strerror(-r));
-                call_reply_error(call, ERROR_SPAWN_FAILED, "%s", error_msg ?: strerror(-r));
+                start_failed(call, &ctx->req, r, error_msg);
                 start_context_free(ctx);
                 return;
         }
@@ -226,27 +238,25 @@ static int64_t start_requester(const Peer *peer) {
         return peer->is_unix ? REQUESTER_UNKNOWN : REQUESTER_TCP;
 }
 
-/* --max-managed and --max-managed-per-user (issue 15, item 8). Both backends register a
- * process in backend_start() before it returns, so a process being started counts at once
- * and pipelined STARTs cannot overshoot. Returns 0 to go on, < 0 when replied. */
+/* --max-managed and --max-managed-per-user (issue 15, item 8). A process being started
+ * counts at once (backend_count_managed() counts SPAWNs on their way), so pipelined STARTs
+ * cannot overshoot. Returns 0 to go on, < 0 when replied. */
 static int start_check_bounds(Call *call, int64_t requester) {
         const ManagerConfig *cfg = &call->manager->config;
         Backend *b = call->manager->backend;
         unsigned per_user = cfg->max_managed_per_user;
-        size_t mine = 0;
+        size_t all = backend_count_managed(b, REQUESTER_ANY), mine;
 
-        if (cfg->max_managed > 0 && b->n_managed >= cfg->max_managed) {
+        if (cfg->max_managed > 0 && all >= cfg->max_managed) {
                 call_reply_error(call, ERROR_LIMIT_EXCEEDED,
                                  "too many managed processes: %zu of --max-managed=%u are running; "
-                                 "stop some first", b->n_managed, cfg->max_managed);
+                                 "stop some first", all, cfg->max_managed);
                 return -EUSERS;
         }
         /* Root on the Unix socket is bound by the daemon-wide limit only. */
         if (per_user == 0 || requester == 0)
                 return 0;
-        for (size_t i = 0; i < b->n_managed; i++)
-                if (b->managed[i]->requester == requester)
-                        mine++;
+        mine = backend_count_managed(b, requester);
         if (mine >= per_user) {
                 call_reply_error(call, ERROR_LIMIT_EXCEEDED,
                                  "too many managed processes started by %s: %zu of --max-managed-per-user=%u "
@@ -399,19 +409,15 @@ int command_start(Call *call) {
         if (start_check_bounds(call, ctx->req.requester) < 0)
                 return 0;
         /* A live managed name is unique (derived names may repeat). Checked here, after
-         * polkit, in the same loop iteration as the start registers it. */
-        if (name && (backend_find_by_name(m->backend, name, NULL) || restart_policy_has_name(m->restarts, name))) {
+         * polkit, in the same loop iteration as the start is sent (a name on its way to
+         * the helper counts). */
+        if (name && (backend_name_in_use(m->backend, name) || restart_policy_has_name(m->restarts, name))) {
                 call_reply_error(call, ERROR_INVALID_ARGUMENT, "a managed process named '%s' is running", name);
                 return 0;
         }
         r = backend_start(m->backend, &ctx->req, start_done, ctx);
         if (r < 0) {
-                const char *why = spawn_client_error_message(r) ?: strerror(-r);
-
-                event_log_start_failed(ctx->req.name, ctx->req.description, peer->description, why);
-                /* Out of descriptors is the daemon's bound, not the command's fault. */
-                call_reply_error(call, r == -EMFILE ? ERROR_LIMIT_EXCEEDED : ERROR_SPAWN_FAILED,
-                                 "cannot start '%s': %s", ctx->req.name, why);
+                start_failed(call, &ctx->req, r, NULL);
                 return 0;
         }
         TAKE_PTR(ctx);  /* start_done() frees it */

@@ -5,12 +5,17 @@
  * The front's side of procmgr-spawn (helper/spawn-helper.h): one connection,
  * obtained from the forked helper's control socket (--listen deployments) or
  * by connecting to procmgr-spawn.socket (--spawn-socket, under systemd).
- * SPAWN and SIGNAL are short synchronous round trips (the helper answers right
- * after its fork or kill; the daemon forked in its loop before the split
- * too), bounded by a timeout; EXIT reports arrive on the event loop, and
- * those read during a round trip are handed on from a deferred event. A lost
- * connection is logged, reported to the owner (the backend falls back to the
- * pidfds of its processes) and made again at the next request.
+ * SPAWN is asynchronous: the request is sent and the loop goes on; the answer
+ * comes back on the event loop (a fork under load takes milliseconds, and a
+ * pipeline of STARTs must not hold up anybody's PING: bench "PING p99, 100
+ * watchers"). SIGNAL and OOM_WATCH are short synchronous round trips bounded
+ * by a timeout. Everything the helper sends outside a round trip (EXIT
+ * reports, SPAWN answers) is handed on in the order it came, so a child's
+ * SPAWN answer always goes before its EXIT report; what a round trip meets on
+ * the way is queued and handed on from a deferred event. A lost connection is
+ * logged, fails the SPAWNs in flight, is reported to the owner (the backend
+ * falls back to the pidfds of its processes) and made again at the next
+ * request.
  * Must not decide anything: authorization happened before, checks are the helper's.
  */
 
@@ -43,10 +48,25 @@ void spawn_client_set_callbacks(SpawnClient *c, SpawnClientExitFn on_exit, Spawn
 bool spawn_client_can_change_identity(const SpawnClient *c);
 bool spawn_client_connected(const SpawnClient *c);
 
-/* Fork req in the helper (held when hold); *ret gets pid, start time and the pidfd, hold
- * and error descriptors. -ENOTCONN when there is no helper to ask. */
+/* The answer to a SPAWN: r < 0 (-ENOTCONN: no helper, or it went away; -EMFILE: the
+ * child's descriptors could not be taken, it was killed) or 0 and the child, whose
+ * descriptors (pidfd, error, hold) the callee takes: those it leaves set are closed after
+ * the call. Called from the event loop, never from inside the spawn_client_* call that
+ * sent the request. */
+typedef void (*SpawnClientSpawnDone)(int r, SpawnedChild *child, void *userdata);
+typedef struct SpawnClientSpawn SpawnClientSpawn;
+
+/* At most this many SPAWNs in flight: more get -EBUSY. */
+#define SPAWN_CLIENT_SPAWNS_MAX 1024U
+
+/* Ask the helper to fork req (held when hold). 0: done is called once, later (unless
+ * cancelled); < 0: it is not (-ENOTCONN, -EBUSY, -E2BIG). *ret (optional) names the
+ * request for spawn_client_spawn_cancel(). */
 int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const char *journal_identifier,
-                       SpawnedChild *ret);
+                       SpawnClientSpawnDone done, void *userdata, SpawnClientSpawn **ret);
+/* Nobody wants the answer any more: done is not called; a child it brings is killed (or,
+ * held, told to give up). */
+void spawn_client_spawn_cancel(SpawnClientSpawn *s);
 /* sig (+ SIGCONT unless KILL/CONT) to the pinned p, with group its process group too. */
 int spawn_client_signal(SpawnClient *c, const PidRef *p, int sig, bool group);
 

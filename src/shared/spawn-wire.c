@@ -316,6 +316,10 @@ int spawn_wire_decode(const void *buf, size_t size, SpawnWireMessage *ret) {
 }
 
 int spawn_wire_send(int sockfd, const void *buf, size_t size, const int *fds, size_t n_fds) {
+        return spawn_wire_send_flags(sockfd, buf, size, fds, n_fds, 0);
+}
+
+int spawn_wire_send_flags(int sockfd, const void *buf, size_t size, const int *fds, size_t n_fds, int flags) {
         union {
                 struct cmsghdr h;
                 uint8_t buf[CMSG_SPACE(sizeof(int) * SPAWN_WIRE_FDS_MAX)];
@@ -338,7 +342,7 @@ int spawn_wire_send(int sockfd, const void *buf, size_t size, const int *fds, si
                 memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
         }
         do
-                n = sendmsg(sockfd, &mh, MSG_NOSIGNAL);
+                n = sendmsg(sockfd, &mh, MSG_NOSIGNAL | flags);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -errno;

@@ -128,6 +128,8 @@ void spawn_wire_message_done(SpawnWireMessage *m);
 
 /* One record with up to SPAWN_WIRE_FDS_MAX descriptors; MSG_NOSIGNAL. */
 int spawn_wire_send(int sockfd, const void *buf, size_t size, const int *fds, size_t n_fds);
+/* The same with sendmsg() flags (MSG_DONTWAIT: -EAGAIN when the socket is full). */
+int spawn_wire_send_flags(int sockfd, const void *buf, size_t size, const int *fds, size_t n_fds, int flags);
 /* One record into buf (size bytes: SPAWN_WIRE_MESSAGE_MAX + 1 detects an oversized
  * one, -EMSGSIZE) and its descriptors (O_CLOEXEC) into fds[SPAWN_WIRE_FDS_MAX], -EBADF
  * filled. Returns the record's size, 0 at EOF, or a negative errno; extra descriptors

@@ -251,6 +251,19 @@ try:
          "a derived name shared by two processes is ambiguous", r)
     for p in (d1, d2):
         ctl.call(cmd="STOP", pid=p, signal="KILL")
+    # The name is taken when START is sent to the spawn helper, not when its answer comes:
+    # of pipelined STARTs with one name, on two connections, exactly one runs.
+    c2 = d.unix()
+    line = json.dumps({"cmd": "START", "argv": ["sleep", "60"], "name": "twin"}) + "\n"
+    ctl.send(line * 3)
+    c2.send(line * 3)
+    rs = [ctl.reply() for _ in range(3)] + [c2.reply() for _ in range(3)]
+    oks = [x for x in rs if x.get("ok")]
+    t.ok(len(oks) == 1 and all(x.get("error") == E + "InvalidArgument" for x in rs if not x.get("ok")),
+         "six pipelined STARTs of one name on two connections: exactly one runs", rs)
+    for x in oks:
+        ctl.call(cmd="STOP", pid=x["pid"], signal="KILL")
+    c2.close()
 
     # A watcher that does not read: overflow, then its stream ends; others are served.
     slow = d.unix()
