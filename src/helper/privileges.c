@@ -46,20 +46,29 @@ static const char *cap_name(cap_value_t c, char *buf, size_t size) {
  *    of other users, which are world-readable (0444; no hidepid on /proc). Without ptrace
  *    access the kernel only zeroes stat fields we do not report (kstkeip, wchan, …).
  *  - CAP_SETPCAP: needed only for PR_CAPBSET_DROP during the drop itself; dropped last.
- *  - CAP_DAC_OVERRIDE & co.: LOGS reads the journal through the service user's
+ *  - CAP_DAC_READ_SEARCH & co.: LOGS reads the journal through the service user's
  *    supplementary groups (procmgrd.sysusers puts 'procmgr' into systemd-journal). */
 static const struct {
         cap_value_t cap;
         bool effective;         /* false: permitted only, raised where it is used */
+        bool bounding;          /* false: taken out of the bounding set, so that no started
+                                 * process (a uid-0 one gets the bounding set at execve())
+                                 * ever holds it */
 } keep_table[] = {
         /* STOP signals processes of other users (kill permission check of
          * pidfd_send_signal); used by the daemon itself, so effective. */
-        { CAP_KILL, true },
+        { CAP_KILL, true, true },
         /* START with another user: the forked child calls setresuid(). Permitted only;
          * privileges_child_raise_setid() makes it effective in the child just before. */
-        { CAP_SETUID, false },
+        { CAP_SETUID, false, true },
         /* START with another user: setgroups() and setresgid() in the child, same rule. */
-        { CAP_SETGID, false },
+        { CAP_SETGID, false, true },
+        /* OOM_WATCH on cgroup v1: cgroup.event_control is root's, mode 0200, and the helper
+         * runs as user procmgr. Permitted only, raised by privileges_openat_dac_override()
+         * around that one openat(); never in the bounding set, and cleared with the rest in
+         * every child (privileges_child_clear()). It adds nothing the helper could not do:
+         * with CAP_SETUID/CAP_SETGID it can already become any user, the owner of any file. */
+        { CAP_DAC_OVERRIDE, false, false },
 };
 
 /* Entries of keep_table we could not get because we were started without them (a
@@ -75,6 +84,14 @@ static bool cap_is_kept(cap_value_t c) {
         return false;
 }
 
+/* Kept and to stay in the bounding set (started processes inherit that set). */
+static bool cap_is_bounded(cap_value_t c) {
+        for (size_t i = 0; i < ELEMENTSOF(keep_table); i++)
+                if (keep_table[i].cap == c)
+                        return !keep_missing[i] && keep_table[i].bounding;
+        return false;
+}
+
 static int keep_table_check_available(void) {
         _cleanup_(cap_freep) cap_t cur = cap_get_proc();
 
@@ -84,7 +101,7 @@ static int keep_table_check_available(void) {
                 cap_flag_value_t v = CAP_CLEAR;
 
                 (void) cap_get_flag(cur, keep_table[i].cap, CAP_PERMITTED, &v);
-                keep_missing[i] = v != CAP_SET || cap_get_bound(keep_table[i].cap) <= 0;
+                keep_missing[i] = v != CAP_SET || (keep_table[i].bounding && cap_get_bound(keep_table[i].cap) <= 0);
                 if (keep_missing[i])
                         log_warning("Started without %s: the features needing it will not work.",
                                     CAP_NAME(keep_table[i].cap));
@@ -122,7 +139,7 @@ static int drop_bounding_set(void) {
         int r;
 
         for (cap_value_t c = 0; c < n; c++) {
-                if (c == CAP_SETPCAP || cap_is_kept(c))
+                if (c == CAP_SETPCAP || cap_is_bounded(c))
                         continue;
                 r = cap_get_bound(c);
                 if (r < 0)
@@ -135,7 +152,7 @@ static int drop_bounding_set(void) {
                                                errno == EPERM ? " (CAP_SETPCAP is missing)" : "");
         }
         /* Last, as every drop above needed it. */
-        if (!cap_is_kept(CAP_SETPCAP) && cap_get_bound(CAP_SETPCAP) > 0 && cap_drop_bound(CAP_SETPCAP) < 0)
+        if (!cap_is_bounded(CAP_SETPCAP) && cap_get_bound(CAP_SETPCAP) > 0 && cap_drop_bound(CAP_SETPCAP) < 0)
                 return log_error_errno(errno, "Failed to drop cap_setpcap from the bounding set: %m");
         return 0;
 }
@@ -200,7 +217,7 @@ static int verify(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups) {
                 int b = cap_get_bound(c);
                 if (b < 0)
                         break;
-                if ((b > 0) != cap_is_kept(c))
+                if ((b > 0) != cap_is_bounded(c))
                         return log_error_errno(SYNTHETIC_ERRNO(EPERM),
                                                "Privilege drop incomplete: %s %s the bounding set.", CAP_NAME(c),
                                                b > 0 ? "is still in" : "is missing from");
@@ -421,4 +438,32 @@ int privileges_child_clear(void) {
         if (!c)
                 return -errno;
         return cap_set_proc(c) < 0 ? -errno : 0;
+}
+
+int privileges_openat_dac_override(int dir_fd, const char *path, int flags) {
+        _cleanup_(cap_freep) cap_t saved = cap_get_proc(), raised = NULL;
+        static const cap_value_t v = CAP_DAC_OVERRIDE;
+        cap_flag_value_t have = CAP_CLEAR;
+        int fd, r;
+
+        if (!saved)
+                return -errno;
+        (void) cap_get_flag(saved, CAP_DAC_OVERRIDE, CAP_PERMITTED, &have);
+        if (have != CAP_SET) {
+                /* Not ours (a narrower unit): the plain open, refused or not on its own. */
+                fd = openat(dir_fd, path, flags);
+                return fd < 0 ? -errno : fd;
+        }
+        /* Both states are built before the raise: putting the saved one back is then a
+         * bare capset() that only lowers, which the kernel does not refuse. */
+        raised = cap_dup(saved);
+        if (!raised || cap_set_flag(raised, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0)
+                return -ENOMEM;
+        if (cap_set_proc(raised) < 0)
+                return -errno;
+        fd = openat(dir_fd, path, flags);
+        r = fd < 0 ? -errno : fd;
+        /* Whatever the result: never go on with it effective. */
+        assert_se(cap_set_proc(saved) >= 0);
+        return r;
 }

@@ -4,10 +4,12 @@
 /*
  * The daemon's privilege drop (libcap) and the matching steps in a forked
  * child. Started as root, procmgrd resolves its service user, narrows the
- * capability bounding set to the keep-set of privileges.c, switches to that
- * user and keeps only the keep-set (CAP_KILL effective; CAP_SETUID/CAP_SETGID
- * permitted only, raised to effective in the child right before it switches
- * user), then verifies the result and fails closed on any mismatch.
+ * capability bounding set to the keep-set of privileges.c (less CAP_DAC_OVERRIDE),
+ * switches to that user and keeps only the keep-set (CAP_KILL effective;
+ * CAP_SETUID/CAP_SETGID permitted only, raised to effective in the child right
+ * before it switches user; CAP_DAC_OVERRIDE permitted only, raised just for the
+ * open of a v1 cgroup.event_control), then verifies the result and fails closed
+ * on any mismatch.
  *
  * The bounding set is inherited by every process procmgrd starts: a process
  * started as root gets exactly that set (CAP_KILL CAP_SETGID CAP_SETUID), not
@@ -52,3 +54,10 @@ int privileges_child_raise_setid(void);
  * user thus holds no capability at all; one started as root gets the bounding set back
  * from execve(). 0 or negative errno. */
 int privileges_child_clear(void);
+
+/* openat(dir_fd, path, flags) with CAP_DAC_OVERRIDE effective for that call only (the
+ * v1 cgroup.event_control, root's and mode 0200, for OOM_WATCH): the previous
+ * capability state is back before this returns, whatever the result; the process
+ * aborts if it cannot be put back. Without CAP_DAC_OVERRIDE permitted, a plain
+ * openat(). The fd, or negative errno. */
+int privileges_openat_dac_override(int dir_fd, const char *path, int flags);

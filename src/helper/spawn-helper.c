@@ -239,8 +239,9 @@ static bool scope_name_ok(const char *unit) {
 }
 
 /* Arm the v1 memory controller's OOM notification of a scope below procmgr.slice: an
- * eventfd registered through cgroup.event_control (root-only there; the front has no
- * privilege) for memory.oom_control. Both go back to the front, which watches the
+ * eventfd registered through cgroup.event_control (root-only there: opened with
+ * CAP_DAC_OVERRIDE raised for that call; the front has no privilege) for
+ * memory.oom_control. Both go back to the front, which watches the
  * eventfd and reads memory.oom_control to tell an OOM from the cgroup's removal. */
 static int oom_watch(const char *unit, int *ret_efd, int *ret_ofd) {
         _cleanup_close_ int sdfd = -EBADF, dfd = -EBADF, cfd = -EBADF, efd = -EBADF, ofd = -EBADF;
@@ -258,9 +259,10 @@ static int oom_watch(const char *unit, int *ret_efd, int *ret_ofd) {
         ofd = openat(dfd, "memory.oom_control", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (ofd < 0)
                 return -errno;
-        cfd = openat(dfd, "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        /* Root's, mode 0200: the one open made with CAP_DAC_OVERRIDE (privileges.c). */
+        cfd = privileges_openat_dac_override(dfd, "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         if (cfd < 0)
-                return -errno;
+                return cfd;
         efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (efd < 0)
                 return -errno;

@@ -65,6 +65,9 @@ is "its spawn helper runs as user procmgr" "$(in_sb awk '/^Uid:/ { print $2, $3,
         "$PM_UID $PM_UID $PM_UID"
 is "... holding CAP_KILL only in its effective set" \
         "$(in_sb awk '/^CapEff:/ { print $2 }' "/proc/$HELPER/status")" 0000000000000020
+is "... CAP_KILL CAP_SETGID CAP_SETUID in its bounding set, CAP_DAC_OVERRIDE besides in its permitted set" \
+        "$(in_sb awk '/^Cap(Prm|Bnd):/ { print $1, $2 }' "/proc/$HELPER/status" | xargs)" \
+        "CapPrm: 00000000000000e2 CapBnd: 00000000000000e0"
 is "INFO: backend systemd (the bus, as procmgr)" "$(pc info | json 'j["backend"]')" systemd
 
 # START: StartTransientUnit as procmgr is allowed by 50-procmgr.rules only.
@@ -74,6 +77,9 @@ unit=$(json 'j["unit"]' <<<"$reply")
 is "START as root through the dropped daemon gets a scope" "$unit" "procmgr-deployed-$pid.scope"
 is "... with MemoryMax" "$(in_sb systemctl show -P MemoryMax "$unit")" 67108864
 is "... and the process runs as the caller (root)" "$(in_sb awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" 0
+is "... with the helper's bounding set as its capabilities, never its CAP_DAC_OVERRIDE" \
+        "$(in_sb awk '/^Cap(Prm|Eff|Bnd):/ { print $2 }' "/proc/$pid/status" | xargs)" \
+        "00000000000000e0 00000000000000e0 00000000000000e0"
 reply=$(pc status "$pid")
 is "STATUS reads the scope's state over the bus" "$(json 'j["unit_state"]' <<<"$reply")" active/running
 check "LOGS reads the process's output (procmgr is in systemd-journal)" \
@@ -114,6 +120,74 @@ check "the journal has procmgrd's records for the start" \
 
 # --- issue 15 item 8: procmgr.slice bounds the threads of all managed processes ----------
 is "procmgr.slice carries TasksMax=" "$(in_sb systemctl show -P TasksMax procmgr.slice)" 16384
+
+# --- issue 10: the oom flag in the deployed configuration (cgroup v1) ----------------------
+# The helper runs as user procmgr; cgroup.event_control is root's, mode 0200. It arms the
+# OOM notification with CAP_DAC_OVERRIDE, raised for that one open: a memory hog in a
+# scope with MemoryMax ends with oom:true on an open WATCH stream, and neither half logs
+# that the notification could not be armed (which left only the late, racy read at exit).
+oom_checks() {
+        local hog hpid ev
+        is "WATCH of the hog's name is open" "$(sed -n 's/^watch //p' "$work/oom.out" | json 'j["ok"]')" true
+        hog=$(sed -n 's/^start //p' "$work/oom.out")
+        hpid=$(json 'j["pid"]' <<<"$hog")
+        is "START of a memory hog with MemoryMax=32M" "$(json 'j["unit"]' <<<"$hog")" "procmgr-oomhog-$hpid.scope"
+        ev=$(sed -n 's/^event //p' "$work/oom.out")
+        is "its exit is the OOM killer's SIGKILL" "$(json '(j["event"], j["exit"])' <<<"$ev")" "('exited', {'signal': 'KILL'})"
+        is "... and the exited event carries oom: true" "$(json 'j.get("oom")' <<<"$ev")" true
+        [ -n "$ev" ] || diag <"$work/oom.out"
+        # Read once the exit is recorded: every line the START logged came before it.
+        check "the journal has procmgrd's record of the hog's exit" \
+                retry eval 'in_sb journalctl -o cat --no-pager MESSAGE_ID=9cb316d11798477d866ef9074afab208 PROCMGR_PID="$hpid" | grep -q .'
+        in_sb journalctl -o cat --no-pager -p debug |
+                grep -E "Cannot (watch .* for OOM kills|arm the OOM notification)" >"$work/oom-warn.out"
+        check "no 'Cannot arm the OOM notification' / 'Cannot watch ... for OOM kills' line in the journal" \
+                eval '! [ -s "$work/oom-warn.out" ]'
+        diag <"$work/oom-warn.out"
+        is "... and the helper holds CAP_KILL only in its effective set after arming it" \
+                "$(in_sb awk '/^CapEff:/ { print $2 }' "/proc/$HELPER/status")" 0000000000000020
+}
+if in_sb test -d /sys/fs/cgroup/memory; then
+        # The client: WATCH by name, then START the hog on a second connection, then the
+        # stream's lines until its exit (bounded in count and time).
+        cat >"$work/oom-client.py" <<'EOF'
+import json, os, socket, sys, time
+SCALE = float(os.environ.get("PROCMGRD_TIMEOUT_SCALE", "1") or 1)
+deadline = time.monotonic() + 90 * SCALE
+
+
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(90 * SCALE)
+    s.connect(sys.argv[1])
+    return s, s.makefile("rb")
+
+
+w, wf = conn()
+w.sendall(b'{"cmd": "WATCH", "name": "oomhog"}\n')
+print("watch " + json.dumps(json.loads(wf.readline())), flush=True)
+c, cf = conn()
+# The hog bounds itself (as follow-client.py's): at most 2 GiB and 60 s, then exit 3, so
+# a missing OOM kill fails the checks instead of hanging the run.
+hog = ("import time\na = []\nend = time.monotonic() + 60\n"
+       "while len(a) < 2048 and time.monotonic() < end: a.append(b'x' * (1 << 20))\nraise SystemExit(3)")
+c.sendall((json.dumps({"cmd": "START", "name": "oomhog", "memory_max": 32 * 1024 * 1024,
+                       "argv": ["python3", "-c", hog]}) + "\n").encode())
+print("start " + json.dumps(json.loads(cf.readline())), flush=True)
+for _ in range(20):
+    if time.monotonic() > deadline:
+        break
+    e = json.loads(wf.readline())
+    if e.get("event") in ("exited", "stopped"):
+        print("event " + json.dumps(e), flush=True)
+        break
+EOF
+        in_sb timeout $((120 * SCALE)) env PROCMGRD_TIMEOUT_SCALE="$SCALE" \
+                python3 "$work/oom-client.py" "$SOCK" >"$work/oom.out" 2>&1
+        oom_checks
+else
+        skip_checks "no v1 memory controller here (on v2 memory.events is read at exit)" oom_checks
+fi
 
 # --- issue 15 item 4: a derived name with newlines cannot forge the stream header --------
 # A program named like a journald stdout stream header: identifier "procmgrd", then the

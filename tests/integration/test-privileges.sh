@@ -5,8 +5,9 @@
 # separation (issue 16) and what started processes inherit, read from /proc/<pid>/status:
 #  - started as root, procmgrd forks its spawn helper (procmgr-spawn) and both become user
 #    'procmgr' with the supplementary groups of procmgrd.sysusers; the helper keeps exactly
-#    the keep-set (CapPrm = CapBnd = CAP_KILL|CAP_SETGID|CAP_SETUID, CapEff = CAP_KILL,
-#    CapInh = CapAmb = 0), the network front nothing (every set 0, NoNewPrivs 1, Seccomp 2),
+#    the keep-set (CapPrm = CAP_DAC_OVERRIDE|CAP_KILL|CAP_SETGID|CAP_SETUID, CapBnd the
+#    same less CAP_DAC_OVERRIDE, CapEff = CAP_KILL, CapInh = CapAmb = 0), the network
+#    front nothing (every set 0, NoNewPrivs 1, Seccomp 2),
 #    and the kernel refuses it setuid(0), kill() of another user's process and
 #    socket(AF_PACKET) (a hook of --enable-test-hooks builds);
 #  - the helper killed: the front says so, START works again with a new one, and what was
@@ -15,7 +16,8 @@
 #  - a process started as nobody holds no capability at all, has only fds 0-2, the
 #    minimal environment, its own session; NoNewPrivs stays 0 and Seccomp is the
 #    helper's, not the front's (HOUSE-STYLE section 6, option 1: nothing added for children);
-#  - a process started as root gets exactly the helper's bounding set;
+#  - a process started as root gets exactly the helper's bounding set, so never the
+#    helper's CAP_DAC_OVERRIDE (permitted only, for the v1 OOM notification);
 #  - CAP_KILL works (STOP of another user's process), --user, a uid-0 service user,
 #    --no-drop-privileges, and a daemon that is not root.
 #
@@ -85,9 +87,11 @@ check "procmgrd.sysusers puts procmgr into systemd-journal (LOGS)" \
         eval 'id -nG procmgr | tr " " "\n" | grep -qx systemd-journal'
 
 # What the keep-set must look like: CAP_KILL (5), CAP_SETGID (6), CAP_SETUID (7) —
-# within whatever bounding set this test itself runs with.
+# within whatever bounding set this test itself runs with — in the bounding set (KEEP),
+# and CAP_DAC_OVERRIDE (1) besides in the permitted set only (KEEP_PRM).
 MY_BND=$(status_line self CapBnd)
 KEEP=$(hex_and 00000000000000e0 "$MY_BND")
+KEEP_PRM=$(hex_and 00000000000000e2 "$MY_BND")
 KEEP_EFF=$(hex_and 0000000000000020 "$MY_BND")
 ZERO=0000000000000000
 
@@ -179,10 +183,10 @@ is "daemon: supplementary groups are procmgr's own" \
 is "daemon: CapInh empty" "$(status_line "$MAIN" CapInh)" "$ZERO"
 is "spawn helper: Uid is procmgr's" "$(status_line "$HELPER" Uid)" "$PM_UID $PM_UID $PM_UID $PM_UID"
 is "spawn helper: CapInh empty" "$(status_line "$HELPER" CapInh)" "$ZERO"
-is "spawn helper: CapPrm = CAP_KILL CAP_SETGID CAP_SETUID" "$(status_line "$HELPER" CapPrm)" "$KEEP"
+is "spawn helper: CapPrm = CAP_DAC_OVERRIDE CAP_KILL CAP_SETGID CAP_SETUID" "$(status_line "$HELPER" CapPrm)" "$KEEP_PRM"
 is "spawn helper: CapEff = CAP_KILL only (SETUID/SETGID are raised in the child)" \
         "$(status_line "$HELPER" CapEff)" "$KEEP_EFF"
-is "spawn helper: CapBnd = the keep-set" "$(status_line "$HELPER" CapBnd)" "$KEEP"
+is "spawn helper: CapBnd = the keep-set less CAP_DAC_OVERRIDE" "$(status_line "$HELPER" CapBnd)" "$KEEP"
 is "spawn helper: CapAmb empty" "$(status_line "$HELPER" CapAmb)" "$ZERO"
 check "spawn helper: not dumpable (its own uid, the front's, cannot read its environment)" \
         eval '! setpriv --reuid="$PM_UID" --regid="$PM_GID" --clear-groups cat "/proc/$HELPER/environ" >/dev/null 2>&1'
@@ -248,6 +252,8 @@ root_child_checks() {
         is "root child: CapPrm = the daemon's bounding set" "$(status_line "$RC" CapPrm)" "$KEEP"
         is "root child: CapInh and CapAmb empty" \
                 "$(status_line "$RC" CapInh) $(status_line "$RC" CapAmb)" "$ZERO $ZERO"
+        is "root child: CAP_DAC_OVERRIDE (the helper's, permitted) in none of its sets" \
+                "$(for f in CapInh CapPrm CapEff CapBnd CapAmb; do hex_and 2 "$(status_line "$RC" $f)"; echo; done | sort -u)" "$ZERO"
 }
 if [ -n "$RC" ]; then root_child_checks; else not_run "root child not started" root_child_checks; fi
 
@@ -342,7 +348,7 @@ rootuser_checks() {
         is "--user root: stays uid 0" "$(status_line "$DPID" Uid)" "0 0 0 0"
         is "--user root: helper capabilities still the keep-set" \
                 "$(status_line "$h" CapPrm)/$(status_line "$h" CapEff)/$(status_line "$h" CapBnd)" \
-                "$KEEP/$KEEP_EFF/$KEEP"
+                "$KEEP_PRM/$KEEP_EFF/$KEEP"
         is "--user root: the front, uid 0, still holds no capability" \
                 "$(status_line "$DPID" CapPrm)/$(status_line "$DPID" CapEff)/$(status_line "$DPID" CapBnd)" \
                 "$ZERO/$ZERO/$ZERO"
@@ -381,7 +387,7 @@ nokill_checks() {
         h=$(helper_of "$DPID")
         is "started without CAP_KILL: helper CapPrm/CapEff/CapBnd without it" \
                 "$(status_line "$h" CapPrm)/$(status_line "$h" CapEff)/$(status_line "$h" CapBnd)" \
-                "$(hex_and 00000000000000c0 "$MY_BND")/$ZERO/$(hex_and 00000000000000c0 "$MY_BND")"
+                "$(hex_and 00000000000000c2 "$MY_BND")/$ZERO/$(hex_and 00000000000000c0 "$MY_BND")"
         check "started without CAP_KILL: warns" grep -q "Started without cap_kill" "$T/nokill.log"
 }
 if [ -n "${DPID:-}" ] && [ -f "$T/nokill.log" ] && kill -0 "$DPID" 2>/dev/null; then
