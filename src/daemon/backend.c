@@ -213,15 +213,17 @@ size_t backend_count_managed(const Backend *b, int64_t requester) {
         return n;
 }
 
-bool backend_name_in_use(Backend *b, const char *name) {
+bool backend_name_spawning(const Backend *b, const char *name) {
         if (!b || !name)
                 return false;
-        if (backend_find_by_name(b, name, NULL))
-                return true;
         LIST_FOREACH(spawning, s, b->spawning)
                 if (strcmp(s->name, name) == 0)
                         return true;
         return false;
+}
+
+bool backend_name_in_use(Backend *b, const char *name) {
+        return backend_find_by_name(b, name, NULL) || backend_name_spawning(b, name);
 }
 
 static void stop_operation_finish(StopOperation *op, int r, const ExitStatus *st);

@@ -132,6 +132,8 @@ void backend_remove_managed(Backend *b, Managed *m);
 #define REQUESTER_ANY INT64_MIN
 size_t backend_count_managed(const Backend *b, int64_t requester);
 bool backend_name_in_use(Backend *b, const char *name);
+/* Whether a START of that name is on its way to the helper (not in the table yet). */
+bool backend_name_spawning(const Backend *b, const char *name);
 
 int backend_start(Backend *b, SpawnRequest *req, BackendStartDone done, void *userdata);
 int backend_stop(Backend *b, Managed *m, int sig, usec_t timeout, BackendStopDone done, void *userdata);

@@ -85,6 +85,12 @@ int command_resolve_target(Call *call, pid_t pid, const char *name, pid_t *ret_p
         }
         string_sanitize(name, 64, shown, sizeof(shown));
         mp = backend_find_by_name(call->manager->backend, name, &n);
+        if (!mp && backend_name_spawning(call->manager->backend, name)) {
+                /* Its START is on its way to the spawn helper: say so rather than "none". */
+                call_reply_error(call, ERROR_NO_SUCH_PROCESS,
+                                 "no managed process named '%s' yet: its START has not been answered", shown);
+                return 0;
+        }
         if (!mp) {
                 call_reply_error(call, ERROR_NO_SUCH_PROCESS, "no managed process named '%s'", shown);
                 return 0;

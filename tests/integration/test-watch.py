@@ -264,6 +264,16 @@ try:
     for x in oks:
         ctl.call(cmd="STOP", pid=x["pid"], signal="KILL")
     c2.close()
+    # STOP by name pipelined right behind its START (in the same turn, before the helper
+    # answered): stopped, or a NoSuchProcess that says why, never a bare "none".
+    ctl.send(json.dumps({"cmd": "START", "argv": ["sleep", "60"], "name": "early"}) + "\n" +
+             json.dumps({"cmd": "STOP", "name": "early"}) + "\n")
+    rs, rt = ctl.reply(), ctl.reply()
+    t.ok(rs.get("ok") and (rt.get("ok") or (rt.get("error") == E + "NoSuchProcess" and
+                                             "has not been answered" in rt.get("msg", ""))),
+         "STOP by name pipelined behind its START: stopped, or told the START is on its way", (rs, rt))
+    if rs.get("ok") and not rt.get("ok"):
+        ctl.call(cmd="STOP", pid=rs["pid"], signal="KILL")
 
     # A watcher that does not read: overflow, then its stream ends; others are served.
     slow = d.unix()
