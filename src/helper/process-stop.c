@@ -26,21 +26,33 @@ int process_stop_signal(const StopRequest *req, PidRef *ret) {
         return 0;
 }
 
+/* The group's signal went to the live leader: if the leader's own signal then finds it
+ * gone, it died of the first one (or just then on its own) and was reaped at once by a
+ * parent that is not us (after a worker's death: the listener, a subreaper, or PID 1).
+ * The stop did reach it; -ESRCH would tell the front it never ran. */
+static int leader_result(int r, bool group_reached) {
+        return r == -ESRCH && group_reached ? 0 : r;
+}
+
 int process_stop_signal_pinned(const PidRef *p, int sig, bool group) {
+        bool reached = false;
+
         if (!pidref_is_set(p))
                 return -EINVAL;
         /* The group first, while its leader is pinned and alive. A pid that does not lead a
          * group gets ESRCH: a live process's pid is no other group's id. */
         if (group && p->pid > 1 && pidref_is_alive(p) > 0) {
-                (void) kill(-p->pid, sig);
+                reached = kill(-p->pid, sig) >= 0;
                 if (sig != SIGKILL && sig != SIGCONT)
                         (void) kill(-p->pid, SIGCONT);
         }
-        return pidref_kill_and_sigcont(p, sig);
+        return leader_result(pidref_kill_and_sigcont(p, sig), reached);
 }
 
 int process_stop_kill(const PidRef *pid, bool group) {
+        bool reached = false;
+
         if (group && pid && pid->pid > 1 && pidref_is_alive(pid) > 0)
-                (void) kill(-pid->pid, SIGKILL);
-        return pidref_kill(pid, SIGKILL);
+                reached = kill(-pid->pid, SIGKILL) >= 0;
+        return leader_result(pidref_kill(pid, SIGKILL), reached);
 }

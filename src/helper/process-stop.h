@@ -32,9 +32,12 @@ typedef struct StopRequest {
 int process_stop_signal(const StopRequest *req, PidRef *ret);
 
 /* Signal an already pinned process: req->signal (+ SIGCONT, as above), with group the
- * process group it leads first. -ESRCH once it is gone. */
+ * process group it leads first. -ESRCH once it is gone; but 0 when the group's signal
+ * reached it alive and it is gone by the time of its own (it died of the first one and
+ * a parent other than the caller, e.g. a subreaper, reaped it in between). */
 int process_stop_signal_pinned(const PidRef *p, int sig, bool group);
 
 /* The escalation: SIGKILL to the pinned process, and with group to the process group it
- * leads (children that ignore SIGTERM die with it). -ESRCH once the process is gone. */
+ * leads (children that ignore SIGTERM die with it). -ESRCH once the process is gone (0 in
+ * the same case as above). */
 int process_stop_kill(const PidRef *pid, bool group);

@@ -301,9 +301,15 @@ helper_kill_checks() {
         check "helper killed: the next START works (a new worker)" [ -n "$CPID" ]
         "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 --json status "$BEFORE" >"$T/out" 2>&1 </dev/null
         check "helper killed: what was started before is still known" grep -q '"ok": *true' "$T/out"
+        # Nothing took it down with the worker (no parent-death signal, no group or cgroup
+        # kill): it runs until the STOP below, adopted by the listener.
+        check "helper killed: what was started before still runs, adopted by the listener" \
+                eval '! gone_or_zombie "$BEFORE" && [ "$(ppid_of "$BEFORE")" = "$HELPER" ]'
         "$PROCCTL" -U "$MAIN_SOCK" --timeout 10 stop --timeout-ms 2000 "$BEFORE" >"$T/out" 2>&1 </dev/null
         rc=$?
-        # Gone once its new parent (the helper's listener, a subreaper) has reaped it.
+        # Gone once its new parent (the helper's listener, a subreaper) has reaped it. That
+        # parent reaps at once, possibly between the group's SIGTERM and the leader's own:
+        # still a stop done (process-stop.c), never NoSuchProcess.
         check "helper killed: what was started before can still be stopped" eval '[ $rc -eq 0 ] && retry gone_or_zombie "$BEFORE"'
         if [ $rc -ne 0 ]; then
                 diag <"$T/out"
