@@ -495,20 +495,30 @@ static int on_start_exec_result(sd_event_source *s, int fd, uint32_t revents, vo
         return 0;
 }
 
-/* cgroup v1 (the memory controller's own hierarchy): arm the scope's OOM notification
- * before its process runs; the helper does it, cgroup.event_control is root's. On v2,
- * memory.events is read when the process is gone (it outlives the removal race there:
- * see docs/protocol.md). */
+/* Watch the scope for OOM kills before its process runs (docs/protocol.md, "OOM"). On
+ * cgroup v2, its memory.events through inotify (oom-watch.h); on v1 (the memory
+ * controller's own hierarchy) the kernel's notification, armed by the helper since
+ * cgroup.event_control is root's. */
 static void start_watch_oom(ScopeStart *op) {
         char path[PATH_MAX];
         Managed *m;
         int efd = -EBADF, ofd = -EBADF, r;
 
-        if (snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/" SCOPE_SLICE "/%s", op->unit) >= (int) sizeof(path) ||
-            access(path, F_OK) < 0)
-                return;
         m = backend_find_pinned(op->sd->backend, op->pid, op->start_ticks);
         if (!m)
+                return;
+        /* cgroup v2: memory.events is world-readable and announces its changes; the
+         * front watches it itself. */
+        if (snprintf(path, sizeof(path), "/sys/fs/cgroup/" SCOPE_SLICE "/%s/memory.events", op->unit) <
+            (int) sizeof(path) && access(path, F_OK) >= 0) {
+                r = managed_watch_oom_events(m, path);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot watch %s for OOM kills (%m): its exit is reported with "
+                                             "the oom flag only if memory.events is still there.", op->unit);
+                return;
+        }
+        if (snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/" SCOPE_SLICE "/%s", op->unit) >= (int) sizeof(path) ||
+            access(path, F_OK) < 0)
                 return;
         r = spawn_client_oom_watch(op->sd->backend->manager->spawn, op->unit, &efd, &ofd);
         if (r >= 0)

@@ -30,6 +30,7 @@
 #include "daemon/process-events.h"
 #include "daemon/spawn-client.h"
 #include "daemon/process-watch.h"
+#include "daemon/oom-watch.h"
 
 #define SCOPE_SLICE_NAME "procmgr.slice"
 
@@ -238,6 +239,7 @@ static Managed *managed_free(Managed *m) {
         sd_event_source_disable_unref(m->oom_source);
         (void) safe_close(m->oom_efd);
         (void) safe_close(m->oom_ctl_fd);
+        oom_watch_free(m->oom_watch);
         pidref_done(&m->ref);
         free(m->name);
         free(m->unit);
@@ -260,6 +262,7 @@ Backend *backend_free(Backend *b) {
         for (size_t i = 0; i < b->n_managed; i++)
                 managed_free(b->managed[i]);
         free(b->managed);
+        oom_watcher_free(b->oom_watcher);
         free(b);
         return NULL;
 }
@@ -517,8 +520,21 @@ int managed_watch_oom(Managed *m, int efd, int ctl_fd) {
         return 0;
 }
 
-/* Did the kernel's OOM killer act in the scope? With the v1 notification armed, what it
- * said; else its cgroup's memory.events counts it, read when the main process is gone,
+int managed_watch_oom_events(Managed *m, const char *path) {
+        Backend *b = m->backend;
+        int r;
+
+        if (!b->oom_watcher) {
+                r = oom_watcher_new(b->manager->event, &b->oom_watcher);
+                if (r < 0)
+                        return r;
+        }
+        m->oom_watch = oom_watch_free(m->oom_watch);
+        return oom_watch_add(b->oom_watcher, path, &m->oom_watch);
+}
+
+/* Did the kernel's OOM killer act in the scope? With the v1 notification armed, or v2's
+ * memory.events watched, what they said; else its cgroup's memory.events counts it, read when the main process is gone,
  * before systemd removes the emptied scope (best effort: when systemd was quicker, the
  * event has no oom flag; see docs/protocol.md). Only a SIGKILL (or an unknown end) can be
  * the OOM killer's. The direct backend has no cgroup of its own per process: no OOM
@@ -526,7 +542,6 @@ int managed_watch_oom(Managed *m, int efd, int ctl_fd) {
 static bool managed_oom_killed(Managed *m, const ExitStatus *st) {
         char path[PATH_MAX], buf[1024];
         size_t len;
-        const char *p;
 
         if (!m->unit || (st->known && st->signal != SIGKILL))
                 return false;
@@ -536,6 +551,8 @@ static bool managed_oom_killed(Managed *m, const ExitStatus *st) {
                 managed_oom_poll(m);
                 return m->oom_seen;
         }
+        if (m->oom_watch)
+                return oom_watch_killed(m->oom_watch);
         /* cgroup v2 (memory.events), else the v1 memory controller (memory.oom_control);
          * both count "oom_kill N". */
         if (snprintf(path, sizeof(path), "/sys/fs/cgroup/" SCOPE_SLICE_NAME "/%s/memory.events", m->unit) >=
@@ -548,8 +565,7 @@ static bool managed_oom_killed(Managed *m, const ExitStatus *st) {
                         return false;
         }
         buf[len] = '\0';
-        p = strstr(buf, "oom_kill ");
-        return p && (p == buf || p[-1] == '\n') && p[strlen("oom_kill ")] != '0';
+        return oom_kill_counted(buf);
 }
 
 static void managed_announce_exit(Managed *m) {

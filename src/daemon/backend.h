@@ -48,6 +48,7 @@ typedef struct Managed {
          * (eventfd, memory.oom_control open for reading), -EBADF otherwise. */
         int oom_efd, oom_ctl_fd;
         sd_event_source *oom_source;
+        struct OomWatch *oom_watch;     /* cgroup v2 scopes with a memory limit (oom-watch.h) */
         bool oom_seen;                  /* an OOM notification came while its cgroup was there */
         bool start_pending;             /* START not done yet: STARTED not announced */
         bool exit_held;                 /* exited while start_pending: announced once started */
@@ -99,6 +100,7 @@ struct Backend {
         size_t n_managed;
         BackendSpawn *spawning; /* SPAWNs on their way to the helper (backend_spawn_and_watch()) */
         size_t n_spawning;
+        struct OomWatcher *oom_watcher; /* made at the first managed_watch_oom_events() */
         void *data;             /* implementation state */
 };
 
@@ -158,6 +160,8 @@ int backend_spawn_and_watch(Backend *b, const SpawnRequest *req, bool hold, Back
 void managed_exited(Managed *m, const ExitStatus *st);
 /* Watch the v1 OOM notification armed for m (both descriptors taken over). */
 int managed_watch_oom(Managed *m, int efd, int ctl_fd);
+/* cgroup v2: watch m's scope's memory.events (path) for OOM kills. */
+int managed_watch_oom_events(Managed *m, const char *path);
 /* After an exit: forget the record, unless its exit is held (see above). */
 void managed_gone(Managed *m);
 /* The backend's START of (pid, start_ticks) is done, called right after its done callback
