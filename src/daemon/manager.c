@@ -245,7 +245,8 @@ static int on_exit_idle(sd_event_source *s, uint64_t usec, void *userdata) {
          * know they were ours. The systemd backend's live on in their scopes. A START on its
          * way to the helper of either would be lost. */
         if (m->backend->n_spawning > 0 || (backend_state_in_memory(m->backend) && m->backend->n_managed > 0)) {
-                log_debug("Not exiting while %zu directly started process(es) run.", m->backend->n_managed);
+                log_debug("Not exiting while %zu START(s) are on their way and %zu process(es) run.",
+                          m->backend->n_spawning, m->backend->n_managed);
                 (void) sd_event_source_set_time_relative(s, m->config.exit_idle);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }

@@ -66,7 +66,6 @@ struct SpawnClient {
         size_t queue_head, n_queued, n_exits_queued;
         SpawnClientSpawn *spawns;       /* in flight (newest first), answered or not */
         size_t n_spawns;
-        unsigned in_call;               /* inside a round trip: nothing is handed on */
         uint8_t *buf;
         SpawnClientExitFn on_exit;
         SpawnClientLostFn on_lost;
@@ -220,9 +219,10 @@ static void hand_on_spawn(SpawnClient *c, SpawnClientSpawn *s) {
 }
 
 /* Hand on what the queue holds, oldest first, one at a time: a callback may start a
- * round trip that queues more. Not while a round trip is on its way. */
+ * round trip that queues more. Called from the loop only (on_io(), on_defer()), never
+ * inside a round trip. */
 static void queue_drain(SpawnClient *c) {
-        while (c->n_queued > 0 && c->in_call == 0) {
+        while (c->n_queued > 0) {
                 Queued q = c->queue[c->queue_head];
 
                 c->queue_head = (c->queue_head + 1) % QUEUE_MAX;
@@ -468,6 +468,20 @@ int spawn_client_attach(SpawnClient *c, sd_event *e) {
         return 0;
 }
 
+/* A connection to send m on, m's id, and its record in *ret (free()). -ENOTCONN: no
+ * helper; other errors are the request's fault (too big), not the helper's. */
+static int encode_request(SpawnClient *c, SpawnWireMessage *m, void **ret, size_t *ret_size) {
+        int r;
+
+        r = connect_helper(c);
+        if (r < 0) {
+                log_error_errno(r, "Cannot reach the spawn helper: %m");
+                return -ENOTCONN;
+        }
+        m->id = ++c->next_id ?: ++c->next_id;
+        return spawn_wire_encode(m, ret, ret_size);
+}
+
 /* Send m (with fds), wait for the reply of its id; what else comes on the way is queued
  * (queue_record()). Transport failures: the connection is dropped and -ENOTCONN returned.
  * *ret_fds_lost: the reply came without the descriptors it carried (see receive()). */
@@ -477,16 +491,9 @@ static int call(SpawnClient *c, SpawnWireMessage *m, const int *fds, size_t n_fd
         size_t size;
         int r;
 
-        r = connect_helper(c);
-        if (r < 0) {
-                log_error_errno(r, "Cannot reach the spawn helper: %m");
-                return -ENOTCONN;
-        }
-        m->id = ++c->next_id ?: ++c->next_id;
-        r = spawn_wire_encode(m, &buf, &size);
+        r = encode_request(c, m, &buf, &size);
         if (r < 0)
-                return r;       /* too big: the request's fault, not the helper's */
-        c->in_call++;
+                return r;
         r = send_record(c, buf, size, fds, n_fds);
         for (unsigned i = 0; r >= 0 && i < QUEUE_MAX + 1; i++) {
                 bool lost_fds = false;
@@ -501,7 +508,6 @@ static int call(SpawnClient *c, SpawnWireMessage *m, const int *fds, size_t n_fd
                 if (ret->type != SPAWN_WIRE_EXIT && ret->id == m->id) {
                         if (ret_fds_lost)
                                 *ret_fds_lost = lost_fds;
-                        c->in_call--;
                         return 0;
                 }
                 queue_record(c, ret, ret_fds, *ret_n_fds, lost_fds);
@@ -510,7 +516,6 @@ static int call(SpawnClient *c, SpawnWireMessage *m, const int *fds, size_t n_fd
                         r = -ENOTCONN;
                 }
         }
-        c->in_call--;
         return r < 0 ? r : -ENOTCONN;
 }
 
@@ -528,11 +533,6 @@ int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const
                 return -E2BIG;
         if (c->n_spawns >= SPAWN_CLIENT_SPAWNS_MAX)
                 return -EBUSY;
-        r = connect_helper(c);
-        if (r < 0) {
-                log_error_errno(r, "Cannot reach the spawn helper: %m");
-                return -ENOTCONN;
-        }
         m.spawn = (SpawnWireSpawn) {
                 .flags = (hold ? SPAWN_WIRE_HOLD : 0) | (req->change_identity ? SPAWN_WIRE_CHANGE_IDENTITY : 0) |
                          (req->cwd_explicit ? SPAWN_WIRE_CWD_EXPLICIT : 0),
@@ -552,10 +552,9 @@ int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const
                 m.spawn.argc++;
         while (req->envp && req->envp[m.spawn.envc])
                 m.spawn.envc++;
-        m.id = ++c->next_id ?: ++c->next_id;
-        r = spawn_wire_encode(&m, &buf, &size);
+        r = encode_request(c, &m, &buf, &size);
         if (r < 0)
-                return r;       /* too big: the request's fault, not the helper's */
+                return r;
 
         s = calloc(1, sizeof(SpawnClientSpawn));
         if (!s)
@@ -567,9 +566,7 @@ int spawn_client_spawn(SpawnClient *c, const SpawnRequest *req, bool hold, const
         /* In the list before it is sent: its answer may be read while sending. */
         LIST_PREPEND(spawns, c->spawns, s);
         c->n_spawns++;
-        c->in_call++;
         r = send_record(c, buf, size, NULL, 0);
-        c->in_call--;
         if (r < 0) {
                 /* Lost: lost() queued its -ENOTCONN answer already; it is not handed on. */
                 s->done = NULL;
