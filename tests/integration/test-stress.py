@@ -195,30 +195,31 @@ try:
     t.eq(err(r), E + "SpawnFailed", "START of a missing program is SpawnFailed")
     c.close()
 
-    # --- a pipeline of STARTs is served in turns: another connection's request waits for
-    # one turn, not for the pipeline (each START is a round trip to the spawn helper). The
-    # order in which the daemon took them shows in the pids, which the kernel hands out in
-    # increasing order (a round where they wrapped around is not judged). Before turns had a
-    # time bound, the whole pipeline (up to 128 in flight) went first.
+    # --- a pipeline is served in turns: another connection's request waits for one turn
+    # (a time bound), not for the pipeline. The order in which the daemon took the STARTs
+    # shows in their pids, which the kernel hands out in increasing order (a round where
+    # they wrapped around is not judged). Without the bound the first turn takes as many as
+    # may be in flight (128) in every round; with it the other START comes after the few
+    # that fit in one turn, unless this client was descheduled between its two sends for
+    # longer than the pipeline takes: so 2 of 3 rounds must show it.
+    n = 200
     ahead_counts = []
     for _ in range(3):
         a, b = d.tcp(), d.tcp()
-        a.send("".join(json.dumps({"cmd": "START", "argv": ["true"], "id": i}) + "\n" for i in range(200)))
+        a.send("".join(json.dumps({"cmd": "START", "argv": ["true"], "id": i}) + "\n" for i in range(n)))
         rb = start(b, ["true"])
-        ra = [a.reply() for _ in range(200)]
+        ra = [a.reply() for _ in range(n)]
         pids = [x["pid"] for x in ra if x.get("ok")]
         started.update(pids)
         a.close()
         b.close()
-        if len(pids) != 200 or not rb.get("ok") or pids != sorted(pids) or rb["pid"] < pids[0] - 1000:
+        if len(pids) != n or not rb.get("ok") or pids != sorted(pids) or rb["pid"] < pids[0] - 1000:
             t.diag(f"round not judged: {len(pids)} ok, other START {rb!r}, pids in order: {pids == sorted(pids)}")
             continue
         ahead_counts.append(sum(1 for p in pids if p < rb["pid"]))
-        if len(ahead_counts) == 2:
-            break
     t.diag(f"pipeline STARTs taken first, per round: {ahead_counts}")
-    t.ok(len(ahead_counts) > 0 and all(n < 100 for n in ahead_counts),
-         "a START on another connection is not queued behind a pipeline of 200 STARTs",
+    t.ok(sum(1 for k in ahead_counts if k < 64) >= 2,
+         f"a START on another connection is not queued behind a pipeline of {n} STARTs",
          f"STARTs of the pipeline taken before it, per round: {ahead_counts}")
 
     # --- EXIT with requests in flight: earlier replies first, then bye, then close -------
